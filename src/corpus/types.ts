@@ -1,0 +1,35 @@
+/** The passage store contract used by the local `search` / `visit` tools, the retrieval server and synthesis. */
+
+export interface Passage {
+  /** Stable id (for HotpotQA-style corpora: `<slug>-<sha1(title)[0:8]>`; wiki-18: the row id). */
+  id: string;
+  title: string;
+  text: string;
+}
+
+export interface SearchHit {
+  passage: Passage;
+  /** BM25 score, higher is better. */
+  score: number;
+}
+
+export interface CorpusStats {
+  name: string;
+  passages: number;
+  titles: number;
+  bytes: number;
+  builtAt: string;
+  sources: string[];
+}
+
+/** An opened corpus. Calls are synchronous (SQLite); wrap them for async tools. */
+export interface Corpus {
+  readonly name: string;
+  /** One ranked list per query, in order. Any user text is accepted (FTS5 syntax is neutralised). */
+  search(queries: readonly string[], topk: number): SearchHit[][];
+  getPassage(id: string): Passage | undefined;
+  /** All passages with this exact title, in ingest order (a "page" made of its paragraphs). */
+  getPage(title: string): Passage[];
+  stats(): CorpusStats;
+  close(): void;
+}
