@@ -3,7 +3,8 @@
  * Keep this list sorted; each area adds its own line.
  */
 import type { Command } from "commander";
+import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerViewCommand(program);
 }

@@ -1,0 +1,122 @@
+/**
+ * The trajectory viewer: a read-only HTTP server on 127.0.0.1 that serves the page in `web/` and a small
+ * JSON API over a trajectories file or run directory.
+ *
+ *   GET /                         the viewer page
+ *   GET /api/info                 {file, total}
+ *   GET /api/trajectories?offset&limit&search&termination&outcome   → {total, items: TrajectorySummary[]}
+ *   GET /api/trajectories/:index  → the full Trajectory record
+ */
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { TrajectorySource } from "./trajectory-source.js";
+
+export interface ViewerOptions {
+  /** A trajectories JSONL file or a run directory containing trajectories.jsonl. */
+  path: string;
+  host?: string;
+  port?: number;
+  /** Folder with viewer.html / viewer.js / viewer.css (default: the package's web/). */
+  webRoot?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const QuerySchema = z.object({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  search: z.string().max(500).optional(),
+  termination: z.string().max(200).optional(),
+  outcome: z.enum(["correct", "incorrect"]).optional(),
+});
+
+const staticFiles: Record<string, { file: string; type: string }> = {
+  "/": { file: "viewer.html", type: "text/html; charset=utf-8" },
+  "/viewer.js": { file: "viewer.js", type: "text/javascript; charset=utf-8" },
+  "/viewer.css": { file: "viewer.css", type: "text/css; charset=utf-8" },
+};
+
+function defaultWebRoot(): string {
+  // src/serve/ and dist/serve/ both sit two levels below the package root.
+  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web");
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  response.end(text);
+}
+
+function handle(source: TrajectorySource, webRoot: string, request: IncomingMessage, response: ServerResponse): void {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    response.setHeader("allow", "GET, HEAD");
+    sendJson(response, 405, { error: "the viewer is read-only: use GET" });
+    return;
+  }
+  const asset = staticFiles[url.pathname];
+  if (asset) {
+    response.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });
+    response.end(readFileSync(join(webRoot, asset.file)));
+    return;
+  }
+  if (url.pathname === "/api/info") {
+    sendJson(response, 200, { file: source.file, total: source.records().length });
+    return;
+  }
+  if (url.pathname === "/api/trajectories") {
+    const parsed = QuerySchema.safeParse(Object.fromEntries(url.searchParams));
+    if (!parsed.success) {
+      sendJson(response, 400, {
+        error: parsed.error.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; "),
+      });
+      return;
+    }
+    sendJson(response, 200, source.list(parsed.data));
+    return;
+  }
+  const match = /^\/api\/trajectories\/(\d+)$/.exec(url.pathname);
+  if (match) {
+    const record = source.get(Number(match[1]));
+    if (!record) sendJson(response, 404, { error: `no trajectory at index ${match[1]}` });
+    else sendJson(response, 200, record);
+    return;
+  }
+  sendJson(response, 404, { error: `unknown path ${url.pathname}` });
+}
+
+export async function startViewerServer(options: ViewerOptions): Promise<RunningServer> {
+  const source = new TrajectorySource(options.path);
+  const webRoot = options.webRoot ?? defaultWebRoot();
+  const server = createServer((request, response) => {
+    try {
+      handle(source, webRoot, request, response);
+    } catch (error) {
+      if (!response.headersSent) sendJson(response, 500, { error: (error as Error).message });
+      else response.end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
