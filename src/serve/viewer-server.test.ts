@@ -42,6 +42,15 @@ function record(index: number, correct: boolean): TrajectoryInput {
   };
 }
 
+interface Page {
+  total: number;
+  items: Array<{ id: string } & Record<string, unknown>>;
+}
+
+async function getPage(url: string): Promise<Page> {
+  return (await (await fetch(url)).json()) as Page;
+}
+
 describe("viewer server", () => {
   let server: RunningServer;
   let dir: string;
@@ -60,29 +69,32 @@ describe("viewer server", () => {
   });
 
   it("lists, filters and pages trajectory summaries", async () => {
-    const all = await (await fetch(`${server.url}/api/trajectories`)).json();
+    const all = await getPage(`${server.url}/api/trajectories`);
     expect(all.total).toBe(3);
     expect(all.items.map((item: { id: string }) => item.id)).toEqual(["t0", "t1", "t2"]);
     expect(all.items[0]).toMatchObject({ turns: 1, toolCalls: 1, score: 1, correct: true, hasTokens: true });
 
-    const wrong = await (await fetch(`${server.url}/api/trajectories?outcome=incorrect`)).json();
+    const wrong = await getPage(`${server.url}/api/trajectories?outcome=incorrect`);
     expect(wrong.items.map((item: { id: string }) => item.id)).toEqual(["t1"]);
 
-    const searched = await (await fetch(`${server.url}/api/trajectories?search=FIRST%20FOR`)).json();
+    const searched = await getPage(`${server.url}/api/trajectories?search=FIRST%20FOR`);
     expect(searched.items.map((item: { id: string }) => item.id)).toEqual(["t1"]);
 
-    const paged = await (await fetch(`${server.url}/api/trajectories?offset=2&limit=1`)).json();
+    const paged = await getPage(`${server.url}/api/trajectories?offset=2&limit=1`);
     expect(paged).toMatchObject({ total: 3, items: [{ id: "t2" }] });
   });
 
   it("returns full records and clear errors", async () => {
-    const one = await (await fetch(`${server.url}/api/trajectories/1`)).json();
+    const one = (await (await fetch(`${server.url}/api/trajectories/1`)).json()) as {
+      prediction: string;
+      tokens: { spans: unknown[] };
+    };
     expect(one.prediction).toBe("First for Women");
     expect(one.tokens.spans).toHaveLength(2);
 
     const missing = await fetch(`${server.url}/api/trajectories/99`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error).toMatch(/no trajectory at index 99/);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/no trajectory at index 99/);
 
     const bad = await fetch(`${server.url}/api/trajectories?limit=9999`);
     expect(bad.status).toBe(400);
