@@ -1,0 +1,78 @@
+/**
+ * The `Tool` contract. A tool has a name, a description, a zod input schema (turned into the JSON schema sent to
+ * models that call tools natively) and `execute(input, context)`. Tools report failures as `isError` results
+ * (the agent shows them to the model as observations); `runTool` also turns thrown errors and bad input into
+ * such results, so a tool failure never ends a run.
+ */
+import { z } from "zod";
+import type { ToolDefinition } from "../llm/chat-model.js";
+
+export interface ToolContext {
+  signal?: AbortSignal;
+  /** Question being researched (tools may log or key caches with it). */
+  question?: string;
+}
+
+export interface ToolOutput {
+  /** Text shown to the model. */
+  content: string;
+  /** Ids of passages / URLs the output came from. */
+  sources?: string[];
+  isError?: boolean;
+  /** Money spent by the tool (search API, extractor model). */
+  costUsd?: number;
+}
+
+export interface Tool<Input = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly inputSchema: z.ZodType<Input>;
+  execute(input: Input, context: ToolContext): Promise<ToolOutput>;
+}
+
+/** The native function-calling definition of a tool (JSON schema from zod). */
+export function toolDefinition(tool: Tool): ToolDefinition {
+  const schema = z.toJSONSchema(tool.inputSchema, { target: "draft-7", io: "input" }) as Record<string, unknown>;
+  delete schema.$schema;
+  return { name: tool.name, description: tool.description, parameters: schema };
+}
+
+export interface ToolRunResult extends Required<Omit<ToolOutput, "costUsd">> {
+  costUsd: number;
+  durationMs: number;
+}
+
+/** Validate the input and run the tool; bad input, thrown errors and aborts come back as `isError` results. */
+export async function runTool(tool: Tool, input: unknown, context: ToolContext = {}): Promise<ToolRunResult> {
+  const started = performance.now();
+  const parsed = tool.inputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(arguments)"}: ${issue.message}`);
+    return {
+      content: `Invalid arguments for tool "${tool.name}": ${issues.join("; ")}. Fix the arguments and call the tool again.`,
+      sources: [],
+      isError: true,
+      costUsd: 0,
+      durationMs: performance.now() - started,
+    };
+  }
+  try {
+    const output = await tool.execute(parsed.data, context);
+    return {
+      content: output.content,
+      sources: output.sources ?? [],
+      isError: output.isError ?? false,
+      costUsd: output.costUsd ?? 0,
+      durationMs: performance.now() - started,
+    };
+  } catch (error) {
+    if (context.signal?.aborted) throw error;
+    return {
+      content: `Tool "${tool.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+      sources: [],
+      isError: true,
+      costUsd: 0,
+      durationMs: performance.now() - started,
+    };
+  }
+}
