@@ -1,0 +1,5 @@
+export * from "./extract.js";
+export * from "./format.js";
+export * from "./interop.js";
+export * from "./normalize.js";
+export * from "./rewards.js";
