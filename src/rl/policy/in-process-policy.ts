@@ -328,7 +328,9 @@ export class InProcessPolicy implements TrainablePolicy {
       const logprobs = result.logprobs.dataSync() as Float32Array;
       const entropy = result.entropy.dataSync() as Float32Array;
       const values = result.values.dataSync() as Float32Array;
-      rows.forEach((row, b) => out.push(this.unpack(row.length, b, length, logprobs, entropy, values)));
+      rows.forEach((row, b) => {
+        out.push(this.unpack(row.length, b, length, logprobs, entropy, values));
+      });
     }
     return out;
   }
@@ -401,7 +403,9 @@ export class InProcessPolicy implements TrainablePolicy {
       const logprobs = outputs.logprobs.dataSync() as Float32Array;
       const entropy = outputs.entropy.dataSync() as Float32Array;
       const values = outputs.values.dataSync() as Float32Array;
-      rows.forEach((row, b) => scores.push(this.unpack(row.length, b, length, logprobs, entropy, values)));
+      rows.forEach((row, b) => {
+        scores.push(this.unpack(row.length, b, length, logprobs, entropy, values));
+      });
       const flat = flattenParams(gradient);
       flat.forEach((array, index) => {
         const data = array.dataSync() as Float32Array;
