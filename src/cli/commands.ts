@@ -3,8 +3,10 @@
  * Keep this list sorted; each area adds its own line.
  */
 import type { Command } from "commander";
+import { registerCorpusCommand } from "./corpus.js";
 import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
+  registerCorpusCommand(program);
   registerViewCommand(program);
 }

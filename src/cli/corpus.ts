@@ -1,0 +1,154 @@
+/** `drkit corpus build|search|stats|list`: offline passage corpora (SQLite + FTS5 BM25). */
+import type { Command } from "commander";
+import { InputError } from "../core/errors.js";
+import { buildCorpus } from "../corpus/build.js";
+import { CORPUS_FORMATS, type CorpusFormatOption } from "../corpus/formats.js";
+import { openCorpus } from "../corpus/sqlite-corpus.js";
+import { listCorpora } from "../corpus/store-layout.js";
+import { configFrom, integerOption, numberOption, printJson } from "./context.js";
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export function registerCorpusCommand(program: Command): void {
+  const corpus = program.command("corpus").description("Build and query offline passage corpora (SQLite FTS5 BM25)");
+
+  corpus
+    .command("build")
+    .description("Ingest passages from files into $DRKIT_HOME/corpora/<name> (replaces it atomically)")
+    .argument("<name>", "corpus name (letters, digits, . _ -)")
+    .requiredOption("--from <files...>", "source files (JSONL or JSON list)")
+    .option("--format <format>", `source format: auto, ${CORPUS_FORMATS.join(", ")}`, "auto")
+    .option("--title-weight <weight>", "BM25 weight of titles relative to text", numberOption("title-weight"), 2)
+    .option("--quiet", "no progress output")
+    .option("--json", "print the manifest as JSON")
+    .action(
+      async (
+        name: string,
+        options: { from: string[]; format: string; titleWeight: number; quiet?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        const config = configFrom(command);
+        if (options.format !== "auto" && !(CORPUS_FORMATS as readonly string[]).includes(options.format)) {
+          throw new InputError(`unknown --format "${options.format}": use auto, ${CORPUS_FORMATS.join(", ")}`);
+        }
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        try {
+          const { manifest, directory } = await buildCorpus({
+            name,
+            from: options.from,
+            format: options.format as CorpusFormatOption,
+            home: config.home,
+            titleWeight: options.titleWeight,
+            quiet: options.quiet,
+            signal: controller.signal,
+          });
+          if (options.json) {
+            printJson(manifest);
+            return;
+          }
+          const { counts } = manifest;
+          process.stdout.write(
+            `built corpus "${name}" in ${directory}\n` +
+              `  passages ${counts.passages}  titles ${counts.titles}  records ${counts.records}  ` +
+              `duplicates skipped ${counts.duplicates}  empty skipped ${counts.empty}\n` +
+              `  ${manifest.sources.map((source) => `${source.file} (${source.format}: ${source.passages})`).join("\n  ")}\n` +
+              `  ${(counts.passages / Math.max(manifest.buildSeconds, 1e-3)).toFixed(0)} passages/s, ` +
+              `${(manifest.bytes / 1e6).toFixed(1)} MB\n`,
+          );
+        } finally {
+          process.removeListener("SIGINT", onSignal);
+          process.removeListener("SIGTERM", onSignal);
+        }
+      },
+    );
+
+  corpus
+    .command("search")
+    .description("BM25 search of a corpus")
+    .argument("<name>", "corpus name")
+    .argument("<query...>", "query text")
+    .option("--topk <k>", "results per query", integerOption("topk"), 10)
+    .option("--json", "print hits as JSON")
+    .action((name: string, queryWords: string[], options: { topk: number; json?: boolean }, command: Command) => {
+      const config = configFrom(command);
+      if (options.topk < 1) throw new InputError("--topk must be at least 1");
+      const store = openCorpus(name, { home: config.home });
+      try {
+        const query = queryWords.join(" ");
+        const [hits = []] = store.search([query], options.topk);
+        if (options.json) {
+          printJson(hits);
+          return;
+        }
+        if (hits.length === 0) process.stdout.write("no results\n");
+        hits.forEach((hit, index) => {
+          process.stdout.write(
+            `${index + 1}. [${hit.score.toFixed(3)}] ${hit.passage.title}  (${hit.passage.id})\n   ${oneLine(hit.passage.text, 200)}\n`,
+          );
+        });
+      } finally {
+        store.close();
+      }
+    });
+
+  corpus
+    .command("stats")
+    .description("Counts, size and sources of a corpus")
+    .argument("<name>", "corpus name")
+    .option("--json", "print the full manifest as JSON")
+    .action((name: string, options: { json?: boolean }, command: Command) => {
+      const config = configFrom(command);
+      const store = openCorpus(name, { home: config.home });
+      try {
+        const manifest = store.manifest();
+        const stats = store.stats();
+        if (options.json) {
+          printJson({ ...manifest, bytes: stats.bytes, file: store.file });
+          return;
+        }
+        process.stdout.write(
+          `corpus ${name} (${store.file})\n` +
+            `  passages   ${stats.passages}\n  titles     ${stats.titles}\n` +
+            `  size       ${(stats.bytes / 1e6).toFixed(1)} MB\n  built      ${stats.builtAt}\n` +
+            `  duplicates ${manifest.counts.duplicates} skipped\n  sources\n` +
+            manifest.sources
+              .map(
+                (source) => `    ${source.file} (${source.format}, ${source.records} records → ${source.passages})\n`,
+              )
+              .join(""),
+        );
+      } finally {
+        store.close();
+      }
+    });
+
+  corpus
+    .command("list")
+    .description("Corpora under $DRKIT_HOME/corpora")
+    .option("--json", "print manifests as JSON")
+    .action((options: { json?: boolean }, command: Command) => {
+      const config = configFrom(command);
+      const corpora = listCorpora(config.home);
+      if (options.json) {
+        printJson(corpora);
+        return;
+      }
+      if (corpora.length === 0) {
+        process.stdout.write(
+          `no corpora in ${config.home}/corpora; build one with: drkit corpus build <name> --from <file>\n`,
+        );
+        return;
+      }
+      for (const manifest of corpora) {
+        process.stdout.write(
+          `${manifest.name.padEnd(24)} ${String(manifest.counts.passages).padStart(10)} passages  ${manifest.format.padEnd(8)} built ${manifest.builtAt}\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,135 @@
+/** `openCorpus`: a built corpus store opened read-only, implementing the `Corpus` contract. */
+import { existsSync, statSync } from "node:fs";
+import Database from "better-sqlite3";
+import { CorpusError, InputError, NotFoundError } from "../core/errors.js";
+import { matchExpression, type QueryOptions } from "./query.js";
+import { CORPUS_SCHEMA_VERSION, type CorpusManifest, CorpusManifestSchema, corpusFile } from "./store-layout.js";
+import type { Corpus, CorpusStats, Passage, SearchHit } from "./types.js";
+
+export interface OpenCorpusOptions {
+  /** drkit home (default $DRKIT_HOME or `.drkit`). */
+  home?: string;
+  /** Open this store file instead of `<home>/corpora/<name>/corpus.sqlite`. */
+  file?: string;
+  /** Query term limits (default: 32 terms, 4096 characters). */
+  query?: QueryOptions;
+}
+
+/** Largest `topk` honoured by `search` (larger values are clamped). */
+export const MAX_SEARCH_TOPK = 1000;
+
+interface PassageRow {
+  rowid: number;
+  id: string;
+  title: string;
+  text: string;
+}
+
+export class SqliteCorpus implements Corpus {
+  readonly name: string;
+  readonly file: string;
+  private readonly database: Database.Database;
+  private readonly manifestValue: CorpusManifest;
+  private readonly queryOptions: QueryOptions;
+  private readonly matchStatement: Database.Statement;
+  private readonly rowStatement: Database.Statement;
+  private readonly idStatement: Database.Statement;
+  private readonly pageStatement: Database.Statement;
+
+  constructor(name: string, file: string, options: OpenCorpusOptions = {}) {
+    this.name = name;
+    this.file = file;
+    this.queryOptions = options.query ?? {};
+    try {
+      this.database = new Database(file, { readonly: true, fileMustExist: true });
+    } catch (error) {
+      throw new CorpusError(`cannot open corpus store ${file}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      this.database.pragma("mmap_size = 1073741824");
+      this.database.pragma("cache_size = -65536");
+      const meta = this.database.prepare("SELECT value FROM meta WHERE key = ?").pluck();
+      const version = Number(meta.get("schemaVersion"));
+      if (version !== CORPUS_SCHEMA_VERSION) {
+        throw new CorpusError(
+          `corpus "${name}" has store schema ${version}, this drkit reads ${CORPUS_SCHEMA_VERSION}: rebuild it with drkit corpus build`,
+        );
+      }
+      this.manifestValue = CorpusManifestSchema.parse(JSON.parse(String(meta.get("manifest"))));
+      this.matchStatement = this.database.prepare(
+        "SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?",
+      );
+      this.rowStatement = this.database.prepare("SELECT rowid, id, title, text FROM passages WHERE rowid = ?");
+      this.idStatement = this.database.prepare("SELECT rowid, id, title, text FROM passages WHERE id = ?");
+      this.pageStatement = this.database.prepare(
+        "SELECT rowid, id, title, text FROM passages WHERE title = ? COLLATE NOCASE ORDER BY rowid",
+      );
+    } catch (error) {
+      this.database.close();
+      if (error instanceof CorpusError) throw error;
+      throw new CorpusError(
+        `corpus store ${file} is unreadable (${(error as Error).message}): rebuild it with drkit corpus build`,
+        { cause: error },
+      );
+    }
+  }
+
+  search(queries: readonly string[], topk: number): SearchHit[][] {
+    if (!Array.isArray(queries)) throw new InputError("search expects an array of query strings");
+    const limit = Math.min(MAX_SEARCH_TOPK, Math.max(0, Math.floor(Number(topk) || 0)));
+    return queries.map((query) => {
+      if (limit === 0) return [];
+      const expression = matchExpression(typeof query === "string" ? query : "", this.queryOptions);
+      if (expression === undefined) return [];
+      const hits = this.matchStatement.all(expression, limit) as { rowid: number; rank: number }[];
+      return hits.map((hit) => {
+        const row = this.rowStatement.get(hit.rowid) as PassageRow;
+        return { passage: { id: row.id, title: row.title, text: row.text }, score: -hit.rank };
+      });
+    });
+  }
+
+  getPassage(id: string): Passage | undefined {
+    const row = this.idStatement.get(String(id)) as PassageRow | undefined;
+    return row ? { id: row.id, title: row.title, text: row.text } : undefined;
+  }
+
+  getPage(title: string): Passage[] {
+    const rows = this.pageStatement.all(String(title)) as PassageRow[];
+    // Exact-case matches win; otherwise the case-insensitive ones.
+    const exact = rows.filter((row) => row.title === title);
+    return (exact.length > 0 ? exact : rows).map((row) => ({ id: row.id, title: row.title, text: row.text }));
+  }
+
+  /** The build manifest (sources, counts, settings). */
+  manifest(): CorpusManifest {
+    return this.manifestValue;
+  }
+
+  stats(): CorpusStats {
+    const manifest = this.manifestValue;
+    return {
+      name: this.name,
+      passages: manifest.counts.passages,
+      titles: manifest.counts.titles,
+      bytes: existsSync(this.file) ? statSync(this.file).size : manifest.bytes,
+      builtAt: manifest.builtAt,
+      sources: manifest.sources.map((source) => source.file),
+    };
+  }
+
+  close(): void {
+    if (this.database.open) this.database.close();
+  }
+}
+
+/** Open a built corpus by name. Throws NotFoundError (with the command to build it) when it does not exist. */
+export function openCorpus(name: string, options: OpenCorpusOptions = {}): SqliteCorpus {
+  const file = options.file ?? corpusFile(name, options.home);
+  if (!existsSync(file)) {
+    throw new NotFoundError(
+      `corpus "${name}" not found (${file}); build it with: drkit corpus build ${name} --from <file...>`,
+    );
+  }
+  return new SqliteCorpus(name, file, options);
+}
