@@ -38,6 +38,8 @@ export interface ChatRequest {
   onDelta?: (delta: { text?: string; reasoning?: string }) => void;
   /** Extra JSON fields merged into the request body (server-specific sampling options). */
   extraBody?: Record<string, unknown>;
+  /** Mixed into the response-cache key (e.g. the rollout index) so repeated samples are not served one reply. */
+  cacheSalt?: string;
 }
 
 export interface ChatUsage {
