@@ -129,7 +129,7 @@ describe("user files and errors", () => {
     const loaded = await loadBenchmark("deepresearch-9k", { file, filter: ["level=3"] });
     expect(loaded.questions).toHaveLength(1);
     expect(loaded.questions[0]).toMatchObject({ goldAnswers: ["Jane Doe"], level: "3", source: "deep_research_9k" });
-    expect((loaded.questions[0]?.metadata.searchTrajectory as unknown[]).length).toBe(2);
+    expect(loaded.questions[0]?.metadata.searchTrajectory).toHaveLength(2);
     writeFileSync(file, JSON.stringify({ ...rows[0], difficulty: 7 }));
     await expect(loadBenchmark("deepresearch-9k", { file })).rejects.toThrow(
       /dr9k\.jsonl:1: "difficulty" must be 1, 2 or 3/,
