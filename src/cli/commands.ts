@@ -4,9 +4,11 @@
  */
 import type { Command } from "commander";
 import { registerCorpusCommand } from "./corpus.js";
+import { registerServeCommand } from "./serve.js";
 import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
   registerCorpusCommand(program);
+  registerServeCommand(program);
   registerViewCommand(program);
 }

@@ -1,0 +1,208 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DataError, InputError, NotFoundError } from "../core/errors.js";
+import { buildCorpus } from "./build.js";
+import { matchExpression, queryTerms } from "./query.js";
+import { openCorpus, type SqliteCorpus } from "./sqlite-corpus.js";
+import { listCorpora } from "./store-layout.js";
+
+let home: string;
+let corpus: SqliteCorpus;
+const passages = [
+  { id: "p1", title: "NEAR", text: "The NEAR Shoemaker probe visited asteroid Eros." },
+  { id: "p2", title: "Title: colon", text: "A passage about columns, AND operators and OR words." },
+  { id: "p3", title: "Café Émile", text: "Un café parisien fondé en 1901 près du Louvre." },
+  { id: "p4", title: "Emoji", text: "Party popper 🎉 and grinning face 😀 are emoji." },
+  { id: "p5", title: "Stars", text: "Stars * and asterisks are different things." },
+];
+
+function writeJsonl(file: string, rows: unknown[]): string {
+  writeFileSync(file, `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`);
+  return file;
+}
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), "drkit-search-"));
+  const file = writeJsonl(join(home, "small.jsonl"), passages);
+  await buildCorpus({ name: "small", from: [file], home, quiet: true });
+  corpus = openCorpus("small", { home });
+});
+afterAll(() => {
+  corpus.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("query handling", () => {
+  it("quotes every term and ORs them; stopwords dropped unless nothing else is left", () => {
+    expect(matchExpression('title:"Ed Wood" NEAR(x*)')).toBe('"title" OR "ed" OR "wood" OR "near" OR "x"');
+    expect(queryTerms("the and of")).toEqual(["the", "and", "of"]);
+    expect(queryTerms("who is the director of Ed Wood")).toEqual(["director", "ed", "wood"]);
+    expect(matchExpression("")).toBeUndefined();
+    expect(matchExpression("😀 !!! ***")).toBeUndefined();
+    expect(queryTerms(Array.from({ length: 100 }, (_, index) => `term${index}`).join(" "))).toHaveLength(32);
+  });
+
+  it("FTS5 keywords and syntax are searched as words", () => {
+    expect(corpus.search(["NEAR"], 3)[0]?.[0]?.passage.id).toBe("p1");
+    expect(corpus.search(["title: colon"], 3)[0]?.[0]?.passage.id).toBe("p2");
+    expect(
+      corpus.search(['"unbalanced quote', "(((", "*", ":", "^", "-", "NOT"], 3).map((hits) => hits.length),
+    ).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(corpus.search(["AND OR columns"], 3)[0]?.[0]?.passage.id).toBe("p2");
+  });
+
+  it("diacritics fold and stemming applies (cafe → Café, visiting → visited)", () => {
+    expect(corpus.search(["cafe emile"], 1)[0]?.[0]?.passage.id).toBe("p3");
+    expect(corpus.search(["visiting asteroids"], 1)[0]?.[0]?.passage.id).toBe("p1");
+  });
+
+  it("empty, emoji-only and very long queries; topk 0 and huge topk", () => {
+    expect(corpus.search(["", "🎉😀"], 5)).toEqual([[], []]);
+    const long = `${"asteroid ".repeat(20_000)}Eros`;
+    expect(corpus.search([long], 5)[0]?.[0]?.passage.id).toBe("p1");
+    expect(corpus.search(["asteroid"], 0)).toEqual([[]]);
+    expect(corpus.search(["asteroid"], 1e9)[0]).toHaveLength(1);
+    expect(corpus.search([], 3)).toEqual([]);
+  });
+
+  it("scores are positive and sorted, one list per query in order", () => {
+    const [first, second] = corpus.search(["stars asterisks", "probe"], 5);
+    expect(first?.[0]?.passage.id).toBe("p5");
+    expect(second?.[0]?.passage.id).toBe("p1");
+    for (const hits of [first ?? [], second ?? []]) {
+      for (let index = 1; index < hits.length; index++) {
+        expect(hits[index - 1]!.score).toBeGreaterThanOrEqual(hits[index]!.score);
+      }
+      for (const hit of hits) expect(hit.score).toBeGreaterThan(0);
+    }
+  });
+
+  it("fuzz: any string is accepted and returns at most topk hits", () => {
+    const fts = fc.constantFrom(
+      "NEAR",
+      "AND",
+      "OR",
+      "NOT",
+      "*",
+      ":",
+      '"',
+      "(",
+      ")",
+      "^",
+      "+",
+      "-",
+      "title",
+      "text",
+      "{",
+      "}",
+    );
+    const piece = fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" }), fts);
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), fc.integer({ min: 1, max: 10 }), (parts, topk) => {
+        const query = parts.join(" ");
+        const [hits] = corpus.search([query], topk);
+        expect(Array.isArray(hits)).toBe(true);
+        expect(hits!.length).toBeLessThanOrEqual(topk);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("atomic rebuild and bad input", () => {
+  it("a malformed line fails with file:line; the previous corpus stays searchable; no temp files remain", async () => {
+    const good = writeJsonl(join(home, "good.jsonl"), passages.slice(0, 2));
+    await buildCorpus({ name: "atomic", from: [good], home, quiet: true });
+    const bad = join(home, "bad.jsonl");
+    writeFileSync(bad, `${JSON.stringify(passages[2])}\n${JSON.stringify(passages[3])}\n{"id": "x", "title": \n`);
+    const failure = await buildCorpus({ name: "atomic", from: [bad], home, quiet: true }).catch((error) => error);
+    expect(failure).toBeInstanceOf(DataError);
+    expect((failure as DataError).message).toContain(`${bad}:3`);
+    expect((failure as DataError).line).toBe(3);
+    const wrongShape = writeJsonl(join(home, "shape.jsonl"), [passages[0], { id: "z", title: 5, text: "x" }]);
+    const shapeFailure = await buildCorpus({ name: "atomic", from: [wrongShape], home, quiet: true }).catch((e) => e);
+    expect(String(shapeFailure.message)).toContain(`${wrongShape}:2`);
+    const directory = join(home, "corpora", "atomic");
+    expect(readdirSync(directory).sort()).toEqual(["corpus.sqlite", "manifest.json"]);
+    const store = openCorpus("atomic", { home });
+    expect(store.stats().passages).toBe(2);
+    expect(store.search(["probe"], 1)[0]?.[0]?.passage.id).toBe("p1");
+    store.close();
+  });
+
+  it("a rebuild replaces the corpus while an open reader keeps its snapshot", async () => {
+    const first = writeJsonl(join(home, "v1.jsonl"), passages.slice(0, 1));
+    await buildCorpus({ name: "swap", from: [first], home, quiet: true });
+    const reader = openCorpus("swap", { home });
+    const second = writeJsonl(join(home, "v2.jsonl"), passages);
+    await buildCorpus({ name: "swap", from: [second], home, quiet: true });
+    expect(reader.search(["probe"], 3)[0]).toHaveLength(1);
+    reader.close();
+    const fresh = openCorpus("swap", { home });
+    expect(fresh.stats().passages).toBe(5);
+    fresh.close();
+  });
+
+  it("a cancelled build removes its temporary file", async () => {
+    const file = writeJsonl(
+      join(home, "many.jsonl"),
+      Array.from({ length: 3000 }, (_, index) => ({ title: `T${index}`, text: `text ${index}` })),
+    );
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      buildCorpus({ name: "cancelled", from: [file], home, quiet: true, signal: controller.signal }),
+    ).rejects.toThrow(/cancelled/);
+    expect(existsSync(join(home, "corpora", "cancelled", "corpus.sqlite"))).toBe(false);
+    expect(readdirSync(join(home, "corpora", "cancelled"))).toEqual([]);
+  });
+
+  it("dedupes by id (first wins) and by title+text; generates slug ids when missing", async () => {
+    const file = writeJsonl(join(home, "dupes.jsonl"), [
+      { id: "a", title: "One", text: "first" },
+      { id: "a", title: "One", text: "different text, same id" },
+      { id: "b", title: "One", text: "first" },
+      { title: "Two", text: "no id" },
+      { title: "Two", text: "no id, second paragraph" },
+      { title: "Two", text: "   " },
+    ]);
+    const { manifest } = await buildCorpus({ name: "dupes", from: [file], home, quiet: true });
+    expect(manifest.counts).toEqual({ passages: 3, titles: 2, records: 6, duplicates: 2, empty: 1 });
+    const store = openCorpus("dupes", { home });
+    expect(store.getPassage("a")?.text).toBe("first");
+    expect(store.getPage("Two").map((passage) => passage.id)).toEqual(["two-16e018ec", "two-16e018ec-2"]);
+    store.close();
+  });
+
+  it("streams JSON arrays and reports the line of a bad element", async () => {
+    const file = join(home, "array.json");
+    writeFileSync(
+      file,
+      '[\n  {"title": "A", "text": "a [b] {c} \\" ]"},\n  {"title": "B", "text": "b"},\n  {"title": 1}\n]\n',
+    );
+    const failure = await buildCorpus({ name: "array", from: [file], home, quiet: true }).catch((error) => error);
+    expect(String(failure.message)).toContain(`${file}:4`);
+    writeFileSync(file, '[{"title": "A", "text": "a [b] {c} \\" ]"},{"title": "B", "text": "b"}]');
+    const { manifest } = await buildCorpus({ name: "array", from: [file], home, quiet: true });
+    expect(manifest.counts.passages).toBe(2);
+    const store = openCorpus("array", { home });
+    expect(store.getPage("A")[0]?.text).toBe('a [b] {c} " ]');
+    store.close();
+    writeFileSync(file, '[{"title": "A", "text": "a"}');
+    await expect(buildCorpus({ name: "array", from: [file], home, quiet: true })).rejects.toThrow(/not closed/);
+  });
+
+  it("clear errors for unknown corpora, bad names, missing files and undetectable formats", async () => {
+    expect(() => openCorpus("missing", { home })).toThrow(NotFoundError);
+    await expect(buildCorpus({ name: "../evil", from: [], home })).rejects.toThrow(InputError);
+    await expect(buildCorpus({ name: "x", from: [join(home, "nope.jsonl")], home })).rejects.toThrow(/not found/);
+    const odd = writeJsonl(join(home, "odd.jsonl"), [{ question: "q?" }]);
+    await expect(buildCorpus({ name: "odd", from: [odd], home, quiet: true })).rejects.toThrow(
+      /odd\.jsonl:1.*--format/,
+    );
+    expect(listCorpora(home).map((manifest) => manifest.name)).toContain("small");
+  });
+});
