@@ -469,7 +469,7 @@ export class InProcessPolicy implements TrainablePolicy {
     return { gradNorm, step: this.optimizerStep, learningRate };
   }
 
-  async save(directory: string): Promise<void> {
+  async save(directory: string, extraFiles: Record<string, string> = {}): Promise<void> {
     const staging = `${directory}.tmp-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
@@ -490,8 +490,12 @@ export class InProcessPolicy implements TrainablePolicy {
     );
     writeFileSync(join(staging, "weights.bin"), Buffer.concat(parts));
     writeFileSync(join(staging, "policy.json"), `${JSON.stringify(header)}\n`);
-    rmSync(directory, { recursive: true, force: true });
+    for (const [name, text] of Object.entries(extraFiles)) writeFileSync(join(staging, name), text);
+    // Swap in the new directory: a kill at any point leaves either the old or the new checkpoint whole.
+    const previous = `${directory}.old-${process.pid}`;
+    if (existsSync(directory)) renameSync(directory, previous);
     renameSync(staging, directory);
+    rmSync(previous, { recursive: true, force: true });
   }
 
   dispose(): void {

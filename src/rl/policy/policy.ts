@@ -77,8 +77,8 @@ export interface TrainablePolicy extends SamplingPolicy {
   backward(sequences: readonly (readonly number[])[], weights: readonly TokenWeights[]): Promise<BackwardResult>;
   /** Apply the accumulated gradient (clipped) with the optimizer and clear it. */
   step(): Promise<OptimizerStepResult>;
-  /** Write a checkpoint directory. */
-  save(directory: string): Promise<void>;
+  /** Write a checkpoint directory (atomically), with optional extra text files inside it. */
+  save(directory: string, extraFiles?: Record<string, string>): Promise<void>;
   /** Longest sequence accepted. */
   readonly maxLength: number;
 }

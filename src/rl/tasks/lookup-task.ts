@@ -1,0 +1,165 @@
+/**
+ * The learning-check task family: one-hop lookups generated from a bundled corpus
+ * (data/hotpotqa/corpus.jsonl by default). It checks the RL machinery rather than the model:
+ *
+ *   question : what is the second word of <title> ?
+ *   model      → <search> <title> </search>                       (copy the title from the question)
+ *   environment→ <information> title : <title> | first : w1 | second : w2 | third : w3 | fourth : w4 </information>
+ *   model      → <answer> w2 </answer>                             (copy the field from the passage)
+ *
+ * The passage fields are the first words of the passage text. Both steps are copy operations that a
+ * ~1M-parameter transformer can learn; answering needs the retrieved passage (the model never sees the
+ * passage in its loss, observation tokens are masked), so the task exercises the whole multi-turn
+ * token-space pipeline: sampling, observation masking, reward on the last model token and grouping.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { DataError } from "../../core/errors.js";
+import { Random } from "../../core/random.js";
+import { splitWords } from "../policy/tokenizer.js";
+
+export const FIELD_NAMES = ["first", "second", "third", "fourth"] as const;
+
+export interface LookupEntity {
+  id: string;
+  /** Title words as tokenised (lower-case). */
+  title: string[];
+  /** The field values (one word each), in FIELD_NAMES order. */
+  fields: string[];
+}
+
+export interface LookupQuestion {
+  id: string;
+  question: string;
+  /** The gold answer word. */
+  answer: string;
+  entityId: string;
+  field: (typeof FIELD_NAMES)[number];
+  /** The search query a demonstration issues (the title). */
+  query: string;
+}
+
+export interface LookupTask {
+  entities: LookupEntity[];
+  train: LookupQuestion[];
+  heldOut: LookupQuestion[];
+  /** Every text the tokenizer must cover (questions, rendered passages, protocol strings). */
+  texts(): string[];
+  /** Top-1 passage for a query: the entity whose title shares the most words with it (ties: first). */
+  search(query: string): LookupEntity | undefined;
+  /** The observation block for a query, tokenised alone by the caller. */
+  observation(query: string): string;
+}
+
+export interface LookupTaskOptions {
+  /** Corpus JSONL with {title, text} per line. */
+  corpusPath: string;
+  /** Number of entities (passages) to use. */
+  entities?: number;
+  /** Longest title (in words). */
+  maxTitleWords?: number;
+  /** Fraction of questions held out for evaluation. */
+  heldOutFraction?: number;
+  seed?: number;
+}
+
+const PassageLineSchema = z.object({ title: z.string(), text: z.string() });
+
+export function renderPassage(entity: LookupEntity): string {
+  const fields = FIELD_NAMES.map((name, i) => `${name} : ${entity.fields[i]}`).join(" | ");
+  return `title : ${entity.title.join(" ")} | ${fields}`;
+}
+
+export function questionText(entity: LookupEntity, field: (typeof FIELD_NAMES)[number]): string {
+  return `question : what is the ${field} word of ${entity.title.join(" ")} ?`;
+}
+
+export const INVALID_OBSERVATION =
+  "<information> invalid action , use <search> title </search> or <answer> word </answer> </information>";
+
+export function loadLookupTask(options: LookupTaskOptions): LookupTask {
+  const count = options.entities ?? 64;
+  const maxTitleWords = options.maxTitleWords ?? 2;
+  const random = new Random(options.seed ?? 7);
+  const lines = readFileSync(options.corpusPath, "utf8").split("\n");
+  const candidates: LookupEntity[] = [];
+  const seenTitles = new Set<string>();
+  lines.forEach((line, index) => {
+    if (line.trim() === "") return;
+    let parsed: z.infer<typeof PassageLineSchema>;
+    try {
+      parsed = PassageLineSchema.parse(JSON.parse(line));
+    } catch (error) {
+      throw new DataError(`not a {title, text} passage: ${(error as Error).message}`, {
+        file: options.corpusPath,
+        line: index + 1,
+      });
+    }
+    const title = splitWords(parsed.title).filter((word) => /^[\p{L}\p{N}]+$/u.test(word));
+    if (title.length === 0 || title.length > maxTitleWords) return;
+    const key = title.join(" ");
+    if (seenTitles.has(key)) return;
+    const fields = splitWords(parsed.text)
+      .filter(
+        (word) => /^\p{L}+$/u.test(word) && !title.includes(word) && !(FIELD_NAMES as readonly string[]).includes(word),
+      )
+      .slice(0, FIELD_NAMES.length);
+    if (fields.length < FIELD_NAMES.length) return;
+    seenTitles.add(key);
+    candidates.push({ id: `e${index + 1}`, title, fields });
+  });
+  if (candidates.length < count) {
+    throw new DataError(`only ${candidates.length} usable passages (need ${count}); lower --entities`, {
+      file: options.corpusPath,
+    });
+  }
+  const entities = random.sample(candidates, count);
+  const questions: LookupQuestion[] = [];
+  for (const entity of entities) {
+    FIELD_NAMES.forEach((field, i) => {
+      questions.push({
+        id: `${entity.id}-${field}`,
+        question: questionText(entity, field),
+        answer: entity.fields[i] as string,
+        entityId: entity.id,
+        field,
+        query: entity.title.join(" "),
+      });
+    });
+  }
+  const shuffled = random.shuffle(questions);
+  const heldOutCount = Math.round(shuffled.length * (options.heldOutFraction ?? 0.25));
+  const heldOut = shuffled.slice(0, heldOutCount);
+  const train = shuffled.slice(heldOutCount);
+  const search = (query: string): LookupEntity | undefined => {
+    const words = new Set(splitWords(query));
+    let best: LookupEntity | undefined;
+    let bestScore = 0;
+    for (const entity of entities) {
+      const overlap = entity.title.filter((word) => words.has(word)).length;
+      const score = overlap === 0 ? 0 : overlap / Math.max(entity.title.length, words.size);
+      if (score > bestScore) {
+        best = entity;
+        bestScore = score;
+      }
+    }
+    return best;
+  };
+  return {
+    entities,
+    train,
+    heldOut,
+    texts: () => [
+      ...questions.map((q) => q.question),
+      ...entities.map(renderPassage),
+      INVALID_OBSERVATION,
+      "<information> no results </information>",
+      ...FIELD_NAMES,
+    ],
+    search,
+    observation: (query: string) => {
+      const hit = search(query);
+      return hit ? `<information> ${renderPassage(hit)} </information>` : "<information> no results </information>";
+    },
+  };
+}

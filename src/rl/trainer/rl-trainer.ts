@@ -1,0 +1,326 @@
+/**
+ * The RL loop for the in-process policy:
+ *   rollouts (token space, n per prompt) → token batch → advantages (registry) → actor objective
+ *   (policy loss + entropy [+ KL]) and, for PPO, the clipped value loss → per-token weights →
+ *   policy.backward → policy.step, with metrics per step, periodic held-out evaluation, checkpoints
+ *   and exact resume (per-step seeds).
+ */
+import { createProgress } from "../../core/progress.js";
+import { Random } from "../../core/random.js";
+import type { Trajectory } from "../../core/trajectory.js";
+import { computeActorObjective } from "../actor-objective.js";
+import { getAdvantageEstimator } from "../advantage-registry.js";
+import type { InProcessPolicy } from "../policy/in-process-policy.js";
+import type { TokenWeights } from "../policy/policy.js";
+import { groupRows, maskedMean } from "../tensor.js";
+import { computeValueLoss } from "../value-loss.js";
+import { getAlgorithm } from "./algorithms.js";
+import { type RolloutQuestion, rollout, type SearchEnvironment } from "./rollout.js";
+import type { RunDirectory } from "./run-directory.js";
+import { buildTokenBatch, fromSequenceAligned, selectRows, type TokenBatch, toSequenceAligned } from "./token-batch.js";
+
+export interface TrainingTask {
+  name: string;
+  train: RolloutQuestion[];
+  heldOut: RolloutQuestion[];
+  environment: SearchEnvironment;
+  invalidObservation: string;
+}
+
+export interface RlOptions {
+  algorithm: string;
+  steps: number;
+  groupSize: number;
+  promptsPerStep: number;
+  learningRate: number;
+  clipRatio: number;
+  clipRatioHigh?: number;
+  entropyCoeff: number;
+  valueCoeff: number;
+  clipRangeValue: number;
+  gamma: number;
+  lam: number;
+  maxTurns: number;
+  maxTokensPerTurn: number;
+  temperature: number;
+  seed: number;
+  evalEvery: number;
+  /** Held-out questions per evaluation (0 = all). */
+  evalSize: number;
+  maskObservations: boolean;
+  checkpointEvery: number;
+  saveRollouts: boolean;
+  quiet: boolean;
+}
+
+export const DEFAULT_RL_OPTIONS: RlOptions = {
+  algorithm: "grpo",
+  steps: 40,
+  groupSize: 4,
+  promptsPerStep: 8,
+  learningRate: 1e-3,
+  clipRatio: 0.2,
+  entropyCoeff: 0,
+  valueCoeff: 0.5,
+  clipRangeValue: 0.5,
+  gamma: 1,
+  lam: 1,
+  maxTurns: 3,
+  maxTokensPerTurn: 6,
+  temperature: 1,
+  seed: 0,
+  evalEvery: 10,
+  evalSize: 0,
+  maskObservations: true,
+  checkpointEvery: 5,
+  saveRollouts: false,
+  quiet: false,
+};
+
+export interface StepMetrics {
+  step: number;
+  reward: number;
+  accuracy: number;
+  pg_loss: number;
+  pg_clipfrac: number;
+  pg_clipfrac_lower: number;
+  ppo_kl: number;
+  entropy: number;
+  vf_loss?: number;
+  vf_clipfrac?: number;
+  grad_norm: number;
+  response_length: number;
+  turns: number;
+  searches: number;
+  groups_kept: number;
+  tokens_per_second: number;
+  seconds: number;
+}
+
+export interface EvalMetrics {
+  step: number;
+  exact_match: number;
+  questions: number;
+  answered: number;
+  searches: number;
+  turns: number;
+}
+
+/** A seed derived from the run seed and a step (stable across resumes). */
+export function stepSeed(seed: number, step: number, salt = 0): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (step + 0x85ebca6b), 0xc2b2ae35) >>> 0;
+  h = Math.imul(h ^ (salt + 0x27d4eb2f), 0x165667b1) >>> 0;
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Greedy rollouts on held-out questions. */
+export async function evaluatePolicy(
+  policy: InProcessPolicy,
+  task: TrainingTask,
+  options: Pick<RlOptions, "maxTurns" | "maxTokensPerTurn" | "evalSize" | "seed">,
+  step: number,
+): Promise<{ metrics: EvalMetrics; trajectories: Trajectory[] }> {
+  const questions = options.evalSize > 0 ? task.heldOut.slice(0, options.evalSize) : task.heldOut;
+  const trajectories = await rollout(policy, policy.tokenizer, questions, {
+    groupSize: 1,
+    maxTurns: options.maxTurns,
+    maxTokensPerTurn: options.maxTokensPerTurn,
+    temperature: 0,
+    environment: task.environment,
+    invalidObservation: task.invalidObservation,
+    seed: stepSeed(options.seed, step, 99),
+    step,
+    phase: "eval",
+  });
+  return {
+    trajectories,
+    metrics: {
+      step,
+      exact_match: mean(trajectories.map((t) => t.reward?.score ?? 0)),
+      questions: trajectories.length,
+      answered: trajectories.filter((t) => t.prediction !== null).length,
+      searches: mean(trajectories.map((t) => Number(t.metadata.searches ?? 0))),
+      turns: mean(trajectories.map((t) => t.turns.length)),
+    },
+  };
+}
+
+/** One RL step on a batch of rollouts. Returns the step's metrics. */
+export async function trainOnTrajectories(
+  policy: InProcessPolicy,
+  trajectories: readonly Trajectory[],
+  options: RlOptions,
+): Promise<Omit<StepMetrics, "step" | "tokens_per_second" | "seconds">> {
+  const algorithm = getAlgorithm(options.algorithm);
+  let batch: TokenBatch = buildTokenBatch(trajectories, { maskObservations: options.maskObservations });
+  const scoreAll = batch.scores;
+  let groupsKept = groupRows(batch.index).size;
+  if (algorithm.filterGroups) {
+    const keep: number[] = [];
+    let kept = 0;
+    for (const rows of groupRows(batch.index).values()) {
+      const first = batch.scores[rows[0] as number];
+      if (rows.some((row) => batch.scores[row] !== first)) {
+        keep.push(...rows);
+        kept += 1;
+      }
+    }
+    groupsKept = kept;
+    batch = selectRows(batch, keep);
+  }
+  const summary = {
+    reward: mean(Array.from(scoreAll)),
+    accuracy: mean(trajectories.map((t) => t.reward?.components.em ?? t.reward?.score ?? 0)),
+    response_length: mean(trajectories.map((t) => t.usage.completionTokens)),
+    turns: mean(trajectories.map((t) => t.turns.length)),
+    searches: mean(trajectories.map((t) => Number(t.metadata.searches ?? 0))),
+    groups_kept: groupsKept,
+  };
+  if (batch.rows === 0) {
+    return { ...summary, pg_loss: 0, pg_clipfrac: 0, pg_clipfrac_lower: 0, ppo_kl: 0, entropy: 0, grad_norm: 0 };
+  }
+  const current = await policy.score(batch.sequences);
+  const logProb = fromSequenceAligned(
+    batch,
+    current.map((s) => s.logprobs),
+  );
+  const entropy = fromSequenceAligned(
+    batch,
+    current.map((s) => s.entropy),
+  );
+  const values = algorithm.critic
+    ? fromSequenceAligned(
+        batch,
+        current.map((s) => s.values ?? new Float32Array(s.logprobs.length)),
+      )
+    : undefined;
+  // π_old: the sampler's logprobs on model tokens; observation tokens (when unmasked in the ablation) use
+  // the current policy's, since the sampler never produced them.
+  const oldLogProb = new Float64Array(batch.rows * batch.columns);
+  for (let k = 0; k < oldLogProb.length; k++) {
+    oldLogProb[k] = batch.responseMask[k] === 1 ? (batch.samplerLogProb[k] as number) : (logProb[k] as number);
+  }
+  const shape = { rows: batch.rows, columns: batch.columns };
+  const advantage = getAdvantageEstimator(algorithm.estimator).compute(
+    {
+      ...shape,
+      tokenLevelRewards: batch.tokenLevelRewards,
+      responseMask: batch.lossMask,
+      index: batch.index,
+      values,
+    },
+    { gamma: options.gamma, lam: options.lam },
+  );
+  const actor = computeActorObjective(
+    {
+      ...shape,
+      oldLogProb,
+      logProb,
+      advantages: advantage.advantages,
+      responseMask: batch.lossMask,
+      entropy,
+    },
+    {
+      lossMode: algorithm.lossMode,
+      lossAggMode: algorithm.lossAggMode,
+      clipRatio: options.clipRatio,
+      clipRatioHigh: options.clipRatioHigh ?? algorithm.clipRatioHigh,
+      entropyCoeff: options.entropyCoeff,
+    },
+  );
+  let valueGrad: Float64Array | undefined;
+  let valueLoss: { loss: number; vf_clipfrac: number } | undefined;
+  if (algorithm.critic && values) {
+    const out = computeValueLoss(
+      { ...shape, valuePredictions: values, values, returns: advantage.returns, responseMask: batch.lossMask },
+      options.clipRangeValue,
+    );
+    valueLoss = out;
+    valueGrad = out.gradValues.map((g) => g * options.valueCoeff);
+  }
+  const weights: TokenWeights[] = batch.sequences.map((_, row) => ({
+    logprob: toSequenceAligned(batch, row, actor.gradLogProb),
+    entropy: actor.gradEntropy ? toSequenceAligned(batch, row, actor.gradEntropy) : undefined,
+    value: valueGrad ? toSequenceAligned(batch, row, valueGrad) : undefined,
+  }));
+  await policy.backward(batch.sequences, weights);
+  const stepResult = await policy.step();
+  return {
+    ...summary,
+    pg_loss: actor.pgLoss,
+    pg_clipfrac: actor.metrics.pg_clipfrac,
+    pg_clipfrac_lower: actor.metrics.pg_clipfrac_lower,
+    ppo_kl: actor.metrics.ppo_kl,
+    entropy: maskedMean(entropy, batch.responseMask),
+    ...(valueLoss ? { vf_loss: valueLoss.loss, vf_clipfrac: valueLoss.vf_clipfrac } : {}),
+    grad_norm: stepResult.gradNorm,
+  };
+}
+
+/**
+ * Run RL from `startStep` (0 for a fresh run) to `options.steps`, writing into `run`. The caller has
+ * loaded the policy (fresh, from --init, or from the run's checkpoint).
+ */
+export async function runRl(
+  policy: InProcessPolicy,
+  task: TrainingTask,
+  run: RunDirectory,
+  options: RlOptions,
+  startStep: number,
+): Promise<{ lastEval?: EvalMetrics; steps: number }> {
+  getAlgorithm(options.algorithm);
+  policy.setLearningRate(options.learningRate);
+  let lastEval: EvalMetrics | undefined;
+  const evaluate = async (step: number) => {
+    const result = await evaluatePolicy(policy, task, options, step);
+    run.evaluations.append(result.metrics);
+    if (options.saveRollouts) for (const trajectory of result.trajectories) run.rollouts.append(trajectory);
+    lastEval = result.metrics;
+  };
+  if (startStep === 0) {
+    if (options.evalEvery > 0) await evaluate(0);
+    await run.saveCheckpoint(policy, 0);
+  }
+  const progress = createProgress({
+    label: `train ${options.algorithm}`,
+    total: options.steps,
+    start: startStep,
+    quiet: options.quiet,
+  });
+  for (let step = startStep + 1; step <= options.steps; step++) {
+    const started = Date.now();
+    const picker = new Random(stepSeed(options.seed, step, 1));
+    const questions = picker.sample(task.train, options.promptsPerStep);
+    const trajectories = await rollout(policy, policy.tokenizer, questions, {
+      groupSize: options.groupSize,
+      maxTurns: options.maxTurns,
+      maxTokensPerTurn: options.maxTokensPerTurn,
+      temperature: options.temperature,
+      environment: task.environment,
+      invalidObservation: task.invalidObservation,
+      seed: stepSeed(options.seed, step, 2),
+      step,
+    });
+    const metrics = await trainOnTrajectories(policy, trajectories, options);
+    const seconds = (Date.now() - started) / 1000;
+    const tokens = trajectories.reduce((sum, t) => sum + (t.usage.totalTokens ?? 0), 0);
+    const record: StepMetrics = { step, ...metrics, tokens_per_second: tokens / seconds, seconds };
+    if (options.saveRollouts) for (const trajectory of trajectories) run.rollouts.append(trajectory);
+    run.metrics.append(record);
+    if (options.evalEvery > 0 && (step % options.evalEvery === 0 || step === options.steps)) await evaluate(step);
+    if (step % options.checkpointEvery === 0 || step === options.steps) {
+      await run.saveCheckpoint(policy, step);
+    }
+    progress.increment(1, {
+      reward: record.reward.toFixed(2),
+      ...(lastEval ? { heldout_em: lastEval.exact_match.toFixed(2) } : {}),
+    });
+  }
+  progress.stop();
+  return { lastEval, steps: options.steps };
+}
