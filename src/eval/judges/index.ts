@@ -1,0 +1,3 @@
+export * from "./judge.js";
+export * from "./parse.js";
+export * from "./prompts.js";
