@@ -15,7 +15,9 @@ import { computeReinforcePlusPlusAdvantage, computeRemaxAdvantage } from "./retu
 
 function expectClose(actual: ArrayLike<number>, expected: number[], digits = 6): void {
   expect(actual.length).toBe(expected.length);
-  expected.forEach((value, k) => expect(actual[k]).toBeCloseTo(value, digits));
+  expected.forEach((value, k) => {
+    expect(actual[k]).toBeCloseTo(value, digits);
+  });
 }
 
 /** Unbiased masked whitening written out independently of the implementation. */

@@ -10,5 +10,7 @@ export * from "./policy-loss-registry.js";
 export * from "./policy-loss-types.js";
 export * from "./policy-losses.js";
 export * from "./return-advantages.js";
+export * from "./rollout-batch.js";
+export * from "./sampling-filters.js";
 export * from "./tensor.js";
 export * from "./value-loss.js";
