@@ -4,11 +4,17 @@
  */
 import type { Command } from "commander";
 import { registerCorpusCommand } from "./corpus.js";
+import { registerScoreCommand } from "./score.js";
 import { registerServeCommand } from "./serve.js";
+import { registerSynthCommand } from "./synth.js";
+import { registerTrainCommands } from "./train.js";
 import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
   registerCorpusCommand(program);
+  registerScoreCommand(program);
   registerServeCommand(program);
+  registerSynthCommand(program);
+  registerTrainCommands(program);
   registerViewCommand(program);
 }

@@ -1,0 +1,122 @@
+/** `drkit synth multihop|e2h|crawl`: synthesize hard, verifiable research questions. */
+import type { Command } from "commander";
+import { UsageTracker } from "../core/budget.js";
+import { InputError } from "../core/errors.js";
+import { openCorpus } from "../corpus/sqlite-corpus.js";
+import { createChatModel } from "../llm/from-config.js";
+import { LlmUniquenessJudge } from "../synth/llm-judge.js";
+import { LlmObfuscator } from "../synth/llm-obfuscator.js";
+import { synthesizeMultihop } from "../synth/multihop.js";
+import { RuleObfuscator } from "../synth/obfuscate.js";
+import { formatReport } from "../synth/report.js";
+import type { Level } from "../synth/types.js";
+import { configFrom, integerOption, numberOption } from "./context.js";
+
+export function parseLevels(value: string): Level[] {
+  const levels = value.split(",").map((part) => Number(part.trim()));
+  if (levels.length === 0 || levels.some((level) => level !== 1 && level !== 2 && level !== 3))
+    throw new InputError(`--levels takes a comma-separated list of 1, 2, 3; got "${value}"`);
+  return [...new Set(levels)].sort() as Level[];
+}
+
+/** Abort on SIGINT/SIGTERM so stage files are closed cleanly (a SIGKILL is also safe: every line is durable). */
+export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+interface ModelFlags {
+  baseUrl?: string;
+  model?: string;
+  maxCost?: number;
+}
+
+export function modelOverrides(options: ModelFlags) {
+  return { model: { baseUrl: options.baseUrl, model: options.model } };
+}
+
+export function registerSynthCommand(program: Command): void {
+  const synth = program.command("synth").description("Synthesize hard, verifiable research questions");
+
+  synth
+    .command("multihop")
+    .description(
+      "Multi-hop QA (HotpotQA, MuSiQue, 2Wiki) → obfuscated questions at levels L1–L3, verified and calibrated",
+    )
+    .requiredOption("--from <file>", "multi-hop questions with supporting paragraphs (JSONL or JSON list)")
+    .requiredOption("--corpus <name>", "corpus holding the evidence paragraphs (drkit corpus build)")
+    .requiredOption(
+      "--out <file>",
+      "output JSONL of kept records (parquet, DeepResearch-9K and report files next to it)",
+    )
+    .option("--obfuscator <kind>", "rule (no model) or llm", "rule")
+    .option("--levels <list>", "levels to produce", "1,2,3")
+    .option("--limit <n>", "first N source questions only", integerOption("limit"))
+    .option("--seed <n>", "seed for calibration sampling and model calls", integerOption("seed"), 0)
+    .option("--topk <n>", "hits per search for the oracle and calibration", integerOption("topk"), 5)
+    .option("--rollouts <n>", "calibration rollouts per item", integerOption("rollouts"), 4)
+    .option("--keep-trivial", "keep items the reference solves every time")
+    .option("--judge", "check uniqueness with the judge model (config `judge`, falls back to `model`)")
+    .option("--base-url <url>", "OpenAI-compatible endpoint for --obfuscator llm / --judge")
+    .option("--model <name>", "model name for --obfuscator llm / --judge")
+    .option("--max-cost <usd>", "stop when model spending passes this", numberOption("max-cost"))
+    .option("--quiet", "no progress output")
+    .option("--json", "print the report as JSON")
+    .action(async (options, command: Command) => {
+      const config = configFrom(command, modelOverrides(options));
+      const levels = parseLevels(options.levels);
+      if (options.obfuscator !== "rule" && options.obfuscator !== "llm")
+        throw new InputError(`--obfuscator must be rule or llm, got "${options.obfuscator}"`);
+      const tracker = new UsageTracker(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {});
+      const rule = new RuleObfuscator();
+      const obfuscator =
+        options.obfuscator === "llm"
+          ? new LlmObfuscator({
+              model: createChatModel(config, { cache: true }),
+              tracker,
+              fallback: rule,
+              seed: options.seed,
+            })
+          : rule;
+      const judge = options.judge
+        ? new LlmUniquenessJudge(createChatModel(config, { role: "judge", cache: true }), tracker)
+        : undefined;
+      const corpus = openCorpus(options.corpus, { home: config.home });
+      const abort = abortOnSignals();
+      try {
+        const { report, files } = await synthesizeMultihop({
+          from: options.from,
+          corpus,
+          out: options.out,
+          obfuscator,
+          levels,
+          limit: options.limit,
+          seed: options.seed,
+          topk: options.topk,
+          rollouts: options.rollouts,
+          keepTrivial: options.keepTrivial === true,
+          judge,
+          tracker,
+          quiet: options.quiet === true,
+          signal: abort.signal,
+        });
+        if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `${formatReport(report)}\n\nwrote ${files.records} (${report.kept} kept), ${files.parquet}, ${files.dr9k}, ${files.dr9kParquet}, ${files.report}\nstage files: ${files.work}/\n`,
+          );
+      } finally {
+        abort.dispose();
+        corpus.close();
+      }
+    });
+}

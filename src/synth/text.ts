@@ -1,0 +1,401 @@
+/**
+ * Text helpers for rule-based synthesis: entity names and mentions, sentence splitting, defining-sentence
+ * descriptions, capitalised name spans, and SailorFog-style vagueness (dates → periods, numbers → ranges,
+ * names → partial hints). Pure functions.
+ */
+import { normalizeAnswer } from "../reward/normalize.js";
+
+const ENTITIES: Record<string, string> = {
+  "&amp;": "&",
+  "&quot;": '"',
+  "&#39;": "'",
+  "&apos;": "'",
+  "&lt;": "<",
+  "&gt;": ">",
+};
+
+export function decodeEntities(text: string): string {
+  return text.replace(/&(?:amp|quot|#39|apos|lt|gt);/g, (match) => ENTITIES[match] ?? match);
+}
+
+/** A title without its disambiguation: `Kiss and Tell (1945 film)` → `Kiss and Tell`. */
+export function displayName(title: string): string {
+  return decodeEntities(title)
+    .replace(/\s*\([^)]*\)\s*$/, "")
+    .replace(/,\s+[A-Z][a-z]+(?: [A-Z][a-z]+)?$/, (suffix) => (/^,\s+(Jr|Sr)/.test(suffix) ? suffix : ""))
+    .trim();
+}
+
+function fold(text: string): string {
+  return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The exact span of `question` that names `name` (case- and accent-insensitive, word-bounded), or null. */
+export function findMention(question: string, name: string): string | null {
+  const candidates = new Set<string>([name, decodeEntities(name)]);
+  for (const candidate of [...candidates]) {
+    if (/^the\s/i.test(candidate)) candidates.add(candidate.replace(/^the\s+/i, ""));
+    candidates.add(candidate.replace(/&/g, "and"));
+    candidates.add(candidate.replace(/\band\b/g, "&"));
+  }
+  const folded = fold(question);
+  for (const candidate of [...candidates].sort((a, b) => b.length - a.length)) {
+    if (candidate.trim().length < 2) continue;
+    const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(fold(candidate))}(?![\\p{L}\\p{N}])`, "iu");
+    const match = pattern.exec(folded);
+    if (match) return question.slice(match.index, match.index + match[0].length);
+  }
+  return null;
+}
+
+/** Whether `needle` occurs in `haystack` as whole words after SQuAD normalisation. */
+export function containsNormalized(haystack: string, needle: string): boolean {
+  const normalizedNeedle = normalizeAnswer(fold(decodeEntities(needle)));
+  if (normalizedNeedle === "") return false;
+  return ` ${normalizeAnswer(fold(decodeEntities(haystack)))} `.includes(` ${normalizedNeedle} `);
+}
+
+const ABBREVIATIONS = /\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Co|Inc|Ltd|Mt|No|U\.S|vs|etc|e\.g|i\.e|ca|c)\.$/;
+
+export function splitSentences(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  const pattern = /[.!?]["”)]?\s+(?=["“(]?[A-Z0-9])/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    const candidate = text.slice(start, match.index + 1);
+    if (ABBREVIATIONS.test(candidate)) continue;
+    out.push(text.slice(start, match.index + match[0].trimEnd().length).trim());
+    start = match.index + match[0].length;
+  }
+  const rest = text.slice(start).trim();
+  if (rest) out.push(rest);
+  return out.filter((sentence) => sentence.length > 0);
+}
+
+function wordCount(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+/** Cut at the last clause boundary (comma, semicolon, " and ", " which ", " who ") at or before `maxWords`. */
+export function clip(text: string, maxWords: number): string {
+  const words = text.split(/\s+/).filter(Boolean);
+  if (words.length <= maxWords) return text.trim();
+  const head = words.slice(0, maxWords).join(" ");
+  const boundary = Math.max(
+    head.lastIndexOf(","),
+    head.lastIndexOf(";"),
+    head.lastIndexOf(" which "),
+    head.lastIndexOf(" who "),
+  );
+  const cut = boundary > head.length * 0.4 ? head.slice(0, boundary) : head;
+  return stripDangling(cut);
+}
+
+const DANGLING = /(?:[\s,;:(–-]+|\s(?:and|or|of|the|a|an|in|on|by|for|with|to|from|as|at|its|his|her|their))+$/i;
+
+/** Remove trailing punctuation and function words left by a cut. */
+export function stripDangling(text: string): string {
+  return ` ${text}`.replace(DANGLING, "").trim();
+}
+
+/** Life dates of a person from a parenthetical: `(born July 16, 1966)` → `born in 1966`. */
+export function lifeSpan(parenthetical: string): string | null {
+  const years = [...parenthetical.matchAll(/\b(1[0-9]{3}|20[0-9]{2}|[1-9][0-9]{2})\b/g)].map(
+    (match) => match[1] as string,
+  );
+  if (/\bborn\b/i.test(parenthetical) && years[0]) return `born in ${years[0]}`;
+  if (/[–-]/.test(parenthetical) && years.length >= 2) return `who lived from ${years[0]} to ${years[1]}`;
+  return null;
+}
+
+export interface Description {
+  /** Noun phrase starting with an article, e.g. `the 1945 American comedy film starring …`. */
+  text: string;
+  /** The passage sentence it was drawn from. */
+  sentence: string;
+}
+
+const COPULA = /\s(?:is|was|are|were|has been|had been)\s+(?:(?:also|currently|formerly|now|once)\s+)?/;
+
+/**
+ * A description of an entity from the defining sentence of its own passage, the name removed: the predicate of
+ * the first "X is/was …" sentence, with life dates from the opening parenthetical. Sentences that would reveal
+ * any `forbidden` string (the answer, hidden names) are cut before it or skipped. Null when nothing usable remains.
+ */
+export function describeFromPassage(
+  passageText: string,
+  name: string,
+  forbidden: readonly string[],
+  maxWords = 22,
+): Description | null {
+  const sentences = splitSentences(decodeEntities(passageText)).slice(0, 4);
+  for (const sentence of sentences) {
+    const copula = COPULA.exec(sentence);
+    if (!copula) continue;
+    const subject = sentence.slice(0, copula.index);
+    let predicate = sentence.slice(copula.index + copula[0].length).replace(/[.;:]\s*$/, "");
+    predicate = predicate
+      .replace(/\s*\([^)]*\)/g, "")
+      .replace(/\s+/g, " ")
+      .trim();
+    if (!/^(?:a|an|the|one|[0-9]|[A-Z])/i.test(predicate)) continue;
+    if (!/^(?:a|an|the|one)\s/i.test(predicate)) predicate = `the ${predicate}`;
+    predicate = predicate.replace(/^(?:a|an|one)\s/i, "the ");
+    const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
+    const life = parenthetical ? lifeSpan(parenthetical) : null;
+    let text = clip(predicate, maxWords);
+    if (life && !text.includes(life)) text = `${text} ${life}`;
+    text = removeName(text, name);
+    const cut = cutBeforeForbidden(text, forbidden);
+    if (cut === null || wordCount(cut) < 3) continue;
+    if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) continue;
+    return { text: cut, sentence };
+  }
+  return null;
+}
+
+function removeName(text: string, name: string): string {
+  const mention = findMention(text, name);
+  if (!mention) return text;
+  return text.replace(mention, "it").replace(/\s+/g, " ").trim();
+}
+
+/** Cut the text at a clause boundary before the first forbidden string; null when too little is left. */
+function cutBeforeForbidden(text: string, forbidden: readonly string[]): string | null {
+  let out = text;
+  for (const value of forbidden) {
+    if (!containsNormalized(out, value)) continue;
+    const mention = findMention(out, value);
+    if (!mention) return null;
+    const at = out.indexOf(mention);
+    const head = out.slice(0, at);
+    const boundary = Math.max(
+      head.lastIndexOf(","),
+      head.lastIndexOf(" and "),
+      head.lastIndexOf(" by "),
+      head.lastIndexOf(" in "),
+    );
+    out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
+  }
+  return out;
+}
+
+const SPAN_CONNECTORS = new Set([
+  "of",
+  "the",
+  "and",
+  "de",
+  "du",
+  "von",
+  "van",
+  "la",
+  "le",
+  "del",
+  "da",
+  "&",
+  "for",
+  "in",
+  "on",
+]);
+const NOT_NAMES = new Set([
+  "What",
+  "Which",
+  "Who",
+  "Whom",
+  "Whose",
+  "When",
+  "Where",
+  "Why",
+  "How",
+  "Is",
+  "Are",
+  "Was",
+  "Were",
+  "Do",
+  "Does",
+  "Did",
+  "The",
+  "A",
+  "An",
+  "In",
+  "On",
+  "At",
+  "Of",
+  "For",
+  "By",
+  "This",
+  "That",
+  "These",
+  "Those",
+  "Both",
+  "Name",
+  "Between",
+  "I",
+  "It",
+  "He",
+  "She",
+  "They",
+  "His",
+  "Her",
+  "Their",
+  "Its",
+  "Can",
+  "Could",
+  "Has",
+  "Have",
+  "Had",
+  "From",
+  "As",
+  "And",
+  "Or",
+  "But",
+  "If",
+  "Who's",
+  "After",
+  "Before",
+  "During",
+  "Since",
+  "Although",
+  "While",
+  "Besides",
+]);
+
+/** Capitalised name spans and quoted titles in a question, longest first, without overlaps. */
+export function namedSpans(text: string): string[] {
+  const spans: { start: number; end: number }[] = [];
+  for (const match of text.matchAll(/["“](\p{Lu}[^"”]{1,79})["”]/gu)) {
+    spans.push({ start: (match.index ?? 0) + 1, end: (match.index ?? 0) + 1 + (match[1]?.length ?? 0) });
+  }
+  const tokens = [...text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’.\-&]*/gu)];
+  let index = 0;
+  while (index < tokens.length) {
+    const token = tokens[index] as RegExpMatchArray;
+    const word = token[0].replace(/[.'’]+$/, "");
+    const capitalised = /^\p{Lu}/u.test(word) && !NOT_NAMES.has(word);
+    if (!capitalised) {
+      index++;
+      continue;
+    }
+    let last = index;
+    let next = index + 1;
+    while (next < tokens.length) {
+      const candidate = (tokens[next] as RegExpMatchArray)[0].replace(/[.'’]+$/, "");
+      const gap = text.slice(
+        (tokens[next - 1]?.index ?? 0) + (tokens[next - 1]?.[0].length ?? 0),
+        (tokens[next] as RegExpMatchArray).index,
+      );
+      if (/[,;:?!"“”()]/.test(gap)) break;
+      if (/^\p{Lu}/u.test(candidate) || /^\p{N}/u.test(candidate)) {
+        last = next;
+        next++;
+        continue;
+      }
+      if (SPAN_CONNECTORS.has(candidate.toLowerCase()) && next + 1 < tokens.length) {
+        const after = (tokens[next + 1] as RegExpMatchArray)[0];
+        if (/^\p{Lu}/u.test(after)) {
+          next++;
+          continue;
+        }
+      }
+      break;
+    }
+    const start = token.index ?? 0;
+    if (last === index && /^\s*["“]?$/.test(text.slice(0, start))) {
+      // A single capitalised word opening the sentence is most often an ordinary word ("Over", "Which").
+      index = last + 1;
+      continue;
+    }
+    const lastToken = tokens[last] as RegExpMatchArray;
+    const end = (lastToken.index ?? 0) + lastToken[0].replace(/[.'’]+$/, "").length;
+    spans.push({ start, end });
+    index = last + 1;
+  }
+  spans.sort((a, b) => b.end - b.start - (a.end - a.start));
+  const chosen: { start: number; end: number }[] = [];
+  for (const span of spans)
+    if (!chosen.some((other) => span.start < other.end && other.start < span.end)) chosen.push(span);
+  chosen.sort((a, b) => a.start - b.start);
+  return chosen
+    .map((span) => text.slice(span.start, span.end).replace(/'s$/, "").trim())
+    .filter((span) => span.length > 1);
+}
+
+export function periodOfYear(year: number): string {
+  if (year < 1000) {
+    const century = Math.floor(year / 100) + 1;
+    const part = year % 100 < 34 ? "early" : year % 100 < 67 ? "mid" : "late";
+    return `the ${part} ${ordinal(century)} century`;
+  }
+  const decade = Math.floor(year / 10) * 10;
+  const part = year % 10 <= 3 ? "early" : year % 10 <= 6 ? "mid" : "late";
+  return `the ${part === "mid" ? "mid-" : `${part} `}${decade}s`;
+}
+
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${n % 10 > 3 ? "th" : suffix}`;
+}
+
+const MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December";
+
+export interface VagueEdit {
+  original: string;
+  replacement: string;
+  kind: "date-period" | "number-range";
+}
+
+/** Dates → periods and quantities → ranges, e.g. `July 16, 1966` → `the mid 1960s`, `3,677` → `between 3,000 and 4,000`. */
+export function vaguen(text: string): { text: string; edits: VagueEdit[] } {
+  const edits: VagueEdit[] = [];
+  let out = text.replace(
+    new RegExp(
+      `\\b(?:(?:\\d{1,2} )?(?:${MONTHS})(?: \\d{1,2})?,? )?(?:in )?(1[0-9]{3}|20[0-9]{2})\\b(?!s|\\d|,\\d)`,
+      "g",
+    ),
+    (match, year: string, offset: number, whole: string) => {
+      const before = whole.slice(Math.max(0, offset - 2), offset);
+      if (/[\p{L}/-]$/u.test(before.trimEnd()) && !before.endsWith(" ")) return match;
+      const hasDay = /[A-Za-z]/.test(match.replace(/^in /, ""));
+      const prefixed =
+        match.startsWith("in ") ||
+        (hasDay &&
+          !/\b(?:in|on|of|during|since|until|by|from|to)\s*$/.test(whole.slice(Math.max(0, offset - 8), offset)));
+      const replacement = `${prefixed ? "in " : ""}${periodOfYear(Number(year))}`;
+      edits.push({ original: match, replacement, kind: "date-period" });
+      return replacement;
+    },
+  );
+  out = out.replace(
+    /(?<![\p{L}\p{N},.])(\d{1,3}(?:,\d{3})+|\d{2,})(?![\p{L}\p{N}]|,\d|\.\d| century|s\b)/gu,
+    (match, number: string, offset: number, whole: string) => {
+      if (/\bthe (?:early |mid-|late )$/.test(whole.slice(Math.max(0, offset - 12), offset))) return match;
+      const value = Number(number.replace(/,/g, ""));
+      if (!Number.isFinite(value) || value < 10) return match;
+      const magnitude = 10 ** Math.floor(Math.log10(value));
+      const low = Math.floor(value / magnitude) * magnitude;
+      const high = low + magnitude;
+      const replacement = `between ${low.toLocaleString("en-US")} and ${high.toLocaleString("en-US")}`;
+      edits.push({ original: match, replacement, kind: "number-range" });
+      return replacement;
+    },
+  );
+  return { text: out, edits };
+}
+
+/** A partial name hint: `Corliss Archer` → `a name with the initials "C. A."`, `Laleli` → `a name beginning with "L"`. */
+export function nameHint(name: string): string {
+  const words = decodeEntities(name)
+    .split(/\s+/)
+    .filter((word) => /^[\p{L}\p{N}]/u.test(word) && !SPAN_CONNECTORS.has(word.toLowerCase()));
+  if (words.length <= 1)
+    return `something whose name begins with "${fold(words[0] ?? name)
+      .charAt(0)
+      .toUpperCase()}"`;
+  const initials = words.map((word) => `${fold(word).charAt(0).toUpperCase()}.`).join(" ");
+  return `something with the initials "${initials}"`;
+}
