@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { registerCorpusCommand } from "./corpus.js";
+import { registerRlCommand } from "./rl.js";
 import { registerScoreCommand } from "./score.js";
 import { registerServeCommand } from "./serve.js";
 import { registerSynthCommand } from "./synth.js";
@@ -12,6 +13,7 @@ import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
   registerCorpusCommand(program);
+  registerRlCommand(program);
   registerScoreCommand(program);
   registerServeCommand(program);
   registerSynthCommand(program);
