@@ -220,7 +220,8 @@ export function overlongPenaltyPaper(length: number, options: OverlongOptions): 
 export function overlongPenaltyVerl(length: number, options: OverlongOptions): number {
   checkOverlong(options);
   const exceed = length - (options.maxResponseLength - options.bufferLength);
-  return Math.min((-exceed / options.bufferLength) * (options.penaltyFactor ?? 1), 0);
+  // `|| 0` turns −0 into 0 at the buffer start
+  return Math.min((-exceed / options.bufferLength) * (options.penaltyFactor ?? 1), 0) || 0;
 }
 
 /**
