@@ -5,6 +5,7 @@
  * such results, so a tool failure never ends a run.
  */
 import { z } from "zod";
+import { ToolTimeoutError } from "../core/errors.js";
 import type { ToolDefinition } from "../llm/chat-model.js";
 
 export interface ToolContext {
@@ -21,6 +22,8 @@ export interface ToolOutput {
   isError?: boolean;
   /** Money spent by the tool (search API, extractor model). */
   costUsd?: number;
+  /** True when the output came from a cache. */
+  cached?: boolean;
 }
 
 export interface Tool<Input = unknown> {
@@ -37,13 +40,23 @@ export function toolDefinition(tool: Tool): ToolDefinition {
   return { name: tool.name, description: tool.description, parameters: schema };
 }
 
-export interface ToolRunResult extends Required<Omit<ToolOutput, "costUsd">> {
+export interface ToolRunResult {
+  content: string;
+  sources: string[];
+  isError: boolean;
   costUsd: number;
+  cached: boolean;
   durationMs: number;
 }
 
+export interface RunToolOptions extends ToolContext {
+  /** Fail the call (as an error result) after this long. */
+  timeoutMs?: number;
+}
+
 /** Validate the input and run the tool; bad input, thrown errors and aborts come back as `isError` results. */
-export async function runTool(tool: Tool, input: unknown, context: ToolContext = {}): Promise<ToolRunResult> {
+export async function runTool(tool: Tool, input: unknown, options: RunToolOptions = {}): Promise<ToolRunResult> {
+  const { timeoutMs, ...context } = options;
   const started = performance.now();
   const parsed = tool.inputSchema.safeParse(input);
   if (!parsed.success) {
@@ -53,16 +66,30 @@ export async function runTool(tool: Tool, input: unknown, context: ToolContext =
       sources: [],
       isError: true,
       costUsd: 0,
+      cached: false,
       durationMs: performance.now() - started,
     };
   }
+  const timeout = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
+  const signal = timeout ? (context.signal ? AbortSignal.any([context.signal, timeout]) : timeout) : context.signal;
   try {
-    const output = await tool.execute(parsed.data, context);
+    const execution = tool.execute(parsed.data, { ...context, signal });
+    const output = timeout
+      ? await Promise.race([
+          execution,
+          new Promise<never>((_, reject) =>
+            timeout.addEventListener("abort", () => reject(new ToolTimeoutError(`timed out after ${timeoutMs} ms`)), {
+              once: true,
+            }),
+          ),
+        ])
+      : await execution;
     return {
       content: output.content,
       sources: output.sources ?? [],
       isError: output.isError ?? false,
       costUsd: output.costUsd ?? 0,
+      cached: output.cached ?? false,
       durationMs: performance.now() - started,
     };
   } catch (error) {
@@ -72,6 +99,7 @@ export async function runTool(tool: Tool, input: unknown, context: ToolContext =
       sources: [],
       isError: true,
       costUsd: 0,
+      cached: false,
       durationMs: performance.now() - started,
     };
   }

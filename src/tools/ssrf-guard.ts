@@ -1,0 +1,256 @@
+/**
+ * SSRF guard for fetching user- or model-chosen URLs: refuses loopback, private, link-local (cloud metadata),
+ * carrier-grade NAT, multicast and reserved addresses, checked after DNS resolution and at connect time (a
+ * guarded `lookup` in the HTTP agent), so every redirect hop and DNS rebinding are covered. Loopback or private
+ * targets are allowed only when explicitly asked (tests allow loopback for the local site fixture).
+ *
+ * Used by the `visit` tool and by the synthesis crawler (`guardedFetch`).
+ */
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { BlockList, isIP } from "node:net";
+import { Agent, fetch as undiciFetch } from "undici";
+import { CancelledError, ToolError } from "../core/errors.js";
+
+export interface SsrfGuardOptions {
+  /** Allow 127.0.0.0/8 and ::1 (local test servers). Default false. */
+  allowLoopback?: boolean;
+  /** Allow RFC 1918 / unique-local / link-local / CGNAT addresses (an intranet crawl). Default false. */
+  allowPrivate?: boolean;
+  /** Hostnames always refused (default: cloud metadata names). */
+  blockedHostnames?: string[];
+}
+
+const METADATA_HOSTNAMES = ["metadata.google.internal", "metadata", "metadata.azure.com", "instance-data"];
+
+function buildLists() {
+  const loopback = new BlockList();
+  loopback.addSubnet("127.0.0.0", 8, "ipv4");
+  loopback.addAddress("::1", "ipv6");
+  const privateRanges = new BlockList();
+  for (const [network, prefix] of [
+    ["10.0.0.0", 8],
+    ["172.16.0.0", 12],
+    ["192.168.0.0", 16],
+    ["100.64.0.0", 10],
+    ["169.254.0.0", 16],
+  ] as const)
+    privateRanges.addSubnet(network, prefix, "ipv4");
+  privateRanges.addSubnet("fc00::", 7, "ipv6");
+  privateRanges.addSubnet("fe80::", 10, "ipv6");
+  const alwaysBlocked = new BlockList();
+  for (const [network, prefix] of [
+    ["0.0.0.0", 8],
+    ["192.0.0.0", 24],
+    ["192.0.2.0", 24],
+    ["198.18.0.0", 15],
+    ["198.51.100.0", 24],
+    ["203.0.113.0", 24],
+    ["224.0.0.0", 4],
+    ["240.0.0.0", 4],
+  ] as const)
+    alwaysBlocked.addSubnet(network, prefix, "ipv4");
+  alwaysBlocked.addAddress("::", "ipv6");
+  alwaysBlocked.addSubnet("ff00::", 8, "ipv6");
+  alwaysBlocked.addSubnet("2001:db8::", 32, "ipv6");
+  // The cloud metadata address stays blocked even when private ranges are allowed.
+  const metadata = new BlockList();
+  metadata.addAddress("169.254.169.254", "ipv4");
+  metadata.addAddress("169.254.170.2", "ipv4");
+  metadata.addAddress("fd00:ec2::254", "ipv6");
+  return { loopback, privateRanges, alwaysBlocked, metadata };
+}
+
+/** IPv4 behind an IPv4-mapped / NAT64 IPv6 address, else the address itself. */
+function unwrapMapped(address: string): { address: string; family: "ipv4" | "ipv6" } {
+  const lower = address.toLowerCase();
+  const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (mapped) return { address: mapped[1] as string, family: "ipv4" };
+  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+  if (hexMapped) {
+    const high = Number.parseInt(hexMapped[1] as string, 16);
+    const low = Number.parseInt(hexMapped[2] as string, 16);
+    return { address: `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`, family: "ipv4" };
+  }
+  return { address, family: isIP(address) === 4 ? "ipv4" : "ipv6" };
+}
+
+export class SsrfGuard {
+  private readonly lists = buildLists();
+  private readonly blockedHostnames: Set<string>;
+
+  constructor(readonly options: SsrfGuardOptions = {}) {
+    this.blockedHostnames = new Set((options.blockedHostnames ?? METADATA_HOSTNAMES).map((h) => h.toLowerCase()));
+  }
+
+  /** Why an IP address is refused, or undefined when it may be fetched. */
+  blockReason(ip: string): string | undefined {
+    const { address, family } = unwrapMapped(ip.replace(/^\[|\]$/g, ""));
+    const { loopback, privateRanges, alwaysBlocked, metadata } = this.lists;
+    if (metadata.check(address, family)) return "a cloud metadata address";
+    if (alwaysBlocked.check(address, family)) return "a reserved, multicast or unspecified address";
+    if (loopback.check(address, family)) return this.options.allowLoopback ? undefined : "a loopback address";
+    if (privateRanges.check(address, family))
+      return this.options.allowPrivate ? undefined : "a private or link-local address";
+    return undefined;
+  }
+
+  /** Throws a ToolError when the URL may not be fetched (scheme, hostname, or any resolved address). */
+  async check(url: string | URL): Promise<void> {
+    const parsed = typeof url === "string" ? new URL(url) : url;
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+      throw new ToolError(`refusing to fetch ${parsed.href}: only http and https URLs are allowed`);
+    const host = parsed.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    if (this.blockedHostnames.has(host)) throw new ToolError(`refusing to fetch ${parsed.href}: a metadata host`);
+    if (host === "localhost" || host.endsWith(".localhost")) {
+      if (!this.options.allowLoopback) throw new ToolError(`refusing to fetch ${parsed.href}: a loopback host`);
+      return;
+    }
+    const addresses = isIP(host) ? [{ address: host }] : await this.resolve(host, parsed.href);
+    for (const { address } of addresses) {
+      const reason = this.blockReason(address);
+      if (reason) throw new ToolError(`refusing to fetch ${parsed.href}: ${host} resolves to ${reason} (${address})`);
+    }
+  }
+
+  private resolve(host: string, href: string): Promise<LookupAddress[]> {
+    return new Promise((resolve, reject) => {
+      dnsLookup(host, { all: true }, (error, addresses) => {
+        if (error) reject(new ToolError(`cannot resolve ${href}: ${error.code ?? error.message}`));
+        else resolve(addresses);
+      });
+    });
+  }
+
+  /** A `lookup` for sockets that refuses blocked addresses at connect time (DNS-rebinding safe). */
+  readonly lookup = (
+    hostname: string,
+    options: object,
+    callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    dnsLookup(hostname, { ...(options as object), all: true }, (error, addresses) => {
+      if (error) {
+        callback(error, "");
+        return;
+      }
+      for (const { address } of addresses) {
+        const reason = this.blockReason(address);
+        if (reason) {
+          callback(Object.assign(new Error(`refused: ${hostname} resolves to ${reason}`), { code: "EBLOCKED" }), "");
+          return;
+        }
+      }
+      if ((options as { all?: boolean }).all) callback(null, addresses);
+      else callback(null, addresses[0]?.address ?? "", addresses[0]?.family);
+    });
+  };
+
+  private agentInstance: Agent | undefined;
+  /** An undici Agent whose connections go through the guarded lookup. */
+  agent(): Agent {
+    this.agentInstance ??= new Agent({ connect: { lookup: this.lookup as never }, connections: 64 });
+    return this.agentInstance;
+  }
+
+  async close(): Promise<void> {
+    await this.agentInstance?.close();
+    this.agentInstance = undefined;
+  }
+}
+
+export interface GuardedFetchOptions {
+  guard: SsrfGuard;
+  /** Redirect hops followed (each re-checked). Default 5. */
+  maxRedirects?: number;
+  /** Body bytes read; the rest is dropped and `truncated` set. Default 5 MB. */
+  maxBytes?: number;
+  /** Whole fetch timeout. Default 30 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  /** Content types accepted (prefix match on the media type). Default: any. */
+  acceptContentTypes?: string[];
+}
+
+export interface FetchedPage {
+  url: string;
+  finalUrl: string;
+  status: number;
+  contentType: string;
+  body: Buffer;
+  truncated: boolean;
+  redirects: string[];
+}
+
+/** GET a URL through the SSRF guard with a redirect cap, a size cap, a timeout and a content-type check. */
+export async function guardedFetch(url: string, options: GuardedFetchOptions): Promise<FetchedPage> {
+  const maxRedirects = options.maxRedirects ?? 5;
+  const maxBytes = options.maxBytes ?? 5_000_000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const redirects: string[] = [];
+  let current = new URL(url);
+  try {
+    for (let hop = 0; ; hop++) {
+      await options.guard.check(current);
+      const response = await undiciFetch(current, {
+        redirect: "manual",
+        signal,
+        dispatcher: options.guard.agent(),
+        headers: {
+          "user-agent": "drkit/0.1 (+https://github.com/drkit)",
+          accept: "text/html,*/*;q=0.8",
+          ...options.headers,
+        },
+      });
+      if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
+        await response.body?.cancel();
+        if (hop >= maxRedirects) throw new ToolError(`too many redirects (more than ${maxRedirects}) from ${url}`);
+        current = new URL(response.headers.get("location") as string, current);
+        redirects.push(current.href);
+        continue;
+      }
+      const contentType = (response.headers.get("content-type") ?? "").toLowerCase();
+      const mediaType = contentType.split(";")[0]?.trim() ?? "";
+      if (options.acceptContentTypes && !options.acceptContentTypes.some((type) => mediaType.startsWith(type))) {
+        await response.body?.cancel();
+        throw new ToolError(
+          `${current.href} has content type "${mediaType || "unknown"}", which cannot be read as text`,
+        );
+      }
+      const parts: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      if (response.body) {
+        for await (const part of response.body as unknown as AsyncIterable<Uint8Array>) {
+          const buffer = Buffer.from(part);
+          if (size + buffer.length > maxBytes) {
+            parts.push(buffer.subarray(0, maxBytes - size));
+            size = maxBytes;
+            truncated = true;
+            break;
+          }
+          parts.push(buffer);
+          size += buffer.length;
+        }
+        if (truncated) await response.body.cancel().catch(() => undefined);
+      }
+      return {
+        url,
+        finalUrl: current.href,
+        status: response.status,
+        contentType,
+        body: Buffer.concat(parts),
+        truncated,
+        redirects,
+      };
+    }
+  } catch (error) {
+    if (options.signal?.aborted) throw new CancelledError();
+    if (timeout.aborted) throw new ToolError(`${current.href} did not answer within ${timeoutMs} ms`);
+    if (error instanceof ToolError) throw error;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code === "EBLOCKED") throw new ToolError(`refusing to fetch ${current.href}: ${cause.message}`);
+    throw new ToolError(`cannot fetch ${current.href}: ${cause?.message ?? (error as Error).message}`);
+  }
+}
