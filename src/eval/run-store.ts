@@ -1,0 +1,110 @@
+/**
+ * The run directory of an evaluation: `manifest.json` (what was run), `trajectories.jsonl` (one finished
+ * rollout per line, appended durably as it completes) and the reports. Resuming checks the manifest and
+ * skips every (questionId, sample) already stored.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { ConfigError, DataError, NotFoundError } from "../core/errors.js";
+import { readJsonlRecords } from "../core/jsonl-store.js";
+import type { Trajectory } from "../core/trajectory.js";
+
+export const EvalManifestSchema = z.object({
+  version: z.literal(1),
+  benchmark: z.string(),
+  /** Selection applied to the benchmark (filter / sample / seed / limit / file). */
+  selection: z.record(z.string(), z.unknown()).default({}),
+  /** The question ids selected, in order (so a resume runs the same set). */
+  questionIds: z.array(z.string()),
+  k: z.number().int().positive(),
+  protocol: z.string(),
+  model: z.string().nullable(),
+  baseUrl: z.string().nullable().default(null),
+  search: z.string().nullable().default(null),
+  judge: z.string().nullable().default(null),
+  judgeModel: z.string().nullable().default(null),
+  /** Agent limits and sampling settings. */
+  settings: z.record(z.string(), z.unknown()).default({}),
+  createdAt: z.string(),
+});
+export type EvalManifest = z.infer<typeof EvalManifestSchema>;
+export type EvalManifestInput = z.input<typeof EvalManifestSchema>;
+
+export const MANIFEST_FILE = "manifest.json";
+export const TRAJECTORIES_FILE = "trajectories.jsonl";
+
+export function itemKey(questionId: string, sample: number): string {
+  return `${questionId}#${sample}`;
+}
+
+/** Fields that must match for a resume (everything except the creation time). */
+function comparable(manifest: EvalManifest): Record<string, unknown> {
+  const { createdAt: _createdAt, ...rest } = manifest;
+  return rest;
+}
+
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  return `{${Object.keys(value as Record<string, unknown>)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+    .join(",")}}`;
+}
+
+export function readManifest(runDirectory: string): EvalManifest {
+  const path = join(runDirectory, MANIFEST_FILE);
+  if (!existsSync(path)) throw new NotFoundError(`${runDirectory} is not an eval run directory (no ${MANIFEST_FILE})`);
+  try {
+    return EvalManifestSchema.parse(JSON.parse(readFileSync(path, "utf8")));
+  } catch (error) {
+    throw new DataError(`invalid run manifest: ${(error as Error).message}`, { file: path });
+  }
+}
+
+/**
+ * Create the run directory with this manifest, or check that an existing one was made with the same
+ * settings. A different manifest is refused with the differing fields named.
+ */
+export function openRunDirectory(runDirectory: string, manifest: EvalManifest): void {
+  mkdirSync(runDirectory, { recursive: true });
+  const path = join(runDirectory, MANIFEST_FILE);
+  if (!existsSync(path)) {
+    const temporary = `${path}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
+    renameSync(temporary, path);
+    return;
+  }
+  const existing = comparable(readManifest(runDirectory)) as Record<string, unknown>;
+  const wanted = comparable(manifest) as Record<string, unknown>;
+  const differing = [...new Set([...Object.keys(existing), ...Object.keys(wanted)])].filter(
+    (key) => canonical(existing[key]) !== canonical(wanted[key]),
+  );
+  if (differing.length > 0) {
+    const details = differing
+      .map(
+        (key) =>
+          `  ${key}: run has ${canonical(existing[key]).slice(0, 120)}, now ${canonical(wanted[key]).slice(0, 120)}`,
+      )
+      .join("\n");
+    throw new ConfigError(
+      `run directory ${runDirectory} was started with different settings, so it cannot be resumed:\n${details}\nuse the original settings, or a new --run-dir`,
+    );
+  }
+}
+
+/** Stored trajectories; the first record of a (questionId, sample) wins if a duplicate ever appears. */
+export function readRunTrajectories(runDirectory: string): Trajectory[] {
+  const records = readJsonlRecords<Trajectory>(join(runDirectory, TRAJECTORIES_FILE));
+  const seen = new Set<string>();
+  const out: Trajectory[] = [];
+  for (const record of records) {
+    const key = itemKey(record.questionId ?? record.id, record.sample ?? 0);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(record);
+  }
+  return out;
+}
