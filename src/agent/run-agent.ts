@@ -1,0 +1,347 @@
+/**
+ * `runAgent`: one research episode under a protocol — model call, parse, run tools (in parallel where the
+ * protocol allows), append observations — until an answer or a limit, recorded as a `Trajectory`. Never throws
+ * for model, tool or limit failures: they end the episode with a termination label (and `error` for failures).
+ */
+import { randomUUID } from "node:crypto";
+import { UsageTracker } from "../core/budget.js";
+import { DrkitError, describeError } from "../core/errors.js";
+import {
+  type ChatMessage,
+  type Termination,
+  type ToolResult,
+  TRAJECTORY_VERSION,
+  type Trajectory,
+  type Turn,
+} from "../core/trajectory.js";
+import type { ChatRequest, ChatResponse } from "../llm/chat-model.js";
+import { SearchTool } from "../tools/search/search-tool.js";
+import { runTool, type Tool, toolDefinition } from "../tools/tool.js";
+import { createNativeToolsProtocol } from "./protocols/native-tools.js";
+import type { ObservationResult, ParsedTurn, Protocol, ProtocolContext } from "./protocols/protocol.js";
+import { truncateMiddle } from "./protocols/protocol.js";
+import { createReactProtocol } from "./protocols/react.js";
+import { searchR1Protocol } from "./protocols/search-r1.js";
+import { buildTokenView } from "./token-view.js";
+import type { AgentEvent, ProtocolName, RunAgentOptions } from "./types.js";
+
+export const DEFAULT_LIMITS = {
+  maxTurns: 30,
+  maxObservationChars: 20_000,
+  toolTimeoutMs: 120_000,
+} as const;
+
+export function protocolFor(name: ProtocolName): Protocol {
+  switch (name) {
+    case "search-r1":
+      return searchR1Protocol;
+    case "react":
+      return createReactProtocol();
+    case "tools":
+      return createNativeToolsProtocol();
+  }
+}
+
+/** Search-R1 renders documents its own way: give it the search tool in that style. */
+function toolsForProtocol(protocol: ProtocolName, tools: Tool[]): Tool[] {
+  if (protocol !== "search-r1") return tools;
+  return tools.map((tool) =>
+    tool instanceof SearchTool && tool.style !== "search-r1" ? tool.withStyle("search-r1") : tool,
+  );
+}
+
+function estimateTokens(messages: readonly ChatMessage[]): number {
+  let chars = 0;
+  for (const message of messages) chars += message.content.length + (message.reasoning?.length ?? 0) + 8;
+  return Math.ceil(chars / 4);
+}
+
+class Stop {
+  constructor(
+    readonly termination: Termination,
+    readonly error?: { code: string; message: string },
+  ) {}
+}
+
+export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
+  const started = new Date();
+  const startedMs = performance.now();
+  const limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+  const protocol = protocolFor(options.protocol);
+  const tools = toolsForProtocol(options.protocol, options.tools);
+  const toolByName = new Map(tools.map((tool) => [tool.name, tool]));
+  const context: ProtocolContext = {
+    question: options.question,
+    tools,
+    toolDefinitions: tools.map((tool) => toolDefinition(tool as Tool)),
+    currentDate: options.currentDate ?? started.toISOString().slice(0, 10),
+    ...(options.systemPrompt ? { systemPrompt: options.systemPrompt } : {}),
+  };
+  const tracker = new UsageTracker({ maxCostUsd: limits.maxCostUsd, maxWallClockMs: limits.maxWallClockMs });
+  const messages: ChatMessage[] = protocol.initialMessages(context);
+  const turns: Turn[] = [];
+  const id = options.id ?? randomUUID();
+  const emit = (event: AgentEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // a listener failure must not end the run
+    }
+  };
+  let termination: Termination = "answer not found";
+  let prediction: string | null = null;
+  let runError: { code: string; message: string } | undefined;
+  const metadata: Record<string, unknown> = { ...(options.metadata ?? {}) };
+  emit({ type: "run-start", trajectoryId: id, question: options.question, protocol: options.protocol });
+
+  const checkLimits = () => {
+    if (options.signal?.aborted) throw new Stop("cancelled");
+    if (limits.maxWallClockMs !== undefined && tracker.elapsedMs() > limits.maxWallClockMs)
+      throw new Stop("wall clock limit");
+    if (limits.maxCostUsd !== undefined && tracker.usage.costUsd > limits.maxCostUsd) throw new Stop("budget exceeded");
+  };
+
+  const callModel = async (turnIndex: number, final: boolean): Promise<{ response: ChatResponse; ms: number }> => {
+    const request: ChatRequest = {
+      messages,
+      ...protocol.requestFields(context, final),
+      ...(options.sampling?.temperature !== undefined ? { temperature: options.sampling.temperature } : {}),
+      ...(options.sampling?.topP !== undefined ? { topP: options.sampling.topP } : {}),
+      ...(options.sampling?.seed !== undefined ? { seed: options.sampling.seed } : {}),
+      ...(options.sampling?.presencePenalty !== undefined ? { presencePenalty: options.sampling.presencePenalty } : {}),
+      ...(limits.maxTokensPerTurn !== undefined ? { maxTokens: limits.maxTokensPerTurn } : {}),
+      ...(options.tokenIds !== undefined ? { tokenIds: options.tokenIds } : {}),
+      ...(options.stream
+        ? { stream: true, onDelta: (delta) => emit({ type: "model-delta", turn: turnIndex, ...delta }) }
+        : {}),
+      cacheSalt: `${options.questionId ?? options.question}#${options.sample ?? 0}`,
+    };
+    if (options.tokenIds && request.stop) request.extraBody = { include_stop_str_in_output: true };
+    const before = performance.now();
+    // A wall-clock limit also bounds the model call.
+    const wallSignal =
+      limits.maxWallClockMs !== undefined
+        ? AbortSignal.timeout(Math.max(1, limits.maxWallClockMs - tracker.elapsedMs()))
+        : undefined;
+    const signal =
+      options.signal && wallSignal ? AbortSignal.any([options.signal, wallSignal]) : (options.signal ?? wallSignal);
+    try {
+      const response = await options.model.complete(request, signal);
+      tracker.chargeModel(response.usage.promptTokens, response.usage.completionTokens);
+      tracker.usage.costUsd += response.costUsd ?? 0;
+      return { response, ms: performance.now() - before };
+    } catch (error) {
+      if (options.signal?.aborted) throw new Stop("cancelled");
+      if (wallSignal?.aborted) throw new Stop("wall clock limit");
+      throw new Stop("error", {
+        code: DrkitError.isInstance(error) ? error.code : "provider",
+        message: describeError(error),
+      });
+    }
+  };
+
+  const runCalls = async (
+    turnIndex: number,
+    parsed: ParsedTurn,
+  ): Promise<{ results: ObservationResult[]; records: ToolResult[] }> => {
+    const records: ToolResult[] = new Array(parsed.calls.length);
+    const results: ObservationResult[] = new Array(parsed.calls.length);
+    await Promise.all(
+      parsed.calls.map(async (call, index) => {
+        emit({ type: "tool-call", turn: turnIndex, call });
+        let content: string;
+        let isError: boolean;
+        let sources: string[] = [];
+        let durationMs = 0;
+        let cached = false;
+        const tool = toolByName.get(call.name);
+        if (call.error || !tool) {
+          content = call.error ?? `Error: tool "${call.name}" was not found.`;
+          isError = true;
+        } else {
+          const outcome = await runTool(tool as Tool, call.arguments, {
+            signal: options.signal,
+            question: options.question,
+            timeoutMs: limits.toolTimeoutMs,
+          });
+          content = truncateMiddle(outcome.content, limits.maxObservationChars);
+          isError = outcome.isError;
+          sources = outcome.sources;
+          durationMs = outcome.durationMs;
+          cached = outcome.cached;
+          tracker.chargeTool(outcome.costUsd);
+        }
+        const record: ToolResult = { callId: call.id, name: call.name, content, isError, durationMs, sources, cached };
+        records[index] = record;
+        results[index] = { call, content, isError };
+        emit({ type: "tool-result", turn: turnIndex, result: record });
+      }),
+    );
+    return { results, records };
+  };
+
+  const recordTurn = (
+    turnIndex: number,
+    response: ChatResponse,
+    parsed: ParsedTurn,
+    startedAt: string,
+    modelMs: number,
+  ): Turn => {
+    const turn: Turn = {
+      index: turnIndex,
+      text: parsed.text,
+      action: parsed.action,
+      toolCalls: parsed.calls.map(({ error: _error, ...call }) => call),
+      toolResults: [],
+      usage: { promptTokens: response.usage.promptTokens, completionTokens: response.usage.completionTokens },
+      startedAt,
+      modelMs,
+      toolMs: 0,
+      finishReason: response.finishReason,
+      ...(response.reasoning ? { reasoning: response.reasoning } : {}),
+      ...(response.promptTokenIds ? { promptTokenIds: response.promptTokenIds } : {}),
+    };
+    // Token ids belong to the sampled text; after a protocol cut they no longer match it, so they are dropped.
+    if (response.tokenIds && !parsed.cut) {
+      turn.tokenIds = response.tokenIds;
+      if (response.logprobs) turn.logprobs = response.logprobs;
+    } else if (response.tokenIds) {
+      metadata.tokenIdsDropped = [...((metadata.tokenIdsDropped as number[] | undefined) ?? []), turnIndex];
+    }
+    turns.push(turn);
+    return turn;
+  };
+
+  /** The forced-final-answer turn (context cap reached): replace the last message, one more call. */
+  const forcedAnswer = async () => {
+    const last = messages[messages.length - 1];
+    if (last) messages[messages.length - 1] = { ...last, content: protocol.forcedAnswerInstruction };
+    const turnIndex = turns.length;
+    emit({ type: "step-start", turn: turnIndex });
+    const startedAt = new Date().toISOString();
+    const { response, ms } = await callModel(turnIndex, true);
+    const parsed = protocol.parse(response, context, true);
+    const turn = recordTurn(turnIndex, response, parsed, startedAt, ms);
+    messages.push(protocol.assistantMessage(parsed, response));
+    emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+    const answer = parsed.action === "answer" ? parsed.answer : undefined;
+    if (answer !== undefined) {
+      turn.action = "answer";
+      prediction = answer;
+      termination = "generate an answer as token limit reached";
+      emit({ type: "answer", turn: turnIndex, answer });
+    } else {
+      turn.action = "none";
+      prediction = parsed.text;
+      termination = "format error: generate an answer as token limit reached";
+    }
+  };
+
+  try {
+    let answered = false;
+    for (let turnIndex = 0; turnIndex < limits.maxTurns && !answered; turnIndex++) {
+      checkLimits();
+      emit({ type: "step-start", turn: turnIndex });
+      const startedAt = new Date().toISOString();
+      const { response, ms } = await callModel(turnIndex, false);
+      const parsed = protocol.parse(response, context, false);
+      if (options.protocol !== "tools")
+        for (const [index, call] of parsed.calls.entries()) call.id = `call_${turnIndex}_${index}`;
+      const turn = recordTurn(turnIndex, response, parsed, startedAt, ms);
+      messages.push(protocol.assistantMessage(parsed, response));
+      const think = /<think>([\s\S]*?)<\/think>/.exec(parsed.text)?.[1]?.trim() ?? response.reasoning;
+      if (think) emit({ type: "think", turn: turnIndex, text: think });
+      if (parsed.action === "answer") {
+        prediction = parsed.answer ?? null;
+        termination = "answer";
+        answered = true;
+        emit({ type: "answer", turn: turnIndex, answer: prediction ?? "" });
+        emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+        break;
+      }
+      const toolsStarted = performance.now();
+      const { results, records } =
+        parsed.calls.length > 0 ? await runCalls(turnIndex, parsed) : { results: [], records: [] };
+      turn.toolMs = performance.now() - toolsStarted;
+      turn.toolResults = records;
+      if (parsed.action === "invalid" && parsed.feedback)
+        emit({ type: "invalid-action", turn: turnIndex, feedback: parsed.feedback });
+      const { messages: observationMessages, observation } = protocol.observationMessages(parsed, results);
+      turn.observation = observation;
+      messages.push(...observationMessages);
+      emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+      if (options.signal?.aborted) throw new Stop("cancelled");
+      if (limits.maxContextTokens !== undefined) {
+        const used =
+          response.usage.promptTokens > 0
+            ? response.usage.promptTokens + response.usage.completionTokens + Math.ceil(observation.length / 4)
+            : estimateTokens(messages);
+        if (used > limits.maxContextTokens) {
+          checkLimits();
+          await forcedAnswer();
+          answered = true;
+          break;
+        }
+      }
+    }
+    if (!answered) {
+      if (options.protocol === "search-r1") {
+        // Search-R1: one last generation with search disabled.
+        checkLimits();
+        const turnIndex = turns.length;
+        emit({ type: "step-start", turn: turnIndex });
+        const startedAt = new Date().toISOString();
+        const { response, ms } = await callModel(turnIndex, true);
+        const parsed = protocol.parse(response, context, true);
+        recordTurn(turnIndex, response, parsed, startedAt, ms);
+        messages.push(protocol.assistantMessage(parsed, response));
+        emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+        if (parsed.action === "answer") {
+          prediction = parsed.answer ?? null;
+          termination = "answer";
+          emit({ type: "answer", turn: turnIndex, answer: prediction ?? "" });
+        } else termination = "max turns reached";
+      } else termination = "exceed available llm calls";
+    }
+  } catch (error) {
+    if (error instanceof Stop) {
+      termination = error.termination;
+      runError = error.error;
+    } else {
+      termination = "error";
+      runError = { code: DrkitError.isInstance(error) ? error.code : "internal", message: describeError(error) };
+    }
+  }
+
+  const usage = { ...tracker.usage };
+  const trajectory: Trajectory = {
+    version: TRAJECTORY_VERSION,
+    id,
+    ...(options.questionId !== undefined ? { questionId: options.questionId } : {}),
+    question: options.question,
+    goldAnswers: options.goldAnswers ?? [],
+    protocol: options.protocol,
+    model: options.model.name,
+    sample: options.sample ?? 0,
+    messages,
+    turns,
+    usage,
+    timings: {
+      startedAt: started.toISOString(),
+      endedAt: new Date().toISOString(),
+      durationMs: performance.now() - startedMs,
+    },
+    termination,
+    prediction,
+    verdicts: [],
+    ...(runError ? { error: runError } : {}),
+    metadata,
+  };
+  if (turns.some((turn) => turn.tokenIds)) {
+    const { view, reason } = buildTokenView(turns, options.tokenizer?.name ?? options.model.name, options.tokenizer);
+    if (view) trajectory.tokens = view;
+    else metadata.tokenViewMissing = reason;
+  }
+  emit({ type: "run-end", termination, prediction });
+  return trajectory;
+}
