@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { registerCorpusCommand } from "./corpus.js";
+import { registerEvalCommand } from "./eval.js";
 import { registerRlCommand } from "./rl.js";
 import { registerScoreCommand } from "./score.js";
 import { registerServeCommand } from "./serve.js";
@@ -13,6 +14,7 @@ import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
   registerCorpusCommand(program);
+  registerEvalCommand(program);
   registerRlCommand(program);
   registerScoreCommand(program);
   registerServeCommand(program);

@@ -134,7 +134,7 @@ export function checkTrajectoryFormat(trajectory: Trajectory): FormatCheck {
   if (protocol.includes("search-r1") || protocol.includes("searchr1") || protocol === "tags") {
     return checkSearchR1Format(responseText(trajectory));
   }
-  if (protocol.includes("native") || protocol.includes("function")) {
+  if (protocol === "tools" || protocol.includes("native") || protocol.includes("function")) {
     // Native function calling: every call parsed to an object, the episode ended with an answer.
     for (const turn of trajectory.turns) {
       for (const call of turn.toolCalls) {

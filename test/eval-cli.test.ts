@@ -1,0 +1,182 @@
+/**
+ * End-to-end `drkit eval`: the real CLI, agent loop, HTTP client and corpus search against the scripted
+ * OpenAI-compatible fixture (a test fixture, not a model) — a full run with reports, and a run killed with
+ * SIGKILL mid-way then resumed with nothing lost or duplicated.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { buildCorpus } from "../src/corpus/build.js";
+import {
+  type RecordedRequest,
+  type ScriptedOpenAIServer,
+  startScriptedOpenAIServer,
+} from "./fixtures/scripted-openai-server.js";
+
+const home = mkdtempSync(join(tmpdir(), "drkit-eval-cli-"));
+const QUESTIONS = [
+  ["e1", "Which city is the capital of France?", "Paris"],
+  ["e2", "Which city is the capital of Italy?", "Rome"],
+  ["e3", "Which city is the capital of Spain?", "Madrid"],
+  ["e4", "Which city is the capital of Portugal?", "Lisbon"],
+  ["e5", "Which city is the capital of Austria?", "Vienna"],
+  ["e6", "Which city is the capital of Greece?", "Athens"],
+] as const;
+const questionFile = join(home, "capitals.jsonl");
+
+beforeAll(async () => {
+  const passages = join(home, "passages.jsonl");
+  writeFileSync(
+    passages,
+    QUESTIONS.map(([id, , answer], index) =>
+      JSON.stringify({ id: `p${index}`, title: answer, text: `${answer} is the capital city of country ${id}.` }),
+    ).join("\n"),
+  );
+  await buildCorpus({ name: "capitals", from: [passages], home, quiet: true });
+  // e6's answer is scored wrong on purpose (the script answers "Sparta").
+  writeFileSync(
+    questionFile,
+    QUESTIONS.map(([id, question, answer]) => JSON.stringify({ id, question, answer })).join("\n"),
+  );
+});
+
+let server: ScriptedOpenAIServer | undefined;
+let child: ChildProcess | undefined;
+afterEach(async () => {
+  if (child && child.exitCode === null) child.kill("SIGKILL");
+  await server?.close();
+  server = undefined;
+});
+
+/** The scripted reply: a search call first, then the answer found for the question in the prompt. */
+function reply(delayMs: number) {
+  return (request: RecordedRequest) => {
+    const text = JSON.stringify(request.body.messages);
+    const question = QUESTIONS.find(([, q]) => text.includes(q));
+    const answer = question?.[0] === "e6" ? "Sparta" : (question?.[2] ?? "unknown");
+    const searched = (request.body.messages as { role: string }[]).some((message) => message.role === "assistant");
+    if (!searched)
+      return {
+        delayMs,
+        content: `<think>search first</think>\n<tool_call>{"name": "search", "arguments": {"query": ["capital ${answer}"]}}</tool_call>`,
+      };
+    return { delayMs, content: `<think>found it</think>\n<answer>${answer}</answer>` };
+  };
+}
+
+function evalArgs(runDirectory: string, baseUrl: string, extra: string[] = []): string[] {
+  return [
+    "--import",
+    "tsx",
+    "src/cli/run.ts",
+    "--home",
+    home,
+    "eval",
+    "--benchmark",
+    questionFile,
+    "--corpus",
+    "capitals",
+    "--model",
+    "scripted",
+    "--base-url",
+    baseUrl,
+    "--k",
+    "2",
+    "--concurrency",
+    "2",
+    "--run-dir",
+    runDirectory,
+    "--quiet",
+    ...extra,
+  ];
+}
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const process_ = spawn(process.execPath, args, { env: { ...process.env, OPENAI_API_KEY: "test" } });
+    child = process_;
+    let stdout = "";
+    let stderr = "";
+    process_.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    process_.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    process_.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function storedKeys(runDirectory: string): string[] {
+  const path = join(runDirectory, "trajectories.jsonl");
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .flatMap((line) => {
+      try {
+        const record = JSON.parse(line) as { questionId: string; sample: number };
+        return [`${record.questionId}#${record.sample}`];
+      } catch {
+        return []; // a torn last line from the kill
+      }
+    });
+}
+
+describe("drkit eval (CLI, end to end)", () => {
+  it("runs k=2 rollouts per question through search, scores them and writes reports", async () => {
+    server = await startScriptedOpenAIServer({ fallback: reply(0) });
+    const runDirectory = join(home, "runs", "full");
+    const result = await runCli(evalArgs(runDirectory, server.baseUrl));
+    expect(result.stderr).not.toMatch(/unexpected error/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("12 rollouts run");
+    const keys = storedKeys(runDirectory);
+    expect(keys).toHaveLength(12);
+    expect(new Set(keys).size).toBe(12);
+    const metrics = JSON.parse(readFileSync(join(runDirectory, "metrics.json"), "utf8"));
+    expect(metrics.overall.avgAtK).toBeCloseTo(5 / 6, 12);
+    expect(metrics.overall.consAtK).toBeCloseTo(5 / 6, 12);
+    expect(metrics.agent.meanToolCalls).toBe(1);
+    expect(metrics.agent.terminations).toEqual({ answer: 12 });
+    // The agent really searched the corpus: the second request carries the passage text.
+    const second = server.requests.find((request) =>
+      (request.body.messages as { role: string }[]).some((message) => message.role === "assistant"),
+    );
+    expect(JSON.stringify(second?.body.messages)).toContain("is the capital city of country");
+    expect(readFileSync(join(runDirectory, "report.md"), "utf8")).toContain("| overall | 6 |");
+    expect(existsSync(join(runDirectory, "report.html"))).toBe(true);
+
+    const again = await runCli(evalArgs(runDirectory, server.baseUrl, ["--k", "3"]));
+    expect(again.code).toBe(2); // ConfigError
+    expect(again.stderr).toMatch(/different settings[\s\S]*k: run has 2, now 3/);
+  });
+
+  it("loses and duplicates nothing when killed with SIGKILL mid-run and resumed", async () => {
+    server = await startScriptedOpenAIServer({ fallback: reply(120) });
+    const runDirectory = join(home, "runs", "killed");
+    const first = runCli(evalArgs(runDirectory, server.baseUrl));
+    const started = Date.now();
+    while (storedKeys(runDirectory).length < 3 && Date.now() - started < 30_000)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    child?.kill("SIGKILL");
+    const killed = await first;
+    expect(killed.code).toBeNull();
+    const before = storedKeys(runDirectory);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeLessThan(12);
+    const requestsBefore = server.requests.length;
+
+    const resumed = await runCli(evalArgs(runDirectory, server.baseUrl));
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`${12 - before.length} rollouts run, ${before.length} already done`);
+    const after = storedKeys(runDirectory);
+    expect(after).toHaveLength(12);
+    expect(new Set(after).size).toBe(12);
+    expect(after.slice(0, before.length)).toEqual(before);
+    // Each rollout is two model calls; only the unfinished ones were run again.
+    expect(server.requests.length - requestsBefore).toBe(2 * (12 - before.length));
+  });
+});
