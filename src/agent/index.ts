@@ -1,3 +1,4 @@
+export * from "./from-config.js";
 export * from "./protocols/native-tools.js";
 export * from "./protocols/protocol.js";
 export * from "./protocols/react.js";

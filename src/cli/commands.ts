@@ -3,6 +3,7 @@
  * Keep this list sorted; each area adds its own line.
  */
 import type { Command } from "commander";
+import { registerAskCommand } from "./ask.js";
 import { registerCorpusCommand } from "./corpus.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerRlCommand } from "./rl.js";
@@ -13,6 +14,7 @@ import { registerTrainCommands } from "./train.js";
 import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
+  registerAskCommand(program);
   registerCorpusCommand(program);
   registerEvalCommand(program);
   registerRlCommand(program);

@@ -1,0 +1,112 @@
+/**
+ * Build an agent (model + tools) from a drkit `Config`: the chat model from `config.model`, the `search` tool
+ * from a local corpus or a search provider, `visit` (web pages through the SSRF guard and the goal-directed
+ * extractor on `config.extractor`, or corpus pages), with optional response caches under `$DRKIT_HOME/cache`.
+ */
+import { join } from "node:path";
+import type { Config } from "../core/config.js";
+import { InputError } from "../core/errors.js";
+import type { Trajectory } from "../core/trajectory.js";
+import type { Corpus } from "../corpus/types.js";
+import { createChatModel } from "../llm/from-config.js";
+import type { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
+import { type ResponseCache, SqliteResponseCache } from "../llm/response-cache.js";
+import { PageExtractor } from "../tools/page-extractor.js";
+import { HttpPageReader, JinaPageReader, type PageReader } from "../tools/page-reader.js";
+import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
+import { createSearchProvider } from "../tools/search/create-provider.js";
+import { SearchTool } from "../tools/search/search-tool.js";
+import { SsrfGuard } from "../tools/ssrf-guard.js";
+import type { Tool } from "../tools/tool.js";
+import { withToolCache } from "../tools/tool-cache.js";
+import { VisitTool } from "../tools/visit-tool.js";
+import { runAgent } from "./run-agent.js";
+import type { ProtocolName, RunAgentOptions } from "./types.js";
+
+export interface AgentFromConfigOptions {
+  protocol?: ProtocolName;
+  /** Search provider name (corpus, retrieve[:url], serper, searxng, brave, tavily, jina). Default: config. */
+  search?: string;
+  /** Local corpus name (implies `search: corpus`). Default: `config.search.corpus`. */
+  corpus?: string;
+  /** Offer `visit` (react / tools protocols). Default true. */
+  visit?: boolean;
+  /** Read pages with Jina Reader instead of direct HTTP (needs JINA_API_KEY). */
+  jinaReader?: boolean;
+  /** Allow `visit` to fetch loopback / private addresses (local test sites, intranets). Default false. */
+  allowLoopback?: boolean;
+  allowPrivate?: boolean;
+  /** Cache model replies and tool outputs in `$DRKIT_HOME/cache/*.sqlite`. Default false. */
+  cache?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Agent {
+  readonly model: OpenAICompatibleChatModel;
+  readonly tools: Tool[];
+  readonly protocol: ProtocolName;
+  /** Run one question with these model and tools. */
+  run(question: string, options?: Partial<Omit<RunAgentOptions, "question" | "model" | "tools">>): Promise<Trajectory>;
+  /** Close the corpus, caches and HTTP agents. */
+  close(): Promise<void>;
+}
+
+export function createAgentFromConfig(config: Config, options: AgentFromConfigOptions = {}): Agent {
+  const protocol = options.protocol ?? "react";
+  const env = options.env ?? process.env;
+  const closers: (() => unknown)[] = [];
+  const model = createChatModel(config, { cache: options.cache ? true : undefined });
+  const corpusName = options.corpus ?? (options.search ? undefined : config.search.corpus);
+  const providerName = corpusName ? "corpus" : (options.search ?? config.search.provider);
+  if (!providerName)
+    throw new InputError(
+      "no search backend: pass --corpus <name> (a corpus built with drkit corpus build) or --search <provider> (retrieve, serper, searxng, brave, tavily, jina)",
+    );
+  const provider = createSearchProvider({ provider: providerName, corpus: corpusName, home: config.home, env });
+  let corpus: Corpus | undefined;
+  if (provider instanceof CorpusSearchProvider) {
+    corpus = provider.corpus;
+    closers.push(() => corpus?.close());
+  }
+  let toolCache: ResponseCache | undefined;
+  if (options.cache) {
+    toolCache = new SqliteResponseCache(join(config.home, "cache", "tools.sqlite"));
+    closers.push(() => toolCache?.close());
+  }
+  const cached = <T>(tool: Tool<T>): Tool => (toolCache ? withToolCache(tool, toolCache) : tool) as Tool;
+  const tools: Tool[] = [
+    cached(new SearchTool({ provider, style: protocol === "search-r1" ? "search-r1" : "tongyi" })),
+  ];
+  if (protocol !== "search-r1" && options.visit !== false) {
+    let reader: PageReader | undefined;
+    if (!corpus) {
+      if (options.jinaReader) reader = new JinaPageReader({ apiKey: env.JINA_API_KEY });
+      else {
+        const guard = new SsrfGuard({ allowLoopback: options.allowLoopback, allowPrivate: options.allowPrivate });
+        const http = new HttpPageReader({ guard });
+        closers.push(() => http.close());
+        reader = http;
+      }
+    }
+    const extractor = corpus ? undefined : new PageExtractor({ model: createChatModel(config, { role: "extractor" }) });
+    tools.push(
+      cached(
+        new VisitTool({
+          ...(reader ? { reader } : {}),
+          ...(corpus ? { corpus } : {}),
+          ...(extractor ? { extractor } : {}),
+        }),
+      ),
+    );
+  }
+  return {
+    model,
+    tools,
+    protocol,
+    run: (question, runOptions = {}) => runAgent({ protocol, ...runOptions, question, model, tools }),
+    async close() {
+      for (const close of closers.reverse()) await close();
+      model.options.cache?.close();
+    },
+  };
+}

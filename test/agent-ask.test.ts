@@ -1,0 +1,140 @@
+/** End to end: `drkit ask` over a corpus built from the bundled HotpotQA sample, driven by the scripted server. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../src/cli/main.js";
+import { parseTrajectory } from "../src/core/trajectory.js";
+import { buildCorpus } from "../src/corpus/build.js";
+import { type ScriptedOpenAIServer, startScriptedOpenAIServer } from "./fixtures/scripted-openai-server.js";
+
+let home: string;
+let server: ScriptedOpenAIServer;
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), "drkit-ask-"));
+  await buildCorpus({ name: "hotpot", from: ["data/hotpotqa/corpus.jsonl"], home, quiet: true });
+  server = await startScriptedOpenAIServer();
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+async function runCli(args: string[], env: Record<string, string | undefined> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const saved: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(env)) {
+    saved[key] = process.env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  try {
+    process.exitCode = undefined;
+    const code = await main(["node", "drkit", "--home", home, ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    process.exitCode = undefined;
+  }
+}
+
+describe("drkit ask", () => {
+  it("searches the corpus, reads a page, shows live steps and prints the answer with sources", async () => {
+    server.enqueue(
+      {
+        content:
+          '<think>Check both people.</think>\n<tool_call>{"name": "search", "arguments": {"query": ["Scott Derrickson", "Ed Wood"]}}</tool_call>',
+      },
+      {
+        content:
+          '<think>Open the director page.</think>\n<tool_call>{"name": "visit", "arguments": {"url": "Scott Derrickson", "goal": "nationality"}}</tool_call>',
+      },
+      { content: "<think>Both American.</think>\n<answer>yes</answer>" },
+    );
+    const before = server.requests.length;
+    const result = await runCli(
+      [
+        "ask",
+        "Were Scott Derrickson and Ed Wood of the same nationality?",
+        "--corpus",
+        "hotpot",
+        "--base-url",
+        server.baseUrl,
+        "--model",
+        "policy",
+      ],
+      { OPENAI_API_KEY: "sk-e2e" },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('[1] search: "Scott Derrickson", "Ed Wood"');
+    expect(result.stderr).toContain("[2] read: Scott Derrickson — goal: nationality");
+    expect(result.stderr).toContain("[3] answer: yes");
+    expect(result.stdout).toContain("Answer: yes");
+    expect(result.stdout).toContain("scott-derrickson-197f8b11");
+    const requests = server.requests.slice(before);
+    expect(requests).toHaveLength(3);
+    expect(requests[0]!.headers.authorization).toBe("Bearer sk-e2e");
+    expect(requests[0]!.body.model).toBe("policy");
+    const observation = requests[1]!.body.messages.at(-1).content as string;
+    expect(observation).toContain("A Google search for 'Scott Derrickson' found");
+    expect(observation).toContain("\n=======\nA Google search for 'Ed Wood' found");
+    const page = requests[2]!.body.messages.at(-1).content as string;
+    expect(page).toContain("Scott Derrickson (born July 16, 1966) is an American director");
+  });
+
+  it("prints the trajectory record with --json under the search-r1 protocol", async () => {
+    server.enqueue({ content: "<search>Ed Wood film</search>" }, { content: "<answer>Tim Burton</answer>" });
+    const result = await runCli([
+      "ask",
+      "Who directed Ed Wood?",
+      "--corpus",
+      "hotpot",
+      "--protocol",
+      "search-r1",
+      "--base-url",
+      server.baseUrl,
+      "--model",
+      "policy",
+      "--json",
+      "--quiet",
+    ]);
+    expect(result.code).toBe(0);
+    const trajectory = parseTrajectory(JSON.parse(result.stdout));
+    expect(trajectory.protocol).toBe("search-r1");
+    expect(trajectory.prediction).toBe("Tim Burton");
+    expect(trajectory.turns[0]!.observation).toContain('Doc 1(Title: "Ed Wood (film)")');
+    expect(result.stderr).toBe("");
+  });
+
+  it("says what to set when no model is configured", async () => {
+    const result = await runCli(["ask", "q", "--corpus", "hotpot"], {
+      OPENAI_BASE_URL: undefined,
+      DRKIT_BASE_URL: undefined,
+      DRKIT_MODEL: undefined,
+      OPENAI_MODEL: undefined,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("set --base-url/--model or OPENAI_BASE_URL and DRKIT_MODEL");
+  });
+
+  it("names the missing corpus", async () => {
+    const result = await runCli(["ask", "q", "--corpus", "nope", "--base-url", server.baseUrl, "--model", "m"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('corpus "nope" not found');
+  });
+});
