@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { registerAskCommand } from "./ask.js";
+import { registerCollectCommand } from "./collect.js";
 import { registerCorpusCommand } from "./corpus.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerRlCommand } from "./rl.js";
@@ -15,6 +16,7 @@ import { registerViewCommand } from "./view.js";
 
 export function registerCommands(program: Command): void {
   registerAskCommand(program);
+  registerCollectCommand(program);
   registerCorpusCommand(program);
   registerEvalCommand(program);
   registerRlCommand(program);

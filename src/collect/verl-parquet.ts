@@ -1,0 +1,201 @@
+/**
+ * verl RL training data (interop.md §3): one parquet row per question with `data_source`, `prompt`
+ * (list of {role, content}), `ability`, `reward_model {style: "rule", ground_truth: {target: [answers]}}`
+ * and `extra_info {split, index, question}` (plus `need_tools_kwargs`/`tools_kwargs` for verl's tool agent
+ * loop). Written with hyparquet-writer under an explicit nested schema so pandas/pyarrow read the
+ * structs and lists natively.
+ */
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { z } from "zod";
+import { searchR1Prompt } from "../agent/protocols/search-r1.js";
+import { DataError } from "../core/errors.js";
+import { writeFileAtomic } from "./trajectory-file.js";
+
+/** A question as the export accepts it: drkit `Question`, `{id, question, answers, source}`, or raw HotpotQA rows. */
+export const QuestionLikeSchema = z
+  .object({
+    id: z.union([z.string(), z.number()]).optional(),
+    questionId: z.string().optional(),
+    _id: z.string().optional(),
+    question: z.string().min(1),
+    answers: z.array(z.string()).optional(),
+    goldAnswers: z.array(z.string()).optional(),
+    answer: z.union([z.string(), z.array(z.string())]).optional(),
+    golden_answers: z.array(z.string()).optional(),
+    source: z.string().optional(),
+    data_source: z.string().optional(),
+  })
+  .passthrough();
+
+export interface QuestionRecord {
+  id: string;
+  question: string;
+  answers: string[];
+  source: string;
+}
+
+/** Normalise one question-like record; `fallbackId` is used when it carries no id. */
+export function toQuestionRecord(
+  value: unknown,
+  fallbackId: string,
+  fallbackSource: string,
+  where: { file?: string; line?: number } = {},
+): QuestionRecord {
+  const parsed = QuestionLikeSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((issue) => `${issue.path.join(".") || "(row)"}: ${issue.message}`)
+      .join("; ");
+    throw new DataError(`not a question record (need question and answers): ${issues}`, where);
+  }
+  const row = parsed.data;
+  const answers =
+    row.answers ??
+    row.goldAnswers ??
+    row.golden_answers ??
+    (typeof row.answer === "string" ? [row.answer] : row.answer);
+  if (!answers || answers.length === 0)
+    throw new DataError("question record has no answers (answers, goldAnswers or answer)", where);
+  return {
+    id: String(row.questionId ?? row.id ?? row._id ?? fallbackId),
+    question: row.question,
+    answers,
+    source: row.source ?? row.data_source ?? fallbackSource,
+  };
+}
+
+export interface VerlRowOptions {
+  /** `search-r1` (default): Search-R1's single user instruction prompt; `plain`: the question alone; `system`: a given system prompt + question. */
+  promptStyle?: "search-r1" | "plain";
+  /** A system message placed before the user message. */
+  systemPrompt?: string;
+  /** Prefix for `data_source` (e.g. `searchR1_` to route to verl's built-in Search-R1 scorer). */
+  dataSourcePrefix?: string;
+  ability?: string;
+  split?: string;
+  /** Add `need_tools_kwargs` and `tools_kwargs.search.create_kwargs` for verl's tool agent loop. */
+  toolsKwargs?: boolean;
+  /** `agent_name` column (e.g. `tool_agent`). */
+  agentName?: string;
+}
+
+export interface VerlRow {
+  data_source: string;
+  prompt: Array<{ role: string; content: string }>;
+  ability: string;
+  reward_model: { style: "rule"; ground_truth: { target: string[] } };
+  extra_info: {
+    split: string;
+    index: number;
+    id: string;
+    question: string;
+    need_tools_kwargs?: boolean;
+    tools_kwargs?: {
+      search: { create_kwargs: { ground_truth: { target: string[] }; question: string; data_source: string } };
+    };
+  };
+  agent_name?: string;
+}
+
+export function toVerlRow(question: QuestionRecord, index: number, options: VerlRowOptions = {}): VerlRow {
+  const dataSource = `${options.dataSourcePrefix ?? ""}${question.source}`;
+  const user = options.promptStyle === "plain" ? question.question : searchR1Prompt(question.question);
+  const prompt = [
+    ...(options.systemPrompt ? [{ role: "system", content: options.systemPrompt }] : []),
+    { role: "user", content: user },
+  ];
+  const target = { target: question.answers };
+  const row: VerlRow = {
+    data_source: dataSource,
+    prompt,
+    ability: options.ability ?? "fact-reasoning",
+    reward_model: { style: "rule", ground_truth: target },
+    extra_info: { split: options.split ?? "train", index, id: question.id, question: question.question },
+  };
+  if (options.toolsKwargs) {
+    row.extra_info.need_tools_kwargs = true;
+    row.extra_info.tools_kwargs = {
+      search: { create_kwargs: { ground_truth: target, question: question.question, data_source: dataSource } },
+    };
+  }
+  if (options.agentName) row.agent_name = options.agentName;
+  return row;
+}
+
+type SchemaElement = Record<string, unknown>;
+const text = (name: string): SchemaElement => ({
+  name,
+  type: "BYTE_ARRAY",
+  converted_type: "UTF8",
+  repetition_type: "OPTIONAL",
+});
+const group = (name: string, children: number): SchemaElement => ({
+  name,
+  repetition_type: "OPTIONAL",
+  num_children: children,
+});
+const list = (name: string): SchemaElement[] => [
+  { name, repetition_type: "OPTIONAL", converted_type: "LIST", num_children: 1 },
+  { name: "list", repetition_type: "REPEATED", num_children: 1 },
+];
+const targetStruct = (name: string): SchemaElement[] => [group(name, 1), ...list("target"), text("element")];
+
+/** The parquet bytes of verl rows (all rows must agree on the optional tool fields). */
+export function verlParquetBuffer(rows: readonly VerlRow[]): ArrayBuffer {
+  const withTools = rows.some((row) => row.extra_info.need_tools_kwargs);
+  const withAgent = rows.some((row) => row.agent_name !== undefined);
+  const extraInfo: SchemaElement[] = [
+    group("extra_info", withTools ? 6 : 4),
+    text("split"),
+    { name: "index", type: "INT64", repetition_type: "OPTIONAL" },
+    text("id"),
+    text("question"),
+    ...(withTools
+      ? [
+          { name: "need_tools_kwargs", type: "BOOLEAN", repetition_type: "OPTIONAL" },
+          group("tools_kwargs", 1),
+          group("search", 1),
+          group("create_kwargs", 3),
+          ...targetStruct("ground_truth"),
+          text("question"),
+          text("data_source"),
+        ]
+      : []),
+  ];
+  const schema: SchemaElement[] = [
+    { name: "root", num_children: withAgent ? 6 : 5 },
+    text("data_source"),
+    ...list("prompt"),
+    group("element", 2),
+    text("role"),
+    text("content"),
+    text("ability"),
+    group("reward_model", 2),
+    text("style"),
+    ...targetStruct("ground_truth"),
+    ...extraInfo,
+    ...(withAgent ? [text("agent_name")] : []),
+  ];
+  const columns = [
+    "data_source",
+    "prompt",
+    "ability",
+    "reward_model",
+    "extra_info",
+    ...(withAgent ? ["agent_name"] : []),
+  ];
+  const columnData = columns.map((name) => ({
+    name,
+    data: rows.map((row) => {
+      if (name === "extra_info") return { ...row.extra_info, index: BigInt(row.extra_info.index) };
+      return (row as unknown as Record<string, unknown>)[name] ?? null;
+    }),
+  }));
+  // biome-ignore lint/suspicious/noExplicitAny: hyparquet-writer's SchemaElement type is not exported for nested groups
+  return parquetWriteBuffer({ columnData, schema: schema as any });
+}
+
+/** Write verl rows to a parquet file atomically (temporary file, then rename). */
+export function writeVerlParquet(path: string, rows: readonly VerlRow[]): void {
+  writeFileAtomic(path, new Uint8Array(verlParquetBuffer(rows)));
+}
