@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { registerAskCommand } from "./ask.js";
 import { registerCollectCommand } from "./collect.js";
 import { registerCorpusCommand } from "./corpus.js";
+import { registerDataCommand } from "./data.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerRlCommand } from "./rl.js";
 import { registerScoreCommand } from "./score.js";
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerAskCommand(program);
   registerCollectCommand(program);
   registerCorpusCommand(program);
+  registerDataCommand(program);
   registerEvalCommand(program);
   registerRlCommand(program);
   registerScoreCommand(program);

@@ -114,6 +114,7 @@ function unwrapAnswer(field: string): string {
 
 const QUESTION_KEYS = ["question", "Question", "problem", "query", "prompt", "input"];
 const ANSWER_KEYS = [
+  "goldAnswers",
   "golden_answers",
   "answers",
   "answer",
@@ -147,9 +148,11 @@ export function genericQuestion(source: string) {
       const field = value[answerKey];
       golds =
         typeof field === "string"
-          ? field.includes("<|answer_split|>")
-            ? field.split("<|answer_split|>")
-            : [unwrapAnswer(field)]
+          ? field.trim().startsWith("[")
+            ? stringList(field)
+            : field.includes("<|answer_split|>")
+              ? field.split("<|answer_split|>")
+              : [unwrapAnswer(field)]
           : typeof field === "object" && field !== null && !Array.isArray(field) && "target" in field
             ? stringList((field as { target: unknown }).target)
             : stringList(field);
@@ -167,8 +170,25 @@ export function genericQuestion(source: string) {
       question,
       goldAnswers: golds,
       ...(level !== undefined ? { level } : {}),
-      source: typeof value.data_source === "string" ? value.data_source : source,
-      metadata: without(value, [questionKey, ...(answerKey ? [answerKey] : []), ...(idKey ? [idKey] : [])]),
+      source:
+        typeof value.data_source === "string"
+          ? value.data_source
+          : typeof value.source === "string" && value.source !== ""
+            ? value.source
+            : source,
+      metadata: {
+        ...without(value, [
+          questionKey,
+          "level",
+          "source",
+          "metadata",
+          ...(answerKey ? [answerKey] : []),
+          ...(idKey ? [idKey] : []),
+        ]),
+        ...(typeof value.metadata === "object" && value.metadata !== null && !Array.isArray(value.metadata)
+          ? (value.metadata as Record<string, unknown>)
+          : {}),
+      },
     };
   };
 }
@@ -494,7 +514,7 @@ const specs: BenchmarkSpec[] = [
     name: "hle",
     description: "Humanity's Last Exam, user-supplied file (id, question, answer, image, category); image rows skipped",
     scoring: "judge",
-    judge: "browsecomp",
+    judge: "hle",
     toQuestion: (value, context) => {
       const image = value.image;
       if (typeof image === "string" && image !== "") return null; // text-only, as Tongyi reports
