@@ -69,14 +69,13 @@ export function computeActorObjective(
   const resolved = { ...DEFAULT_ACTOR_OBJECTIVE_CONFIG, ...config };
   const policy = getPolicyLoss(resolved.lossMode).compute(input, resolved);
   const aggregation = { ...resolved.aggregation, mode: resolved.lossAggMode };
-  const gradLogProb = policy.gradLogProb.slice();
   let loss = policy.loss;
   const output: ActorObjectiveOutput = {
     loss,
     pgLoss: policy.loss,
     metrics: policy.metrics,
     pgGradLogProb: policy.gradLogProb,
-    gradLogProb,
+    gradLogProb: policy.gradLogProb,
   };
   if (input.entropy) {
     assertShape("entropy", input.entropy, input);
@@ -110,11 +109,10 @@ export function computeActorObjective(
       },
       resolved.klLossType,
       aggregation,
+      { base: policy.gradLogProb, scale: resolved.klLossCoef },
     );
     loss += resolved.klLossCoef * kl.value;
-    for (let k = 0; k < gradLogProb.length; k++) {
-      gradLogProb[k] = (gradLogProb[k] as number) + resolved.klLossCoef * (kl.gradLogProb[k] as number);
-    }
+    output.gradLogProb = kl.gradLogProb;
     output.klLoss = kl.value;
   }
   output.loss = loss;

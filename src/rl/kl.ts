@@ -62,34 +62,77 @@ export function klPenalty(logProb: NumberArray, refLogProb: NumberArray, type: K
 export interface KlLossOutput {
   /** agg(KL_est, m), before multiplying by the coefficient. */
   value: number;
-  /** d value / d log π per token (0 on masked tokens). */
+  /** d value / d log π per token (0 on masked tokens); with `fused`, base + scale · d value / d log π. */
   gradLogProb: Float64Array;
 }
 
-/** The KL loss term agg(KL_est(log π, log π_ref), m) and its gradient. */
+/** Integer codes so the hot loop switches on a small integer instead of allocating per token. */
+const KL_CODES: Record<KlType, number> = {
+  kl: 0,
+  k1: 0,
+  abs: 1,
+  mse: 2,
+  k2: 2,
+  low_var_kl: 3,
+  k3: 3,
+  "k1+": 4,
+  "k3+": 5,
+};
+
+/**
+ * The KL loss term agg(KL_est(log π, log π_ref), m) and its gradient. With `fused`, the returned gradient is
+ * `fused.base + fused.scale · dKL/dlog π` (one pass instead of two when adding it to a policy gradient).
+ */
 export function computeKlLoss(
   input: BatchShape & { logProb: NumberArray; refLogProb: NumberArray; responseMask: NumberArray },
   type: KlType,
   aggregation: AggregationOptions,
+  fused?: { base: Float64Array; scale: number },
 ): KlLossOutput {
   assertKlType(type);
   assertShape("log_prob", input.logProb, input);
   assertShape("ref_log_prob", input.refLogProb, input);
   const { rows, columns, logProb, refLogProb, responseMask: mask } = input;
+  const code = KL_CODES[type];
   const rowWeights = aggregationRowWeights(mask, input, aggregation);
-  const gradLogProb = new Float64Array(rows * columns);
+  const gradLogProb = fused ? fused.base.slice() : new Float64Array(rows * columns);
+  const scale = fused ? fused.scale : 1;
   let value = 0;
   for (let i = 0; i < rows; i++) {
     const weight = rowWeights[i] as number;
     const base = i * columns;
+    let rowValue = 0;
     for (let t = 0; t < columns; t++) {
       const k = base + t;
       const m = mask[k] as number;
       if (m === 0) continue;
-      const token = klToken(logProb[k] as number, refLogProb[k] as number, type);
-      value += weight * m * token.value;
-      gradLogProb[k] = weight * m * token.grad;
+      const difference = (logProb[k] as number) - (refLogProb[k] as number);
+      let tokenValue: number;
+      let tokenGrad: number;
+      if (code === 3 || code === 5) {
+        const raw = -difference;
+        const x = raw > 20 ? 20 : raw < -20 ? -20 : raw;
+        const exp = Math.exp(x);
+        const k3 = exp - x - 1;
+        tokenValue = k3 > 10 ? 10 : k3 < -10 ? -10 : k3;
+        tokenGrad = code === 5 ? difference : x === raw && tokenValue === k3 ? 1 - exp : 0;
+      } else if (code === 0) {
+        tokenValue = difference;
+        tokenGrad = 1;
+      } else if (code === 2) {
+        tokenValue = 0.5 * difference * difference;
+        tokenGrad = difference;
+      } else if (code === 1) {
+        tokenValue = Math.abs(difference);
+        tokenGrad = Math.sign(difference);
+      } else {
+        tokenValue = difference;
+        tokenGrad = difference;
+      }
+      rowValue += m * tokenValue;
+      gradLogProb[k] = (gradLogProb[k] as number) + scale * weight * m * tokenGrad;
     }
+    value += weight * rowValue;
   }
   return { value, gradLogProb };
 }
