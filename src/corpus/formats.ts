@@ -91,6 +91,13 @@ const KILT_SECTION = "Section::::";
 const KILT_BULLET = "BULLET::::";
 
 function passageFromRecord(value: unknown, format: string, file: string, line: number): PassageCandidate[] {
+  // fast path for well-formed records (the common case on multi-million-line files)
+  if (isObject(value) && typeof value.title === "string" && typeof value.text === "string") {
+    const raw = value.id ?? value._id;
+    if (raw === undefined || raw === "") return [{ title: value.title, text: value.text }];
+    if (typeof raw === "string" || typeof raw === "number")
+      return [{ id: String(raw), title: value.title, text: value.text }];
+  }
   const record = parseWith(PassageRecordSchema, value, format, file, line);
   const id = record.id ?? record._id;
   return [{ ...(id !== undefined && id !== "" ? { id } : {}), title: record.title, text: record.text }];
@@ -107,6 +114,13 @@ export function candidatesFromRecord(
     case "jsonl":
       return passageFromRecord(value, format, file, line);
     case "wiki18": {
+      if (
+        isObject(value) &&
+        typeof value.contents === "string" &&
+        (typeof value.id === "string" || typeof value.id === "number")
+      ) {
+        return [{ id: String(value.id), ...parseContents(value.contents) }];
+      }
       const record = parseWith(Wiki18RecordSchema, value, format, file, line);
       const { title, text } = parseContents(record.contents);
       return [{ id: record.id, title, text }];

@@ -112,6 +112,33 @@ describe("query handling", () => {
   });
 });
 
+describe("query planning (postings budget)", () => {
+  it("drops the most common terms when the summed document frequencies exceed maxPostings", async () => {
+    const rows = Array.from({ length: 200 }, (_, index) => ({
+      id: `d${index}`,
+      title: `Document ${index}`,
+      text: `common words everywhere ${index % 10 === 0 ? "sometimes" : ""} ${index === 7 ? "zebra" : ""}`,
+    }));
+    const file = writeJsonl(join(home, "budget.jsonl"), rows);
+    await buildCorpus({ name: "budget", from: [file], home, quiet: true });
+    const tight = openCorpus("budget", { home, query: { maxPostings: 50 } });
+    const plan = tight.explain("zebra sometimes common unknownword");
+    expect(plan.kept).toEqual(["zebra", "sometimes"]);
+    expect(plan.pruned).toEqual(["common"]);
+    expect(tight.search(["zebra sometimes common"], 1)[0]?.[0]?.passage.id).toBe("d7");
+    // a term that occurs nowhere is dropped; a query of only such terms returns nothing
+    expect(tight.explain("unknownword").expression).toBeUndefined();
+    expect(tight.search(["unknownword"], 5)).toEqual([[]]);
+    // the rarest term is always kept, even over budget
+    expect(tight.explain("common").kept).toEqual(["common"]);
+    tight.close();
+    const loose = openCorpus("budget", { home, query: { maxPostings: Number.POSITIVE_INFINITY } });
+    expect(loose.explain("zebra sometimes common").pruned).toEqual([]);
+    expect(loose.search(["common"], 500)[0]).toHaveLength(200);
+    loose.close();
+  });
+});
+
 describe("atomic rebuild and bad input", () => {
   it("a malformed line fails with file:line; the previous corpus stays searchable; no temp files remain", async () => {
     const good = writeJsonl(join(home, "good.jsonl"), passages.slice(0, 2));

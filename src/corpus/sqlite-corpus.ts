@@ -2,7 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { CorpusError, InputError, NotFoundError } from "../core/errors.js";
-import { matchExpression, type QueryOptions } from "./query.js";
+import { type QueryPlan, QueryPlanner, type QueryPlannerOptions } from "./query-planner.js";
 import { CORPUS_SCHEMA_VERSION, type CorpusManifest, CorpusManifestSchema, corpusFile } from "./store-layout.js";
 import type { Corpus, CorpusStats, Passage, SearchHit } from "./types.js";
 
@@ -11,8 +11,8 @@ export interface OpenCorpusOptions {
   home?: string;
   /** Open this store file instead of `<home>/corpora/<name>/corpus.sqlite`. */
   file?: string;
-  /** Query term limits (default: 32 terms, 4096 characters). */
-  query?: QueryOptions;
+  /** Query limits (default: 32 terms, 4096 characters, 4,000 postings scored per query). */
+  query?: QueryPlannerOptions;
 }
 
 /** Largest `topk` honoured by `search` (larger values are clamped). */
@@ -30,7 +30,7 @@ export class SqliteCorpus implements Corpus {
   readonly file: string;
   private readonly database: Database.Database;
   private readonly manifestValue: CorpusManifest;
-  private readonly queryOptions: QueryOptions;
+  private readonly planner: QueryPlanner;
   private readonly matchStatement: Database.Statement;
   private readonly rowStatement: Database.Statement;
   private readonly idStatement: Database.Statement;
@@ -39,7 +39,6 @@ export class SqliteCorpus implements Corpus {
   constructor(name: string, file: string, options: OpenCorpusOptions = {}) {
     this.name = name;
     this.file = file;
-    this.queryOptions = options.query ?? {};
     try {
       this.database = new Database(file, { readonly: true, fileMustExist: true });
     } catch (error) {
@@ -61,6 +60,12 @@ export class SqliteCorpus implements Corpus {
       );
       this.rowStatement = this.database.prepare("SELECT rowid, id, title, text FROM passages WHERE rowid = ?");
       this.idStatement = this.database.prepare("SELECT rowid, id, title, text FROM passages WHERE id = ?");
+      const frequency = this.database.prepare("SELECT df FROM term_df WHERE term = ?").pluck();
+      this.planner = new QueryPlanner(
+        this.manifestValue.tokenizer,
+        (stem) => (frequency.get(stem) as number | undefined) ?? 0,
+        options.query ?? {},
+      );
       this.pageStatement = this.database.prepare(
         "SELECT rowid, id, title, text FROM passages WHERE title = ? COLLATE NOCASE ORDER BY rowid",
       );
@@ -79,7 +84,7 @@ export class SqliteCorpus implements Corpus {
     const limit = Math.min(MAX_SEARCH_TOPK, Math.max(0, Math.floor(Number(topk) || 0)));
     return queries.map((query) => {
       if (limit === 0) return [];
-      const expression = matchExpression(typeof query === "string" ? query : "", this.queryOptions);
+      const { expression } = this.planner.plan(typeof query === "string" ? query : "");
       if (expression === undefined) return [];
       const hits = this.matchStatement.all(expression, limit) as { rowid: number; rank: number }[];
       return hits.map((hit) => {
@@ -87,6 +92,11 @@ export class SqliteCorpus implements Corpus {
         return { passage: { id: row.id, title: row.title, text: row.text }, score: -hit.rank };
       });
     });
+  }
+
+  /** How a query is run: the terms kept and those pruned as too common (see QueryPlanner). */
+  explain(query: string): QueryPlan {
+    return this.planner.plan(query);
   }
 
   getPassage(id: string): Passage | undefined {
@@ -119,6 +129,7 @@ export class SqliteCorpus implements Corpus {
   }
 
   close(): void {
+    this.planner.close();
     if (this.database.open) this.database.close();
   }
 }

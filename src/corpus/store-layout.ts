@@ -103,3 +103,11 @@ CREATE TABLE passages (
 CREATE VIRTUAL TABLE fts USING fts5(title, text, content='passages', content_rowid='rowid', tokenize='${FTS_TOKENIZER}');
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
+
+/** Run after the FTS index is complete: document frequency of every indexed term, for query planning. */
+export const TERM_STATISTICS_SQL = `
+CREATE VIRTUAL TABLE temp.fts_vocabulary USING fts5vocab(main, 'fts', 'row');
+CREATE TABLE term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO term_df (term, df) SELECT term, doc FROM temp.fts_vocabulary;
+DROP TABLE temp.fts_vocabulary;
+`;
