@@ -54,6 +54,8 @@ afterEach(async () => {
 function reply(delayMs: number) {
   return (request: RecordedRequest) => {
     const text = JSON.stringify(request.body.messages);
+    if (text.includes("Reference answer:"))
+      return { content: text.includes("Predicted answer: Sparta") ? "Incorrect" : "Correct" };
     const question = QUESTIONS.find(([, q]) => text.includes(q));
     const answer = question?.[0] === "e6" ? "Sparta" : (question?.[2] ?? "unknown");
     const searched = (request.body.messages as { role: string }[]).some((message) => message.role === "assistant");
@@ -129,7 +131,7 @@ describe("drkit eval (CLI, end to end)", () => {
   it("runs k=2 rollouts per question through search, scores them and writes reports", async () => {
     server = await startScriptedOpenAIServer({ fallback: reply(0) });
     const runDirectory = join(home, "runs", "full");
-    const result = await runCli(evalArgs(runDirectory, server.baseUrl));
+    const result = await runCli(evalArgs(runDirectory, server.baseUrl, ["--judge", "equivalence"]));
     expect(result.stderr).not.toMatch(/unexpected error/);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("12 rollouts run");
@@ -147,9 +149,22 @@ describe("drkit eval (CLI, end to end)", () => {
     );
     expect(JSON.stringify(second?.body.messages)).toContain("is the capital city of country");
     expect(readFileSync(join(runDirectory, "report.md"), "utf8")).toContain("| overall | 6 |");
+    // Judged by the equivalence judge on the same endpoint. Both samples of a question give the same answer,
+    // so the verdict cache (verdicts.jsonl) answers the second: 6 judge calls for 12 rollouts.
+    const judgeCalls = server.requests.filter((request) =>
+      JSON.stringify(request.body.messages).includes("Reference answer:"),
+    );
+    expect(judgeCalls).toHaveLength(6);
+    expect(readFileSync(join(runDirectory, "verdicts.jsonl"), "utf8").trim().split("\n")).toHaveLength(6);
+    expect(judgeCalls[0]?.body.temperature).toBe(0);
+    expect(JSON.stringify(judgeCalls.map((call) => call.body.messages))).toContain(
+      "Question: Which city is the capital of France?\\nReference answer: Paris\\nPredicted answer: Paris",
+    );
+    expect(metrics.manifest.judge).toBe("equivalence");
+    expect(metrics.scoredBy).toBe("judge equivalence");
     expect(existsSync(join(runDirectory, "report.html"))).toBe(true);
 
-    const again = await runCli(evalArgs(runDirectory, server.baseUrl, ["--k", "3"]));
+    const again = await runCli(evalArgs(runDirectory, server.baseUrl, ["--judge", "equivalence", "--k", "3"]));
     expect(again.code).toBe(2); // ConfigError
     expect(again.stderr).toMatch(/different settings[\s\S]*k: run has 2, now 3/);
   });
