@@ -111,10 +111,10 @@ export function computeKlLoss(
       let tokenGrad: number;
       if (code === 3 || code === 5) {
         const raw = -difference;
-        const x = raw > 20 ? 20 : raw < -20 ? -20 : raw;
+        const x = Math.min(Math.max(raw, -20), 20);
         const exp = Math.exp(x);
         const k3 = exp - x - 1;
-        tokenValue = k3 > 10 ? 10 : k3 < -10 ? -10 : k3;
+        tokenValue = Math.min(Math.max(k3, -10), 10);
         tokenGrad = code === 5 ? difference : x === raw && tokenValue === k3 ? 1 - exp : 0;
       } else if (code === 0) {
         tokenValue = difference;
