@@ -16,7 +16,6 @@ import type { Question } from "../data/question.js";
 import { stringMetrics } from "../reward/normalize.js";
 import type { AnswerJudge } from "../reward/rewards.js";
 import { itemResultFromTrajectory } from "./items.js";
-import { accuracyMetrics } from "./metrics.js";
 import { type EvalManifest, itemKey, openRunDirectory, readRunTrajectories, TRAJECTORIES_FILE } from "./run-store.js";
 
 /** One rollout of the agent on a question. Must honour `signal`. */
@@ -139,12 +138,21 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   const total = options.questions.length * options.k;
   const skipped = total - work.length;
   const writer = new JsonlWriter(join(options.runDirectory, TRAJECTORIES_FILE));
-  const results = stored.map((trajectory) => itemResultFromTrajectory(trajectory));
-  const fields = () => {
-    const metrics = accuracyMetrics(results);
-    const spend = results.reduce((sum, item) => sum + item.costUsd, 0);
-    return { acc: `${(metrics.avgAtK * 100).toFixed(1)}%`, spend: `$${spend.toFixed(4)}` };
+  // Running totals for the progress line (accuracy so far over scored items, and spend).
+  const totals = { scored: 0, correct: 0, spend: 0 };
+  const count = (trajectory: Trajectory) => {
+    const item = itemResultFromTrajectory(trajectory);
+    if (item.correct !== null) {
+      totals.scored += 1;
+      if (item.correct) totals.correct += 1;
+    }
+    totals.spend += item.costUsd;
   };
+  for (const trajectory of stored) count(trajectory);
+  const fields = () => ({
+    acc: `${totals.scored ? ((totals.correct / totals.scored) * 100).toFixed(1) : "0.0"}%`,
+    spend: `$${totals.spend.toFixed(4)}`,
+  });
   const progress = createProgress({
     label: "eval",
     total,
@@ -210,7 +218,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     writer.append(scored);
     if (scored.termination === "error" || scored.error) errors += 1;
     completed += 1;
-    results.push(itemResultFromTrajectory(scored));
+    count(scored);
     progress.increment(1, fields());
     options.onRecord?.(scored);
   };

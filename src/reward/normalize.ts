@@ -8,9 +8,6 @@
  * 4. split on (Python) whitespace and re-join with single spaces.
  */
 
-/** Python's `string.punctuation`. */
-const PUNCTUATION = new Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
-
 /**
  * Python `str.split()` whitespace (characters where `str.isspace()` is true). Differs from JS `\s`:
  * includes \x1c-\x1f and \x85, excludes \ufeff.
@@ -20,10 +17,11 @@ const PYTHON_WHITESPACE = /[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\
 /** `\b(a|an|the)\b` with Python 3's Unicode word characters (letters, numbers, underscore). */
 const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
 
+/** Python's `string.punctuation` as a character class. */
+const PUNCTUATION_PATTERN = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
+
 export function removePunctuation(text: string): string {
-  let out = "";
-  for (const character of text) if (!PUNCTUATION.has(character)) out += character;
-  return out;
+  return text.replace(PUNCTUATION_PATTERN, "");
 }
 
 /** Python `str.split()` (no argument): runs of whitespace, no empty tokens. */
@@ -87,15 +85,18 @@ const SPECIAL_ANSWERS = new Set(["yes", "no", "noanswer"]);
 
 /** Token F1 of one prediction against one gold, on normalised strings. */
 export function f1Single(prediction: string, gold: string, convention: F1Convention = "hotpotqa"): F1Result {
+  return f1Normalized(normalizeAnswer(prediction), normalizeAnswer(gold), convention);
+}
+
+/** Token F1 of already-normalised strings (HotpotQA / SQuAD `f1_score` after `normalize_answer`). */
+export function f1Normalized(normalizedPrediction: string, normalizedGold: string, convention: F1Convention): F1Result {
   const zero = { f1: 0, precision: 0, recall: 0 };
-  const normalizedPrediction = normalizeAnswer(prediction);
-  const normalizedGold = normalizeAnswer(gold);
   if (convention === "hotpotqa") {
     if (SPECIAL_ANSWERS.has(normalizedPrediction) && normalizedPrediction !== normalizedGold) return zero;
     if (SPECIAL_ANSWERS.has(normalizedGold) && normalizedPrediction !== normalizedGold) return zero;
   }
-  const predictionTokens = splitWhitespace(normalizedPrediction);
-  const goldTokens = splitWhitespace(normalizedGold);
+  const predictionTokens = normalizedPrediction === "" ? [] : normalizedPrediction.split(" ");
+  const goldTokens = normalizedGold === "" ? [] : normalizedGold.split(" ");
   const goldCounts = new Map<string, number>();
   for (const token of goldTokens) goldCounts.set(token, (goldCounts.get(token) ?? 0) + 1);
   let common = 0;
@@ -140,26 +141,43 @@ export function isStringMetric(name: string): name is StringMetric {
   return (STRING_METRICS as readonly string[]).includes(name);
 }
 
-/** Compute the named metrics for one prediction (null prediction scores 0 everywhere). */
+/** Compute the named metrics for one prediction (null prediction scores 0 everywhere). Normalises each string once. */
 export function stringMetrics(
   prediction: string | null | undefined,
   golds: string | readonly string[],
   metrics: readonly StringMetric[] = ["em", "f1", "cover_em"],
 ): Record<StringMetric, number> {
   const out = {} as Record<StringMetric, number>;
-  const text = prediction ?? null;
-  const f1 = text === null ? { f1: 0, precision: 0, recall: 0 } : tokenF1(text, golds, "hotpotqa");
-  for (const metric of metrics) {
-    if (text === null) {
-      out[metric] = 0;
-      continue;
+  if (prediction === null || prediction === undefined) {
+    for (const metric of metrics) out[metric] = 0;
+    return out;
+  }
+  const normalized = normalizeAnswer(prediction);
+  const normalizedGolds = goldList(golds).map(normalizeAnswer);
+  let em = 0;
+  let cover = 0;
+  const f1 = { f1: 0, precision: 0, recall: 0 };
+  let squad = 0;
+  const wantF1 = metrics.some((metric) => metric === "f1" || metric === "precision" || metric === "recall");
+  const wantSquad = metrics.includes("squad_f1");
+  for (const gold of normalizedGolds) {
+    if (gold === normalized) em = 1;
+    if (gold !== "" && normalized.includes(gold)) cover = 1;
+    if (wantF1) {
+      const single = f1Normalized(normalized, gold, "hotpotqa");
+      f1.f1 = Math.max(f1.f1, single.f1);
+      f1.precision = Math.max(f1.precision, single.precision);
+      f1.recall = Math.max(f1.recall, single.recall);
     }
+    if (wantSquad) squad = Math.max(squad, f1Normalized(normalized, gold, "squad").f1);
+  }
+  for (const metric of metrics) {
     switch (metric) {
       case "em":
-        out[metric] = exactMatch(text, golds);
+        out[metric] = em;
         break;
       case "cover_em":
-        out[metric] = coverExactMatch(text, golds);
+        out[metric] = cover;
         break;
       case "f1":
         out[metric] = f1.f1;
@@ -171,7 +189,7 @@ export function stringMetrics(
         out[metric] = f1.recall;
         break;
       case "squad_f1":
-        out[metric] = tokenF1(text, golds, "squad").f1;
+        out[metric] = squad;
         break;
     }
   }
