@@ -7,10 +7,11 @@
  *   environment→ <information> title : <title> | first : w1 | second : w2 | third : w3 | fourth : w4 </information>
  *   model      → <answer> w2 </answer>                             (copy the field from the passage)
  *
- * The passage fields are the first words of the passage text. Both steps are copy operations that a
- * ~1M-parameter transformer can learn; answering needs the retrieved passage (the model never sees the
- * passage in its loss, observation tokens are masked), so the task exercises the whole multi-turn
- * token-space pipeline: sampling, observation masking, reward on the last model token and grouping.
+ * Each question draws its own field values from the passage's words (the observation for a search
+ * made in that question's episode shows them), so answers cannot be memorised from the title: the
+ * only way to answer is to search and read the result. Both steps are copy operations that a small
+ * transformer can learn; the task exercises the whole multi-turn token-space pipeline: sampling,
+ * observation masking, reward on the last model token and grouping.
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
@@ -24,8 +25,10 @@ export interface LookupEntity {
   id: string;
   /** Title words as tokenised (lower-case). */
   title: string[];
-  /** The field values (one word each), in FIELD_NAMES order. */
+  /** The field values (one word each), in FIELD_NAMES order (the passage's first words). */
   fields: string[];
+  /** Words of the passage the per-question field values are drawn from. */
+  pool: string[];
 }
 
 export interface LookupQuestion {
@@ -37,6 +40,8 @@ export interface LookupQuestion {
   field: (typeof FIELD_NAMES)[number];
   /** The search query a demonstration issues (the title). */
   query: string;
+  /** This question's field values for its entity (drawn from the passage, so answers cannot be memorised). */
+  fields: string[];
 }
 
 export interface LookupTask {
@@ -47,8 +52,8 @@ export interface LookupTask {
   texts(): string[];
   /** Top-1 passage for a query: the entity whose title shares the most words with it (ties: first). */
   search(query: string): LookupEntity | undefined;
-  /** The observation block for a query, tokenised alone by the caller. */
-  observation(query: string): string;
+  /** The observation block for a query in the episode of `questionId`, tokenised alone by the caller. */
+  observation(query: string, questionId?: string): string;
 }
 
 export interface LookupTaskOptions {
@@ -58,15 +63,19 @@ export interface LookupTaskOptions {
   entities?: number;
   /** Longest title (in words). */
   maxTitleWords?: number;
-  /** Fraction of questions held out for evaluation. */
-  heldOutFraction?: number;
+  /** Training questions per entity (each with its own field values). */
+  questionsPerEntity?: number;
+  /** Held-out questions per entity. */
+  heldOutPerEntity?: number;
+  /** How many of the fields questions ask about (1 = always "first", up to 4). Default 1. */
+  askedFields?: number;
   seed?: number;
 }
 
 const PassageLineSchema = z.object({ title: z.string(), text: z.string() });
 
-export function renderPassage(entity: LookupEntity): string {
-  const fields = FIELD_NAMES.map((name, i) => `${name} : ${entity.fields[i]}`).join(" | ");
+export function renderPassage(entity: LookupEntity, values: readonly string[] = entity.fields): string {
+  const fields = FIELD_NAMES.map((name, i) => `${name} : ${values[i]}`).join(" | ");
   return `title : ${entity.title.join(" ")} | ${fields}`;
 }
 
@@ -99,14 +108,13 @@ export function loadLookupTask(options: LookupTaskOptions): LookupTask {
     if (title.length === 0 || title.length > maxTitleWords) return;
     const key = title.join(" ");
     if (seenTitles.has(key)) return;
-    const fields = splitWords(parsed.text)
-      .filter(
-        (word) => /^\p{L}+$/u.test(word) && !title.includes(word) && !(FIELD_NAMES as readonly string[]).includes(word),
-      )
-      .slice(0, FIELD_NAMES.length);
-    if (fields.length < FIELD_NAMES.length) return;
+    const words = splitWords(parsed.text).filter(
+      (word) => /^\p{L}+$/u.test(word) && !title.includes(word) && !(FIELD_NAMES as readonly string[]).includes(word),
+    );
+    const pool = [...new Set(words)].slice(0, 24);
+    if (pool.length < 12) return;
     seenTitles.add(key);
-    candidates.push({ id: `e${index + 1}`, title, fields });
+    candidates.push({ id: `e${index + 1}`, title, fields: pool.slice(0, FIELD_NAMES.length), pool });
   });
   if (candidates.length < count) {
     throw new DataError(`only ${candidates.length} usable passages (need ${count}); lower --entities`, {
@@ -114,23 +122,25 @@ export function loadLookupTask(options: LookupTaskOptions): LookupTask {
     });
   }
   const entities = random.sample(candidates, count);
-  const questions: LookupQuestion[] = [];
-  for (const entity of entities) {
-    FIELD_NAMES.forEach((field, i) => {
-      questions.push({
-        id: `${entity.id}-${field}`,
+  const make = (entity: LookupEntity, n: number, split: string): LookupQuestion[] =>
+    Array.from({ length: n }, (_, k) => {
+      const fields = random.sample(entity.pool, FIELD_NAMES.length);
+      const fieldIndex = random.int(Math.min(FIELD_NAMES.length, Math.max(1, options.askedFields ?? 1)));
+      const field = FIELD_NAMES[fieldIndex] as (typeof FIELD_NAMES)[number];
+      return {
+        id: `${entity.id}-${split}${k}`,
         question: questionText(entity, field),
-        answer: entity.fields[i] as string,
+        answer: fields[fieldIndex] as string,
         entityId: entity.id,
         field,
         query: entity.title.join(" "),
-      });
+        fields,
+      };
     });
-  }
-  const shuffled = random.shuffle(questions);
-  const heldOutCount = Math.round(shuffled.length * (options.heldOutFraction ?? 0.25));
-  const heldOut = shuffled.slice(0, heldOutCount);
-  const train = shuffled.slice(heldOutCount);
+  const train = random.shuffle(entities.flatMap((entity) => make(entity, options.questionsPerEntity ?? 6, "t")));
+  const heldOut = entities.flatMap((entity) => make(entity, options.heldOutPerEntity ?? 1, "h"));
+  const questions = [...train, ...heldOut];
+  const byId = new Map(questions.map((question) => [question.id, question]));
   const search = (query: string): LookupEntity | undefined => {
     const words = new Set(splitWords(query));
     let best: LookupEntity | undefined;
@@ -151,15 +161,18 @@ export function loadLookupTask(options: LookupTaskOptions): LookupTask {
     heldOut,
     texts: () => [
       ...questions.map((q) => q.question),
-      ...entities.map(renderPassage),
+      ...entities.map((entity) => `${renderPassage(entity)} ${entity.pool.join(" ")}`),
       INVALID_OBSERVATION,
       "<information> no results </information>",
       ...FIELD_NAMES,
     ],
     search,
-    observation: (query: string) => {
+    observation: (query: string, questionId?: string) => {
       const hit = search(query);
-      return hit ? `<information> ${renderPassage(hit)} </information>` : "<information> no results </information>";
+      if (!hit) return "<information> no results </information>";
+      const question = questionId === undefined ? undefined : byId.get(questionId);
+      const values = question && question.entityId === hit.id ? question.fields : hit.fields;
+      return `<information> ${renderPassage(hit, values)} </information>`;
     },
   };
 }

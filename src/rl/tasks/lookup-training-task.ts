@@ -13,7 +13,7 @@ export function lookupTrainingTask(task: LookupTask): TrainingTask {
     name: "lookup",
     train: task.train.map(toRolloutQuestion),
     heldOut: task.heldOut.map(toRolloutQuestion),
-    environment: (query) => task.observation(query),
+    environment: (query, question) => task.observation(query, question.id),
     invalidObservation: INVALID_OBSERVATION,
   };
 }
@@ -23,7 +23,7 @@ export function lookupDemonstrations(task: LookupTask): Demonstration[] {
   return task.train.map((question) => ({
     question: toRolloutQuestion(question),
     turns: [
-      { text: `<search> ${question.query} </search>`, observation: task.observation(question.query) },
+      { text: `<search> ${question.query} </search>`, observation: task.observation(question.query, question.id) },
       { text: `<answer> ${question.answer} </answer>` },
     ],
   }));

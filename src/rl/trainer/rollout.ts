@@ -20,8 +20,8 @@ export interface RolloutQuestion {
   goldAnswers: string[];
 }
 
-/** Returns the `<information> … </information>` text for a query. */
-export type SearchEnvironment = (query: string) => string | Promise<string>;
+/** Returns the `<information> … </information>` text for a query made in the episode of `question`. */
+export type SearchEnvironment = (query: string, question: RolloutQuestion) => string | Promise<string>;
 
 export interface RolloutOptions {
   groupSize: number;
@@ -29,6 +29,8 @@ export interface RolloutOptions {
   maxTokensPerTurn: number;
   temperature: number;
   environment: SearchEnvironment;
+  /** Observation ids beyond this are cut (Search-R1 max_obs_length); default unlimited. */
+  maxObservationTokens?: number;
   /** Text appended after a turn with no valid action. */
   invalidObservation: string;
   /** Seed for this batch of rollouts (the trainer derives it from the run seed and step). */
@@ -152,7 +154,7 @@ export async function rollout(
       if (last === searchClose && inner !== undefined) {
         turnRecord.action = "tool";
         const toolStart = Date.now();
-        observation = await options.environment(inner);
+        observation = await options.environment(inner, episode.question);
         turnRecord.toolMs = Date.now() - toolStart;
         const callId = `${episode.question.id}-${episode.sample}-${turn}`;
         turnRecord.toolCalls = [{ id: callId, name: "search", arguments: { query: inner }, raw: inner }];
@@ -172,7 +174,9 @@ export async function rollout(
         observation = options.invalidObservation;
       }
       turnRecord.observation = observation;
-      const observationIds = tokenizer.encode(observation);
+      const observationIds = tokenizer
+        .encode(observation)
+        .slice(0, options.maxObservationTokens ?? Number.POSITIVE_INFINITY);
       episode.messages.push({ role: "user", content: observation });
       if (episode.context.length + observationIds.length >= policy.maxLength) {
         episode.termination = "generate an answer as token limit reached";

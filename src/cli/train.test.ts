@@ -1,0 +1,89 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const home = mkdtempSync(join(tmpdir(), "drkit-train-"));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+const runDir = join(home, "run");
+const args = [
+  "--import",
+  "tsx",
+  "src/cli/run.ts",
+  "--home",
+  home,
+  "train",
+  "--algo",
+  "grpo",
+  "--policy",
+  "micro",
+  "--entities",
+  "8",
+  "--steps",
+  "6",
+  "--prompts-per-step",
+  "2",
+  "--group-size",
+  "2",
+  "--eval-every",
+  "3",
+  "--eval-size",
+  "2",
+  "--checkpoint-every",
+  "2",
+  "--seed",
+  "3",
+  "--quiet",
+  "--run-dir",
+  runDir,
+];
+
+function metricSteps(): number[] {
+  const file = join(runDir, "metrics.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => (JSON.parse(line) as { step: number }).step);
+}
+
+function runCli(killAfterSteps?: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    const timer =
+      killAfterSteps === undefined
+        ? undefined
+        : setInterval(() => {
+            if (metricSteps().length >= killAfterSteps) child.kill("SIGKILL");
+          }, 50);
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (timer) clearInterval(timer);
+      if (code !== 0 && signal === null) reject(new Error(`drkit train failed (${code}): ${stderr}`));
+      else resolve(code);
+    });
+  });
+}
+
+describe("drkit train", () => {
+  it("resumes after SIGKILL from the last checkpoint with contiguous, unduplicated metrics", async () => {
+    const killed = await runCli(3);
+    expect(killed).toBeNull(); // killed by the signal
+    const before = metricSteps();
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    expect(before.length).toBeLessThan(6);
+    expect(await runCli()).toBe(0);
+    expect(metricSteps()).toEqual([1, 2, 3, 4, 5, 6]);
+    const evals = readFileSync(join(runDir, "eval.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { step: number }).step);
+    expect(evals).toEqual([0, 3, 6]);
+  }, 120_000);
+});

@@ -1,0 +1,258 @@
+/**
+ * `drkit train` (RL) and `drkit sft` for the in-process policy. Both write a run directory
+ * (metrics.jsonl, eval.jsonl, checkpoint/) and resume from it when re-run with the same --run-dir.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { InputError } from "../core/errors.js";
+import { openCorpus } from "../corpus/sqlite-corpus.js";
+import { InProcessPolicy, POLICY_PRESETS } from "../rl/policy/in-process-policy.js";
+import { WordTokenizer } from "../rl/policy/tokenizer.js";
+import { corpusTrainingTask, readQuestions } from "../rl/tasks/corpus-task.js";
+import { loadLookupTask } from "../rl/tasks/lookup-task.js";
+import { lookupDemonstrations, lookupTrainingTask } from "../rl/tasks/lookup-training-task.js";
+import { ALGORITHMS } from "../rl/trainer/algorithms.js";
+import { DEFAULT_RL_OPTIONS, type RlOptions, runRl, type TrainingTask } from "../rl/trainer/rl-trainer.js";
+import { RunDirectory } from "../rl/trainer/run-directory.js";
+import { demonstrationTrajectory, runSft } from "../rl/trainer/sft.js";
+import { configFrom, integerOption, numberOption, printJson } from "./context.js";
+
+/** The bundled corpus the lookup task is generated from (works from src/ and from dist/). */
+export function bundledCorpusPath(): string {
+  return fileURLToPath(new URL("../../data/hotpotqa/corpus.jsonl", import.meta.url));
+}
+
+interface CommonFlags {
+  policy: string;
+  task: string;
+  corpus?: string;
+  data?: string;
+  corpusFile?: string;
+  entities: number;
+  init?: string;
+  runDir?: string;
+  seed: number;
+  steps: number;
+  lr?: number;
+  evalEvery: number;
+  evalSize: number;
+  maxTurns: number;
+  maxTokensPerTurn: number;
+  maxLength: number;
+  checkpointEvery: number;
+  quiet?: boolean;
+}
+
+interface Setup {
+  task: TrainingTask;
+  run: RunDirectory;
+  policy: InProcessPolicy;
+  startStep: number;
+  demonstrations?: ReturnType<typeof lookupDemonstrations>;
+  fitTexts: string[];
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .option("--policy <preset>", `in-process model size (${Object.keys(POLICY_PRESETS).join(", ")})`, "tiny")
+    .option("--task <name>", "built-in task when no --data is given (lookup)", "lookup")
+    .option("--corpus <name>", "built corpus to search (with --data)")
+    .option("--data <questions.jsonl>", "questions {question, answer} to train on (with --corpus)")
+    .option("--corpus-file <file>", "passages JSONL the lookup task is generated from (default: bundled HotpotQA)")
+    .option("--entities <n>", "lookup task: number of passages", integerOption("entities"), 48)
+    .option("--init <checkpoint>", "start from this checkpoint directory (e.g. an SFT run's checkpoint)")
+    .option("--run-dir <dir>", "run directory (default $DRKIT_HOME/runs/<command>-<task>-<algo>-seed<S>)")
+    .option("--seed <n>", "seed for initialisation, sampling and data order", integerOption("seed"), 0)
+    .option("--steps <n>", "optimizer steps", integerOption("steps"), 40)
+    .option("--lr <rate>", "Adam learning rate", numberOption("lr"))
+    .option(
+      "--eval-every <n>",
+      "evaluate on held-out questions every n steps (0: never)",
+      integerOption("eval-every"),
+      10,
+    )
+    .option("--eval-size <n>", "held-out questions per evaluation (0: all)", integerOption("eval-size"), 0)
+    .option("--max-turns <n>", "turns per episode", integerOption("max-turns"), 3)
+    .option("--max-tokens-per-turn <n>", "sampled tokens per turn", integerOption("max-tokens-per-turn"), 6)
+    .option("--max-length <n>", "context length of a fresh policy", integerOption("max-length"), 48)
+    .option("--checkpoint-every <n>", "save a checkpoint every n steps", integerOption("checkpoint-every"), 5)
+    .option("--quiet", "no progress output");
+}
+
+async function setup(command: Command, flags: CommonFlags, kind: string, algorithm: string): Promise<Setup> {
+  const config = configFrom(command);
+  let task: TrainingTask;
+  let demonstrations: Setup["demonstrations"];
+  let fitTexts: string[];
+  if (flags.data) {
+    if (!flags.corpus)
+      throw new InputError("--data needs --corpus <name> (build one with: drkit corpus build <name> --from <file>)");
+    const questions = readQuestions(flags.data);
+    task = corpusTrainingTask(questions, openCorpus(flags.corpus, { home: config.home }));
+    const environment = task.environment;
+    fitTexts = [
+      ...questions.flatMap((q) => [q.question, ...q.goldAnswers]),
+      ...(await Promise.all(questions.slice(0, 200).map((q) => environment(q.question, q)))),
+      task.invalidObservation,
+    ];
+  } else {
+    if (flags.task !== "lookup")
+      throw new InputError(`unknown --task "${flags.task}"; known: lookup (or give --data and --corpus)`);
+    const corpusPath = flags.corpusFile ?? bundledCorpusPath();
+    if (!existsSync(corpusPath)) throw new InputError(`passage file not found: ${corpusPath}`);
+    const lookup = loadLookupTask({ corpusPath, entities: flags.entities, maxTitleWords: 1, seed: 7 });
+    task = lookupTrainingTask(lookup);
+    demonstrations = lookupDemonstrations(lookup);
+    fitTexts = lookup.texts();
+  }
+  const runDir =
+    flags.runDir ??
+    join(config.home, "runs", `${kind}-${flags.data ? "data" : flags.task}-${algorithm}-seed${flags.seed}`);
+  const run = new RunDirectory(runDir);
+  const state = run.state();
+  let policy: InProcessPolicy;
+  let startStep = 0;
+  if (state) {
+    policy = await InProcessPolicy.load(run.checkpointPath);
+    startStep = state.step;
+    run.truncateAfter(state.step);
+    if (!flags.quiet) process.stderr.write(`resuming ${runDir} from step ${state.step}\n`);
+  } else {
+    run.truncateAfter(-1);
+    if (flags.init) {
+      policy = await InProcessPolicy.load(flags.init);
+    } else {
+      const preset = POLICY_PRESETS[flags.policy];
+      if (!preset)
+        throw new InputError(`unknown --policy "${flags.policy}"; known: ${Object.keys(POLICY_PRESETS).join(", ")}`);
+      const tokenizer = WordTokenizer.fit(fitTexts);
+      policy = await InProcessPolicy.create({
+        config: { ...preset, vocabSize: tokenizer.size, maxLength: flags.maxLength },
+        tokenizer,
+        seed: flags.seed,
+        microBatch: 16,
+      });
+    }
+  }
+  return { task, run, policy, startStep, demonstrations, fitTexts };
+}
+
+interface TrainFlags extends CommonFlags {
+  algo: string;
+  groupSize: number;
+  promptsPerStep: number;
+  temperature: number;
+  entropyCoeff: number;
+  clipRatio: number;
+  clipRatioHigh?: number;
+  valueCoeff: number;
+  maskObservations: boolean;
+  saveRollouts?: boolean;
+}
+
+function sameRun(keys: readonly string[]) {
+  return (saved: Record<string, unknown>, current: Record<string, unknown>) => {
+    for (const key of keys) {
+      if (JSON.stringify(saved[key]) !== JSON.stringify(current[key])) {
+        return `this run directory was started with ${key}=${JSON.stringify(saved[key])}, not ${JSON.stringify(current[key])}`;
+      }
+    }
+    return undefined;
+  };
+}
+
+export function registerTrainCommands(program: Command): void {
+  const train = program
+    .command("train")
+    .description("RL-train the in-process policy on search-r1 rollouts (GRPO, PPO, DAPO, RLOO, REINFORCE++, ...)")
+    .option("--algo <name>", `algorithm (${Object.keys(ALGORITHMS).join(", ")})`, "grpo")
+    .option("--group-size <n>", "samples per question (GRPO group size n)", integerOption("group-size"), 4)
+    .option("--prompts-per-step <n>", "questions per step", integerOption("prompts-per-step"), 8)
+    .option("--temperature <t>", "rollout temperature", numberOption("temperature"), 1)
+    .option("--entropy-coeff <c>", "entropy bonus coefficient", numberOption("entropy-coeff"), 0)
+    .option("--clip-ratio <e>", "PPO clip ratio ε", numberOption("clip-ratio"), 0.2)
+    .option(
+      "--clip-ratio-high <e>",
+      "upper clip ratio (DAPO clip-higher; default per algorithm)",
+      numberOption("clip-ratio-high"),
+    )
+    .option("--value-coeff <c>", "PPO value-loss coefficient", numberOption("value-coeff"), 0.5)
+    .option(
+      "--no-mask-observations",
+      "ablation: let observation tokens into the loss (the bug of unmasked tool output)",
+    )
+    .option("--save-rollouts", "append every rollout trajectory to rollouts.jsonl");
+  addCommonOptions(train).action(async (flags: TrainFlags, command: Command) => {
+    const { task, run, policy, startStep } = await setup(command, flags, "train", flags.algo);
+    const options: RlOptions = {
+      ...DEFAULT_RL_OPTIONS,
+      algorithm: flags.algo,
+      steps: flags.steps,
+      groupSize: flags.groupSize,
+      promptsPerStep: flags.promptsPerStep,
+      learningRate: flags.lr ?? 2e-3,
+      clipRatio: flags.clipRatio,
+      clipRatioHigh: flags.clipRatioHigh,
+      entropyCoeff: flags.entropyCoeff,
+      valueCoeff: flags.valueCoeff,
+      maxTurns: flags.maxTurns,
+      maxTokensPerTurn: flags.maxTokensPerTurn,
+      temperature: flags.temperature,
+      seed: flags.seed,
+      evalEvery: flags.evalEvery,
+      evalSize: flags.evalSize,
+      maskObservations: flags.maskObservations,
+      checkpointEvery: flags.checkpointEvery,
+      saveRollouts: flags.saveRollouts ?? false,
+      quiet: flags.quiet ?? false,
+    };
+    run.options(
+      { ...options, steps: undefined, task: task.name, init: flags.init ?? null } as Record<string, unknown>,
+      sameRun(["algorithm", "seed", "groupSize", "promptsPerStep", "maskObservations", "task", "init", "learningRate"]),
+    );
+    const result = await runRl(policy, task, run, options, startStep);
+    run.close();
+    printJson({ runDir: run.path, steps: result.steps, heldOutExactMatch: result.lastEval?.exact_match ?? null });
+  });
+
+  const sft = program
+    .command("sft")
+    .description(
+      "Masked SFT of the in-process policy on chain-following demonstrations (observation tokens get no loss)",
+    )
+    .option("--batch-size <n>", "demonstrations per step", integerOption("batch-size"), 16);
+  addCommonOptions(sft).action(async (flags: CommonFlags & { batchSize: number }, command: Command) => {
+    const { task, run, policy, startStep, demonstrations } = await setup(command, flags, "sft", "sft");
+    if (!demonstrations) {
+      throw new InputError(
+        "drkit sft needs demonstrations: use the built-in --task lookup (trajectory files are not supported yet)",
+      );
+    }
+    const options = {
+      steps: flags.steps,
+      batchSize: flags.batchSize,
+      learningRate: flags.lr ?? 3e-3,
+      seed: flags.seed,
+      evalEvery: flags.evalEvery,
+      evalSize: flags.evalSize,
+      maxTurns: flags.maxTurns,
+      maxTokensPerTurn: flags.maxTokensPerTurn,
+      checkpointEvery: flags.checkpointEvery,
+      quiet: flags.quiet ?? false,
+    };
+    run.options(
+      { ...options, steps: undefined, task: task.name } as Record<string, unknown>,
+      sameRun(["seed", "batchSize", "task", "learningRate"]),
+    );
+    const trajectories = demonstrations.map((demo) => demonstrationTrajectory(policy.tokenizer, demo));
+    const result = await runSft(policy, task, trajectories, run, options, startStep);
+    run.close();
+    printJson({
+      runDir: run.path,
+      checkpoint: run.checkpointPath,
+      heldOutExactMatch: result.lastEval?.exact_match ?? null,
+    });
+  });
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { Random } from "../../core/random.js";
+import { InProcessPolicy } from "../policy/in-process-policy.js";
+import { WordTokenizer } from "../policy/tokenizer.js";
+import { loadLookupTask } from "../tasks/lookup-task.js";
+import { lookupDemonstrations, lookupTrainingTask } from "../tasks/lookup-training-task.js";
+import { DEFAULT_RL_OPTIONS, stepSeed, trainOnTrajectories } from "./rl-trainer.js";
+import { rollout } from "./rollout.js";
+import { demonstrationTrajectory, sftStep } from "./sft.js";
+import { buildTokenBatch } from "./token-batch.js";
+
+const lookup = loadLookupTask({ corpusPath: "data/hotpotqa/corpus.jsonl", entities: 8, maxTitleWords: 1, seed: 7 });
+const task = lookupTrainingTask(lookup);
+const tokenizer = WordTokenizer.fit(lookup.texts());
+const config = { vocabSize: tokenizer.size, dModel: 32, layers: 1, heads: 2, ffn: 64, maxLength: 48 };
+
+async function makePolicy(seed: number) {
+  return InProcessPolicy.create({ config, tokenizer, seed, microBatch: 8, optimizer: { learningRate: 3e-3 } });
+}
+
+async function rolloutStep(policy: InProcessPolicy, step: number) {
+  const questions = new Random(stepSeed(0, step, 1)).sample(task.train, 2);
+  return rollout(policy, tokenizer, questions, {
+    groupSize: 3,
+    maxTurns: 3,
+    maxTokensPerTurn: 6,
+    temperature: 1,
+    environment: task.environment,
+    invalidObservation: task.invalidObservation,
+    seed: stepSeed(0, step, 2),
+    step,
+  });
+}
+
+describe("token-space rollouts", () => {
+  it("keeps sampled ids and logprobs, tokenises observations alone, groups samples by uid", async () => {
+    const policy = await makePolicy(1);
+    // A little SFT so that the policy searches.
+    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    for (let i = 0; i < 10; i++) await sftStep(policy, demos.slice(0, 8));
+    const trajectories = await rolloutStep(policy, 1);
+    expect(trajectories).toHaveLength(6);
+    const uids = trajectories.map((t) => t.metadata.uid);
+    expect(new Set(uids).size).toBe(2);
+    expect(trajectories.map((t) => t.sample)).toEqual([0, 1, 2, 0, 1, 2]);
+    let observations = 0;
+    for (const trajectory of trajectories) {
+      const spans = trajectory.tokens?.spans ?? [];
+      for (const span of spans) {
+        if (span.source === "model") {
+          expect(span.logprobs).toHaveLength(span.ids.length);
+          expect(trajectory.turns[span.turn]?.tokenIds).toEqual(span.ids);
+        } else {
+          observations += 1;
+          expect(span.ids).toEqual(tokenizer.encode(trajectory.turns[span.turn]?.observation ?? ""));
+        }
+      }
+    }
+    expect(observations).toBeGreaterThan(0);
+    const batch = buildTokenBatch(trajectories);
+    for (let row = 0; row < batch.rows; row++) {
+      const rewards = Array.from(batch.tokenLevelRewards.subarray(row * batch.columns, (row + 1) * batch.columns));
+      const mask = Array.from(batch.responseMask.subarray(row * batch.columns, (row + 1) * batch.columns));
+      const lastModel = mask.lastIndexOf(1);
+      rewards.forEach((value, t) => {
+        if (t !== lastModel) expect(value).toBe(0);
+      });
+      expect(rewards[lastModel]).toBe(trajectories[row]?.reward?.score);
+    }
+  }, 60_000);
+
+  it("is reproducible for a seed (same rollouts, metrics and weights)", async () => {
+    const run = async () => {
+      const policy = await makePolicy(4);
+      const metrics = [];
+      for (let step = 1; step <= 2; step++) {
+        const trajectories = await rolloutStep(policy, step);
+        metrics.push(await trainOnTrajectories(policy, trajectories, { ...DEFAULT_RL_OPTIONS, algorithm: "grpo" }));
+      }
+      return { metrics, weights: Array.from(policy.parameters()[3]?.data ?? []) };
+    };
+    const first = await run();
+    const second = await run();
+    expect(second.metrics).toEqual(first.metrics);
+    expect(second.weights).toEqual(first.weights);
+  }, 60_000);
+});
