@@ -3,13 +3,16 @@ import type { Command } from "commander";
 import { UsageTracker } from "../core/budget.js";
 import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
+import { loadBenchmark } from "../data/load.js";
 import { createChatModel } from "../llm/from-config.js";
+import { LlmE2hRewriter, RuleE2hRewriter, synthesizeE2h } from "../synth/e2h.js";
 import { LlmUniquenessJudge } from "../synth/llm-judge.js";
 import { LlmObfuscator } from "../synth/llm-obfuscator.js";
 import { synthesizeMultihop } from "../synth/multihop.js";
 import { RuleObfuscator } from "../synth/obfuscate.js";
 import { formatReport } from "../synth/report.js";
 import type { Level } from "../synth/types.js";
+import { createSearchProvider } from "../tools/search/create-provider.js";
 import { configFrom, integerOption, numberOption } from "./context.js";
 
 export function parseLevels(value: string): Level[] {
@@ -117,6 +120,76 @@ export function registerSynthCommand(program: Command): void {
       } finally {
         abort.dispose();
         corpus.close();
+      }
+    });
+
+  synth
+    .command("e2h")
+    .description("E2HQA: rewrite entities of SimpleQA-style questions into descriptions, round by round (answer fixed)")
+    .requiredOption(
+      "--from <benchmark>",
+      "seed questions: a benchmark name (simpleqa) or a file (CSV/JSONL/JSON with question + answer)",
+    )
+    .requiredOption("--out <file>", "output JSONL: one line per round, round 0 = the seed")
+    .option("--corpus <name>", "search this local corpus (default search provider: corpus)")
+    .option(
+      "--search <provider>",
+      "search provider: corpus, retrieve[:url], serper, searxng, brave, tavily, jina",
+      "corpus",
+    )
+    .option("--rounds <n>", "rewrites per seed", integerOption("rounds"), 3)
+    .option("--rewriter <kind>", "llm (falls back to rule) or rule", "rule")
+    .option("--topk <n>", "search results per query", integerOption("topk"), 5)
+    .option("--limit <n>", "first N seeds only", integerOption("limit"))
+    .option("--seed <n>", "seed for entity choice and model calls", integerOption("seed"), 0)
+    .option("--base-url <url>", "OpenAI-compatible endpoint for --rewriter llm")
+    .option("--model <name>", "model name for --rewriter llm")
+    .option("--max-cost <usd>", "stop when model spending passes this", numberOption("max-cost"))
+    .option("--quiet", "no progress output")
+    .action(async (options, command: Command) => {
+      const config = configFrom(command, modelOverrides(options));
+      if (options.rewriter !== "rule" && options.rewriter !== "llm")
+        throw new InputError(`--rewriter must be rule or llm, got "${options.rewriter}"`);
+      const loaded = await loadBenchmark(options.from, { limit: options.limit });
+      const seeds = loaded.questions
+        .filter((question) => question.goldAnswers[0] !== undefined)
+        .map((question) => ({
+          id: question.id,
+          question: question.question,
+          answer: question.goldAnswers[0] as string,
+        }));
+      const tracker = new UsageTracker(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {});
+      const search = createSearchProvider({ provider: options.search, corpus: options.corpus, home: config.home });
+      const rule = new RuleE2hRewriter();
+      const rewriter =
+        options.rewriter === "llm"
+          ? new LlmE2hRewriter(createChatModel(config, { cache: true }), { tracker, seed: options.seed })
+          : rule;
+      const abort = abortOnSignals();
+      try {
+        const summary = await synthesizeE2h({
+          seeds,
+          search,
+          out: options.out,
+          rounds: options.rounds,
+          rewriter,
+          fallback: rewriter === rule ? undefined : rule,
+          topk: options.topk,
+          seed: options.seed,
+          tracker,
+          quiet: options.quiet === true,
+          signal: abort.signal,
+        });
+        const reached = summary.reached.map((n, round) => `R${round}: ${n}`).join(", ");
+        const stopped =
+          Object.entries(summary.stopped)
+            .map(([reason, n]) => `${reason} ×${n}`)
+            .join(", ") || "none";
+        process.stdout.write(
+          `seeds ${summary.seeds}; questions per round: ${reached}\nstopped early: ${stopped}\nusage: ${tracker.usage.llmCalls} model calls, ${tracker.usage.toolCalls} searches, $${tracker.usage.costUsd.toFixed(4)}\nwrote ${options.out} (${summary.records} lines)\n`,
+        );
+      } finally {
+        abort.dispose();
       }
     });
 }

@@ -76,6 +76,23 @@ export function splitSentences(text: string): string[] {
   return out.filter((sentence) => sentence.length > 0);
 }
 
+const PRONOUN_SUBJECT =
+  /^(?:he|she|it|they|this|the (?:film|band|album|song|book|company|group|team|club|city|town|village|river|show|series|game|novel|station|school|university|species|magazine|newspaper))$/i;
+
+/** Whether the subject of a defining sentence is the entity: it names it (or a distinctive word of it) or is a pronoun. */
+function subjectIsEntity(subject: string, name: string, sentenceIndex: number): boolean {
+  const bare = subject.replace(/\s*\([^)]*\)/g, "").trim();
+  if (findMention(bare, name)) return true;
+  if (sentenceIndex > 0 && PRONOUN_SUBJECT.test(bare)) return true;
+  const words = (text: string) =>
+    fold(text)
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((word) => word.length >= 4);
+  const nameWords = new Set(words(name));
+  return words(bare).some((word) => nameWords.has(word));
+}
+
 function wordCount(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
@@ -133,35 +150,29 @@ export function describeFromPassage(
   maxWords = 22,
 ): Description | null {
   const sentences = splitSentences(decodeEntities(passageText)).slice(0, 4);
-  for (const sentence of sentences) {
+  for (const [index, sentence] of sentences.entries()) {
     const copula = COPULA.exec(sentence);
     if (!copula) continue;
     const subject = sentence.slice(0, copula.index);
+    if (!subjectIsEntity(subject, name, index)) continue;
     let predicate = sentence.slice(copula.index + copula[0].length).replace(/[.;:]\s*$/, "");
     predicate = predicate
       .replace(/\s*\([^)]*\)/g, "")
       .replace(/\s+/g, " ")
       .trim();
     if (!/^(?:a|an|the|one|[0-9]|[A-Z])/i.test(predicate)) continue;
-    if (!/^(?:a|an|the|one)\s/i.test(predicate)) predicate = `the ${predicate}`;
-    predicate = predicate.replace(/^(?:a|an|one)\s/i, "the ");
+    if (!/^(?:a|an|the|one of)\s/i.test(predicate)) predicate = `the ${predicate}`;
+    predicate = predicate.replace(/^(?:a|an)\s/i, "the ");
     const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
     const life = parenthetical ? lifeSpan(parenthetical) : null;
     let text = clip(predicate, maxWords);
     if (life && !text.includes(life)) text = `${text} ${life}`;
-    text = removeName(text, name);
-    const cut = cutBeforeForbidden(text, forbidden);
+    const cut = cutBeforeForbidden(text, [name, ...forbidden]);
     if (cut === null || wordCount(cut) < 3) continue;
     if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) continue;
     return { text: cut, sentence };
   }
   return null;
-}
-
-function removeName(text: string, name: string): string {
-  const mention = findMention(text, name);
-  if (!mention) return text;
-  return text.replace(mention, "it").replace(/\s+/g, " ").trim();
 }
 
 /** Cut the text at a clause boundary before the first forbidden string; null when too little is left. */
@@ -289,6 +300,9 @@ export function namedSpans(text: string): string[] {
         (tokens[next] as RegExpMatchArray).index,
       );
       if (/[,;:?!"“”()]/.test(gap)) break;
+      const previous = (tokens[next - 1] as RegExpMatchArray)[0];
+      if (/\.$/.test(previous) && !/^\p{Lu}\.$/u.test(previous) && !/^(?:St|Dr|Mr|Mrs|Jr|Sr|Mt)\.$/.test(previous))
+        break;
       if (/^\p{Lu}/u.test(candidate) || /^\p{N}/u.test(candidate)) {
         last = next;
         next++;
@@ -304,7 +318,7 @@ export function namedSpans(text: string): string[] {
       break;
     }
     const start = token.index ?? 0;
-    if (last === index && /^\s*["“]?$/.test(text.slice(0, start))) {
+    if (last === index && /(?:^|[.?!]\s+)["“]?$/.test(text.slice(0, start))) {
       // A single capitalised word opening the sentence is most often an ordinary word ("Over", "Which").
       index = last + 1;
       continue;
@@ -321,7 +335,7 @@ export function namedSpans(text: string): string[] {
   chosen.sort((a, b) => a.start - b.start);
   return chosen
     .map((span) => text.slice(span.start, span.end).replace(/'s$/, "").trim())
-    .filter((span) => span.length > 1);
+    .filter((span) => span.length > 2);
 }
 
 export function periodOfYear(year: number): string {
