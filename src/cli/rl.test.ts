@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -57,6 +57,23 @@ describe("drkit rl compute", () => {
     expect(await main(["node", "drkit", "rl", "compute", "--input", bad])).toBe(2);
     expect(io.err()).toMatch(/is not valid JSON/);
     expect(await main(["node", "drkit", "rl", "compute", "--input", join(dir, "missing.json")])).toBe(2);
+  });
+
+  it("rl batch turns token-space trajectories into rl compute input", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "drkit-rl-"));
+    const out = join(dir, "batch.json");
+    const io = capture();
+    expect(
+      await main(["node", "drkit", "rl", "batch", "--in", "examples/collect/trajectories.jsonl", "--out", out]),
+    ).toBe(0);
+    expect(io.out()).toMatch(/wrote a 3×13 batch \(2 groups of 1–2, 14 model tokens, 0 truncated\)/);
+    const request = JSON.parse(readFileSync(out, "utf8"));
+    // example-1: model [11,12,13] obs [900,901,902] model [14,15] obs [900,901,902] model [16,17]; reward 1 on id 17
+    expect(request.response_ids[0]).toEqual([11, 12, 13, 900, 901, 902, 14, 15, 900, 901, 902, 16, 17]);
+    expect(request.response_mask[0]).toEqual([1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1]);
+    expect(request.token_level_rewards[0][12]).toBe(1);
+    expect(request.index).toEqual(["5a8b57f25542995d1e6f1371", "5a8b57f25542995d1e6f1371", "5a8c7595554299585d9e36b6"]);
+    expect(await main(["node", "drkit", "rl", "compute", "--input", out, "--json"])).toBe(0);
   });
 
   it("reads the batch from stdin with -", () => {

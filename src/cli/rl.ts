@@ -1,9 +1,16 @@
 /** `drkit rl compute`: run any advantage estimator and policy loss on a batch given as JSON (verl names). */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { readTrajectoryFile, writeFileAtomic } from "../collect/trajectory-file.js";
 import { InputError, NotFoundError } from "../core/errors.js";
-import { type ComputeResult, describeRegistries, runComputeRequest } from "../rl/compute-request.js";
-import { printJson } from "./context.js";
+import {
+  batchToComputeRequest,
+  type ComputeResult,
+  describeRegistries,
+  runComputeRequest,
+} from "../rl/compute-request.js";
+import { buildRolloutBatch, groupSizes } from "../rl/rollout-batch.js";
+import { integerOption, printJson } from "./context.js";
 
 async function readInput(source: string): Promise<{ text: string; name: string }> {
   if (source === "-") {
@@ -82,4 +89,46 @@ export function registerRlCommand(program: Command): void {
       if (options.json) printJson(result);
       else printHuman(result);
     });
+
+  rl.command("batch")
+    .description(
+      "Build a padded training batch from token-space trajectories (exact sampled ids, reward on the last model token) as `rl compute` input",
+    )
+    .requiredOption("--in <file>", "trajectory JSONL whose records carry a `tokens` view and a reward")
+    .requiredOption("--out <file>", "JSON batch for `drkit rl compute --input`")
+    .option("--adv-estimator <name>", "adv_estimator written into the batch", "grpo")
+    .option("--loss-mode <name>", "loss_mode written into the batch", "vanilla")
+    .option("--max-response-length <n>", "pad responses to n tokens", integerOption("max-response-length"))
+    .option("--truncate", "cut responses longer than --max-response-length instead of failing")
+    .option("--pad-token-id <id>", "padding id", integerOption("pad-token-id"), 0)
+    .action(
+      async (flags: {
+        in: string;
+        out: string;
+        advEstimator: string;
+        lossMode: string;
+        maxResponseLength?: number;
+        truncate?: boolean;
+        padTokenId: number;
+      }) => {
+        const trajectories = await readTrajectoryFile(flags.in);
+        if (trajectories.length === 0) throw new InputError(`${flags.in} holds no trajectories`);
+        const batch = buildRolloutBatch(trajectories, {
+          padTokenId: flags.padTokenId,
+          maxResponseLength: flags.maxResponseLength,
+          overflow: flags.truncate ? "truncate" : "error",
+        });
+        const request = batchToComputeRequest(batch, { advEstimator: flags.advEstimator, lossMode: flags.lossMode });
+        writeFileAtomic(flags.out, `${JSON.stringify(request)}\n`);
+        const sizes = [...groupSizes(batch.index).values()];
+        const modelTokens = batch.responseLengths.reduce((a, b) => a + b, 0);
+        process.stdout.write(
+          `wrote a ${batch.rows}×${batch.columns} batch (${sizes.length} groups of ${Math.min(...sizes)}–${Math.max(...sizes)}, ` +
+            `${modelTokens} model tokens, ${batch.truncated.filter(Boolean).length} truncated) → ${flags.out}\n` +
+            (batch.hasSamplerLogProbs.every(Boolean)
+              ? ""
+              : "note: some rows lack sampler logprobs (old_log_prob is 0 there); recompute them before training\n"),
+        );
+      },
+    );
 }

@@ -10,6 +10,7 @@ import { getAdvantageEstimator, listAdvantageEstimators } from "./advantage-regi
 import { AdaptiveKlController, applyKlPenalty, assertKlType, FixedKlController, KL_TYPES, type KlType } from "./kl.js";
 import { LOSS_AGG_MODES } from "./loss-aggregation.js";
 import { getPolicyLoss, listPolicyLosses } from "./policy-loss-registry.js";
+import type { RolloutBatch } from "./rollout-batch.js";
 import { applyOverlongShaping } from "./sampling-filters.js";
 import type { BatchShape } from "./tensor.js";
 import { computeValueLoss } from "./value-loss.js";
@@ -48,6 +49,12 @@ export const ComputeConfigSchema = z
       .strict()
       .default({ type: "fixed", kl_coef: 0.001, target_kl: 0.1, horizon: 10000 }),
     cliprange_value: z.number().min(0).default(0.5),
+    clip_cov_ratio: z.number().min(0).optional(),
+    clip_cov_lb: z.number().optional(),
+    clip_cov_ub: z.number().optional(),
+    kl_cov_ratio: z.number().min(0).optional(),
+    ppo_kl_coef: z.number().optional(),
+    seed: z.number().int().optional(),
     overlong_buffer: z
       .object({
         enable: z.boolean().default(true),
@@ -80,6 +87,10 @@ export const ComputeRequestSchema = z
     ref_log_prob: matrix.optional(),
     entropy: matrix.optional(),
     rollout_is_weights: matrix.optional(),
+    /** Carried along by `drkit rl batch` for reference; not used by the computation. */
+    prompt_ids: matrix.optional(),
+    response_ids: matrix.optional(),
+    trajectory_ids: z.array(z.string()).optional(),
   })
   .strict();
 export type ComputeRequest = z.input<typeof ComputeRequestSchema>;
@@ -303,6 +314,12 @@ export function runComputeRequest(value: unknown): ComputeResult {
         klLossCoef,
         klLossType: config.kl_loss_type,
         entropyCoeff: config.entropy_coeff,
+        clipCovRatio: config.clip_cov_ratio,
+        clipCovLowerBound: config.clip_cov_lb,
+        clipCovUpperBound: config.clip_cov_ub,
+        klCovRatio: config.kl_cov_ratio,
+        ppoKlCoef: config.ppo_kl_coef,
+        seed: config.seed,
       },
     );
     result.loss_mode = request.loss_mode;
@@ -320,6 +337,27 @@ export function runComputeRequest(value: unknown): ComputeResult {
     throw new InputError("log_prob was given without old_log_prob; give both (or only old_log_prob for on-policy)");
   }
   return result;
+}
+
+/** The `rl compute` input for a batch built from token-space rollouts (verl names, rows unpadded to lists). */
+export function batchToComputeRequest(
+  batch: RolloutBatch,
+  options: { advEstimator?: string; lossMode?: string; config?: Record<string, unknown> } = {},
+): ComputeRequest {
+  const shape = { rows: batch.rows, columns: batch.columns };
+  const prompt = { rows: batch.rows, columns: batch.promptColumns };
+  return {
+    adv_estimator: options.advEstimator ?? "grpo",
+    loss_mode: options.lossMode ?? "vanilla",
+    config: (options.config ?? {}) as ComputeRequest["config"],
+    token_level_rewards: unflatten(batch.tokenLevelScores, shape),
+    response_mask: unflatten(batch.responseMask, shape),
+    index: batch.index,
+    old_log_prob: unflatten(batch.oldLogProb, shape),
+    prompt_ids: unflatten(batch.promptIds, prompt),
+    response_ids: unflatten(batch.responseIds, shape),
+    trajectory_ids: batch.trajectoryIds,
+  };
 }
 
 /** Names for `--help` and error messages. */

@@ -159,6 +159,47 @@ describe("other policy losses (hand-computed)", () => {
     expect(out.loss).toBeCloseTo((1 + 2) / 2, 9);
     expect(Array.from(out.gradLogProb)).toEqual([-0.25, -0.25]);
   });
+  it("kl_cov: |log ρ| penalty on the highest-covariance tokens, no clip", () => {
+    // A = [1, 0, −1], log π = [−1, −2, −3] → cov = (A − 0)(log π + 2) = [1, 0, 1]; log ρ = [0.1, 0, −0.2]
+    const input = {
+      rows: 1,
+      columns: 3,
+      logProb: [-1, -2, -3],
+      oldLogProb: [-1.1, -2, -2.8],
+      advantages: [1, 0, -1],
+      responseMask: [1, 1, 1],
+    };
+    const e1 = Math.exp(0.1);
+    const e2 = Math.exp(-0.2);
+    // default ratio → max(1, ⌊3·0.0002⌋) = 1 token: the first of the tied top covariances (token 0)
+    const one = getPolicyLoss("kl_cov").compute(input);
+    expect(one.loss).toBeCloseTo((-e1 + 0.1 + e2) / 3, 9);
+    expect(Array.from(one.gradLogProb)).toEqual([(-e1 + 1) / 3, 0, e2 / 3].map((v) => expect.closeTo(v, 9)));
+    // ratio 0.7 → ⌊2.1⌋ = 2 tokens: 0 and 2
+    const two = getPolicyLoss("kl_cov").compute(input, { klCovRatio: 0.7 });
+    expect(two.loss).toBeCloseTo((-e1 + 0.1 + e2 + 0.2) / 3, 9);
+    expect(two.gradLogProb[2]).toBeCloseTo((e2 - 1) / 3, 9);
+    expect(two.metrics.ppo_kl).toBeCloseTo(0.3 / 3, 9);
+  });
+  it("clip_cov: detaches a random candidate with covariance in (lb, ub)", () => {
+    // A = [3, −3], log π = [−1, −3], ρ = 1: cov = [3, 3] (both candidates); one of two tokens is detached
+    const input = {
+      rows: 1,
+      columns: 2,
+      logProb: [-1, -3],
+      oldLogProb: [-1, -3],
+      advantages: [3, -3],
+      responseMask: [1, 1],
+    };
+    const out = getPolicyLoss("clip_cov").compute(input);
+    expect(out.metrics.pg_clipfrac).toBeCloseTo(0.5, 6);
+    const detached = out.gradLogProb[0] === 0 ? 0 : 1;
+    expect(out.gradLogProb[1 - detached]).toBeCloseTo(detached === 0 ? 1.5 : -1.5, 12);
+    expect(out.loss).toBeCloseTo(detached === 0 ? 1.5 : -1.5, 12);
+    expect(getPolicyLoss("clip_cov").compute(input, { clipCovRatio: 1 }).loss).toBe(0);
+    // outside the window nothing is detached
+    expect(getPolicyLoss("clip_cov").compute(input, { clipCovUpperBound: 2 }).metrics.pg_clipfrac).toBe(0);
+  });
   it("unknown loss modes list the known ones", () => {
     expect(() => getPolicyLoss("ppo")).toThrow(/unknown loss_mode "ppo"; known: vanilla, gspo/);
   });

@@ -1,5 +1,6 @@
 /** The registry of policy losses under verl's `actor.policy_loss.loss_mode` names. */
 import { InputError } from "../core/errors.js";
+import { computeClipCovPolicyLoss, computeKlCovPolicyLoss } from "./covariance-losses.js";
 import type { PolicyLoss } from "./policy-loss-types.js";
 import {
   computeCispoPolicyLoss,
@@ -26,6 +27,16 @@ const losses: readonly PolicyLoss[] = [
     compute: computeCispoPolicyLoss,
   },
   { name: "gpg", formula: "ℓ = −A·log πθ", compute: computeGpgPolicyLoss },
+  {
+    name: "clip_cov",
+    formula: "PPO clip; a random few unclipped tokens with cov(A, log πθ) in (lb, ub) are detached",
+    compute: computeClipCovPolicyLoss,
+  },
+  {
+    name: "kl_cov",
+    formula: "ℓ = −Aρ, plus ppo_kl_coef·|log ρ| on the top-covariance tokens",
+    compute: computeKlCovPolicyLoss,
+  },
   {
     name: "importance_sampling",
     formula: "ℓ = −ρ·A (Tinker; no clip)",

@@ -25,6 +25,17 @@ export interface PolicyLossConfig {
   /** Dual-clip constant `clip_ratio_c`, default 3 (must be > 1). */
   clipRatioC: number;
   lossAggMode: LossAggMode;
+  /** `clip_cov`: fraction of valid tokens whose gradient is detached (`clip_cov_ratio`, default 0.0002). */
+  clipCovRatio?: number;
+  /** `clip_cov`: covariance window (`clip_cov_lb` 1.0, `clip_cov_ub` 5.0) for detachable tokens. */
+  clipCovLowerBound?: number;
+  clipCovUpperBound?: number;
+  /** `kl_cov`: fraction of valid tokens (highest covariance) that get the |log ρ| penalty (`kl_cov_ratio`, 0.0002). */
+  klCovRatio?: number;
+  /** `kl_cov`: coefficient of the |log ρ| penalty (`ppo_kl_coef`, default 1). */
+  ppoKlCoef?: number;
+  /** Seed of `clip_cov`'s random choice among candidate tokens (default 0). */
+  seed?: number;
   /** Extra aggregation settings (global token/sequence counts, dp size, loss scale factor). */
   aggregation?: Omit<AggregationOptions, "mode">;
 }
