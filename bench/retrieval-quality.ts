@@ -60,10 +60,16 @@ try {
   for (const titleWeight of [2, 1]) {
     const name = `hotpotqa-w${titleWeight}`;
     await buildCorpus({ name, from: ["data/hotpotqa/corpus.jsonl"], home, titleWeight, quiet: true });
-    for (const [label, maxPostings] of [
-      ["default budget", undefined],
-      ["no budget", Number.POSITIVE_INFINITY],
-    ] as const) {
+    const budgets: [string, number | undefined][] =
+      titleWeight === 2
+        ? [
+            ["default budget", undefined],
+            ["budget 1000", 1000],
+            ["budget 500", 500],
+            ["no budget", Number.POSITIVE_INFINITY],
+          ]
+        : [["default budget", undefined]];
+    for (const [label, maxPostings] of budgets) {
       const corpus = openCorpus(name, { home, query: maxPostings === undefined ? {} : { maxPostings } });
       rows.push(
         evaluate(`drkit BM25 title×${titleWeight}, ${label}`, (query) =>

@@ -74,28 +74,48 @@ export function registerCorpusCommand(program: Command): void {
     .argument("<name>", "corpus name")
     .argument("<query...>", "query text")
     .option("--topk <k>", "results per query", integerOption("topk"), 10)
+    .option(
+      "--max-postings <n>",
+      "postings budget: the most common query terms are dropped beyond it (0 = exact, no pruning)",
+      integerOption("max-postings"),
+      1000,
+    )
+    .option("--explain", "print which query terms were kept and which were pruned")
     .option("--json", "print hits as JSON")
-    .action((name: string, queryWords: string[], options: { topk: number; json?: boolean }, command: Command) => {
-      const config = configFrom(command);
-      if (options.topk < 1) throw new InputError("--topk must be at least 1");
-      const store = openCorpus(name, { home: config.home });
-      try {
-        const query = queryWords.join(" ");
-        const [hits = []] = store.search([query], options.topk);
-        if (options.json) {
-          printJson(hits);
-          return;
+    .action(
+      (
+        name: string,
+        queryWords: string[],
+        options: { topk: number; maxPostings: number; explain?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        const config = configFrom(command);
+        if (options.topk < 1) throw new InputError("--topk must be at least 1");
+        const store = openCorpus(name, { home: config.home, query: { maxPostings: options.maxPostings } });
+        try {
+          const query = queryWords.join(" ");
+          const [hits = []] = store.search([query], options.topk);
+          if (options.explain) {
+            const plan = store.explain(query);
+            process.stderr.write(
+              `terms kept: ${plan.kept.join(" ") || "(none)"}; pruned: ${plan.pruned.join(" ") || "(none)"}\n`,
+            );
+          }
+          if (options.json) {
+            printJson(hits);
+            return;
+          }
+          if (hits.length === 0) process.stdout.write("no results\n");
+          hits.forEach((hit, index) => {
+            process.stdout.write(
+              `${index + 1}. [${hit.score.toFixed(3)}] ${hit.passage.title}  (${hit.passage.id})\n   ${oneLine(hit.passage.text, 200)}\n`,
+            );
+          });
+        } finally {
+          store.close();
         }
-        if (hits.length === 0) process.stdout.write("no results\n");
-        hits.forEach((hit, index) => {
-          process.stdout.write(
-            `${index + 1}. [${hit.score.toFixed(3)}] ${hit.passage.title}  (${hit.passage.id})\n   ${oneLine(hit.passage.text, 200)}\n`,
-          );
-        });
-      } finally {
-        store.close();
-      }
-    });
+      },
+    );
 
   corpus
     .command("stats")

@@ -1,4 +1,5 @@
 /** `drkit serve retrieval`: the Search-R1 / verl `/retrieve` HTTP contract over a local corpus. */
+import cluster from "node:cluster";
 import type { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
@@ -13,7 +14,45 @@ interface ServeRetrievalOptions {
   maxTopk: number;
   maxQueries: number;
   maxBodyMb: number;
+  maxPostings: number;
+  workers: number;
   log?: boolean;
+}
+
+/** Run `workers` copies of this command with node:cluster (they share the port); restart crashed ones. */
+async function superviseWorkers(count: number): Promise<void> {
+  let stopping = false;
+  const fork = () => cluster.fork({ DRKIT_SERVE_WORKER: "1" });
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting a new one\n`);
+    fork();
+  });
+  let announced = false;
+  cluster.on("listening", (_worker, address) => {
+    if (announced) return;
+    announced = true;
+    const host = address.address && address.address !== "::" ? address.address : "127.0.0.1";
+    process.stderr.write(`${count} workers listening at http://${host}:${address.port}/retrieve\n`);
+  });
+  for (let index = 0; index < count; index++) fork();
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write("shutting down workers\n");
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    cluster.on("exit", () => {
+      if (stopping && Object.keys(cluster.workers ?? {}).length === 0) {
+        process.removeListener("SIGINT", stop);
+        process.removeListener("SIGTERM", stop);
+        resolve();
+      }
+    });
+  });
 }
 
 export function registerServeCommand(program: Command): void {
@@ -29,6 +68,18 @@ export function registerServeCommand(program: Command): void {
     .option("--max-topk <k>", "largest topk a request may ask for", integerOption("max-topk"), 100)
     .option("--max-queries <n>", "most queries per request", integerOption("max-queries"), 1024)
     .option("--max-body-mb <mb>", "largest request body in MiB", integerOption("max-body-mb"), 4)
+    .option(
+      "--max-postings <n>",
+      "postings budget per query: the most common query terms are dropped beyond it (0 = exact, no pruning)",
+      integerOption("max-postings"),
+      1000,
+    )
+    .option(
+      "--workers <n>",
+      "server processes sharing the port (node:cluster); use the CPU cores",
+      integerOption("workers"),
+      1,
+    )
     .option("--log", "log one line per request to stderr")
     .action(async (options: ServeRetrievalOptions, command: Command) => {
       const config = configFrom(command);
@@ -41,7 +92,13 @@ export function registerServeCommand(program: Command): void {
       if (options.maxQueries < 1 || options.maxBodyMb < 1) {
         throw new InputError("--max-queries and --max-body-mb must be at least 1");
       }
-      const corpus = openCorpus(name, { home: config.home });
+      if (options.workers < 1) throw new InputError("--workers must be at least 1");
+      if (options.workers > 1 && cluster.isPrimary) {
+        openCorpus(name, { home: config.home }).close(); // fail fast on a missing corpus
+        await superviseWorkers(options.workers);
+        return;
+      }
+      const corpus = openCorpus(name, { home: config.home, query: { maxPostings: options.maxPostings } });
       let server: Awaited<ReturnType<typeof startRetrievalServer>>;
       try {
         server = await startRetrievalServer(corpus, {
@@ -66,9 +123,10 @@ export function registerServeCommand(program: Command): void {
         if (code === "EADDRINUSE") throw new InputError(`port ${options.port} is in use: pass another --port`);
         throw error;
       }
-      process.stderr.write(
-        `serving corpus "${name}" (${corpus.stats().passages} passages) at ${server.url}/retrieve (topk ${options.topk}); Ctrl-C stops\n`,
-      );
+      if (cluster.isPrimary)
+        process.stderr.write(
+          `serving corpus "${name}" (${corpus.stats().passages} passages) at ${server.url}/retrieve (topk ${options.topk}); Ctrl-C stops\n`,
+        );
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.removeListener("SIGINT", stop);
@@ -76,6 +134,8 @@ export function registerServeCommand(program: Command): void {
           process.stderr.write("shutting down\n");
           void server.close().then(() => {
             corpus.close();
+            // a cluster worker's IPC channel would keep it alive
+            if (cluster.isWorker) cluster.worker?.disconnect();
             resolve();
           });
         };

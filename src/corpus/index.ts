@@ -8,6 +8,7 @@ export {
   type PassageCandidate,
 } from "./formats.js";
 export { matchExpression, QUERY_STOPWORDS, type QueryOptions, queryTerms } from "./query.js";
+export { DEFAULT_MAX_POSTINGS, type QueryPlan, QueryPlanner, type QueryPlannerOptions } from "./query-planner.js";
 export { readJsonArray, readJsonLines, readRecords, type SourceRecord } from "./record-reader.js";
 export { MAX_SEARCH_TOPK, type OpenCorpusOptions, openCorpus, SqliteCorpus } from "./sqlite-corpus.js";
 export {

@@ -20,11 +20,14 @@ export interface QueryPlan {
 }
 
 export interface QueryPlannerOptions extends QueryOptions {
-  /** Most postings (summed document frequencies) one query may score. Default 4,000 (about 5 ms of FTS5 scoring on one core). */
+  /** Most postings (summed document frequencies) one query may score. Default 1,000 (`DEFAULT_MAX_POSTINGS`); Infinity or 0 disables pruning. */
   maxPostings?: number;
 }
 
 const CACHE_LIMIT = 200_000;
+
+/** Default postings budget per query: about 1-3 ms of FTS5 BM25 scoring on one core. */
+export const DEFAULT_MAX_POSTINGS = 1000;
 
 export class QueryPlanner {
   private readonly tokenizerDatabase: Database.Database;
@@ -96,7 +99,8 @@ export class QueryPlanner {
       })
       .filter((entry) => entry.frequency > 0)
       .sort((a, b) => a.frequency - b.frequency);
-    const budget = this.options.maxPostings ?? 4000;
+    const requested = this.options.maxPostings ?? DEFAULT_MAX_POSTINGS;
+    const budget = requested > 0 ? requested : Number.POSITIVE_INFINITY;
     const kept: string[] = [];
     const pruned: string[] = [];
     let postings = 0;

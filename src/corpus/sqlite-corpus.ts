@@ -11,7 +11,7 @@ export interface OpenCorpusOptions {
   home?: string;
   /** Open this store file instead of `<home>/corpora/<name>/corpus.sqlite`. */
   file?: string;
-  /** Query limits (default: 32 terms, 4096 characters, 4,000 postings scored per query). */
+  /** Query limits (default: 32 terms, 4096 characters, 1,000 postings scored per query). */
   query?: QueryPlannerOptions;
 }
 
@@ -55,8 +55,10 @@ export class SqliteCorpus implements Corpus {
         );
       }
       this.manifestValue = CorpusManifestSchema.parse(JSON.parse(String(meta.get("manifest"))));
+      // bm25() with explicit weights is cheaper per row than the configured `rank` column.
+      const titleWeight = Number(this.manifestValue.titleWeight) || 1;
       this.matchStatement = this.database.prepare(
-        "SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?",
+        `SELECT rowid, bm25(fts, ${titleWeight}, 1.0) AS rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?`,
       );
       this.rowStatement = this.database.prepare("SELECT rowid, id, title, text FROM passages WHERE rowid = ?");
       this.idStatement = this.database.prepare("SELECT rowid, id, title, text FROM passages WHERE id = ?");

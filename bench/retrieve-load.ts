@@ -1,0 +1,168 @@
+/**
+ * Load bench for `drkit serve retrieval`: the real CLI server (child process) over the HotpotQA corpus of
+ * data/, driven by autocannon over loopback for a bounded duration. Scenarios:
+ *   - GET /health (anchor: the HTTP stack without search),
+ *   - POST /retrieve with one HotpotQA question per request (topk 3, return_scores true, as verl sends),
+ *   - POST /retrieve with 32 questions per request (batched rollouts).
+ * Targets: ≥ 1,000 req/s single query, p99 < 50 ms, 0 errors.
+ *
+ *   npx tsx bench/retrieve-load.ts [--duration 10] [--connections 16] [--workers 2]
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+// @ts-expect-error autocannon ships no type declarations
+import autocannon from "autocannon";
+import { buildCorpus } from "../src/corpus/build.js";
+import { hotpotQuestions } from "./corpus-synthetic.js";
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "16" },
+    workers: { type: "string", default: String(Math.min(4, availableParallelism())) },
+  },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const workers = Number(values.workers);
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+interface RequestSetup {
+  method?: string;
+  path?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+function run(options: Record<string, unknown>): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    (autocannon as (options: unknown, done: (error: Error | null, result: AutocannonResult) => void) => void)(
+      options,
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+async function startServer(home: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/run.ts",
+      "--home",
+      home,
+      "serve",
+      "retrieval",
+      "--corpus",
+      "hotpotqa",
+      "--port",
+      "0",
+      "--max-queries",
+      "64",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /at (http:\/\/[^\s]+)\/retrieve/.exec(text);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${text}`)));
+  });
+  return { child, url };
+}
+
+const home = mkdtempSync(join(tmpdir(), "drkit-retrieve-load-"));
+const questions = hotpotQuestions();
+let server: { child: ChildProcess; url: string } | undefined;
+try {
+  await buildCorpus({ name: "hotpotqa", from: ["data/hotpotqa/corpus.jsonl"], home, quiet: true });
+  server = await startServer(home);
+  const { url } = server;
+  let cursor = 0;
+  const nextQuestion = () => questions[cursor++ % questions.length] ?? "";
+  const scenarios: { name: string; options: Record<string, unknown>; queriesPerRequest: number }[] = [
+    { name: "GET /health (anchor)", options: { url: `${url}/health` }, queriesPerRequest: 0 },
+    {
+      name: "POST /retrieve, 1 query, topk 3",
+      queriesPerRequest: 1,
+      options: {
+        url: `${url}/retrieve`,
+        requests: [
+          {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            setupRequest: (request: RequestSetup) => ({
+              ...request,
+              body: JSON.stringify({ queries: [nextQuestion()], topk: 3, return_scores: true }),
+            }),
+          },
+        ],
+      },
+    },
+    {
+      name: "POST /retrieve, 32 queries, topk 3",
+      queriesPerRequest: 32,
+      options: {
+        url: `${url}/retrieve`,
+        requests: [
+          {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            setupRequest: (request: RequestSetup) => ({
+              ...request,
+              body: JSON.stringify({
+                queries: Array.from({ length: 32 }, nextQuestion),
+                topk: 3,
+                return_scores: true,
+              }),
+            }),
+          },
+        ],
+      },
+    },
+  ];
+  console.log(
+    `retrieve-load: ${questions.length} HotpotQA questions over the 3,957-paragraph corpus; ${connections} connections, ${duration} s per scenario, ${workers} server worker(s), loopback, ${availableParallelism()} CPUs shared with autocannon`,
+  );
+  const results: { name: string; result: AutocannonResult; queriesPerRequest: number }[] = [];
+  for (const scenario of scenarios) {
+    // short warm-up, then the measured run
+    await run({ ...scenario.options, connections, duration: 1 });
+    const result = await run({ ...scenario.options, connections, duration });
+    results.push({ name: scenario.name, result, queriesPerRequest: scenario.queriesPerRequest });
+  }
+  console.log("\n| scenario | req/s | queries/s | latency p50 ms | latency p99 ms | errors | non-2xx | timeouts |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const { name, result, queriesPerRequest } of results) {
+    console.log(
+      `| ${name} | ${result.requests.average.toFixed(0)} | ${(result.requests.average * queriesPerRequest).toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${result.errors} | ${result.non2xx} | ${result.timeouts} |`,
+    );
+  }
+  const anchor = results[0]?.result.requests.average ?? 1;
+  const single = results[1]?.result;
+  if (single) {
+    console.log(`\nratio single-query /retrieve vs /health: ${(single.requests.average / anchor).toFixed(2)}x req/s`);
+    const ok =
+      single.requests.average >= 1000 &&
+      single.latency.p99 < 50 &&
+      single.errors + single.non2xx + single.timeouts === 0;
+    console.log(`targets (≥ 1000 req/s, p99 < 50 ms, 0 errors): ${ok ? "met" : "NOT met on this machine"}`);
+  }
+} finally {
+  server?.child.kill("SIGTERM");
+  rmSync(home, { recursive: true, force: true });
+}
