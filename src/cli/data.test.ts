@@ -67,7 +67,14 @@ describe("drkit data", () => {
     expect(back.questions.map((question) => [question.id, question.question, question.goldAnswers])).toEqual(
       original.questions.map((question) => [question.id, question.question, question.goldAnswers]),
     );
-    const jsonl = join(directory, "bamboogle.jsonl");
+    const musique = join(directory, "musique.parquet");
+    await run(["data", "convert", "musique", "--limit", "2", "--out", musique]);
+    const musiqueBack = await loadBenchmark(musique);
+    const musiqueOriginal = await loadBenchmark("musique", { limit: 2 });
+    expect(musiqueBack.questions.map((question) => [question.level, question.metadata])).toEqual(
+      musiqueOriginal.questions.map((question) => [question.level, question.metadata]),
+    );
+    const jsonl = join(directory, "nested", "bamboogle.jsonl");
     await run(["data", "convert", "bamboogle", "--limit", "3", "--out", jsonl]);
     expect(readFileSync(jsonl, "utf8").trim().split("\n")).toHaveLength(3);
   });

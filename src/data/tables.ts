@@ -4,10 +4,10 @@
  * number (the line for jsonl, the data row for csv/xlsx/parquet, the list index for json), so a bad row
  * can be reported as `file:row`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { extname } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, extname } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { parquetReadObjects } from "hyparquet";
+import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { DataError, InputError } from "../core/errors.js";
 
@@ -117,7 +117,24 @@ export async function readParquetRows(path: string): Promise<TableRow[]> {
   } catch (error) {
     throw new DataError(`invalid parquet: ${(error as Error).message}`, { file: path });
   }
-  return records.map((value, index) => ({ row: index + 1, value: plainValue(value) as Record<string, unknown> }));
+  // Top-level JSON columns (as hyparquet-writer writes nested values) come back as text: parse them.
+  const jsonColumns = parquetMetadata(arrayBuffer)
+    .schema.slice(1)
+    .filter((element) => element.converted_type === "JSON" || element.logical_type?.type === "JSON")
+    .map((element) => element.name);
+  return records.map((record, index) => {
+    const value = plainValue(record) as Record<string, unknown>;
+    for (const name of jsonColumns) {
+      const text = value[name];
+      if (typeof text !== "string") continue;
+      try {
+        value[name] = JSON.parse(text);
+      } catch {
+        throw new DataError(`column "${name}" is not valid JSON`, { file: path, line: index + 1 });
+      }
+    }
+    return { row: index + 1, value };
+  });
 }
 
 export async function readXlsxRows(path: string): Promise<TableRow[]> {
@@ -170,6 +187,7 @@ export function writeTable(
   rows: readonly Record<string, unknown>[],
   format: TableFormat = formatFromPath(path),
 ): void {
+  if (format !== "xlsx") mkdirSync(dirname(path), { recursive: true });
   switch (format) {
     case "jsonl":
       writeFileSync(path, rows.map((row) => `${JSON.stringify(row)}\n`).join(""));
