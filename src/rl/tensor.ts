@@ -56,18 +56,33 @@ export function maskedMean(values: NumberArray, mask: NumberArray): number {
   return maskedSum(values, mask) / (maskSum(mask) + 1e-8);
 }
 
-/**
- * verl `masked_var` (unbiased): masked mean of squared deviations times N/(N−1). Throws when N ≤ 1,
- * as verl does, because the Bessel factor is undefined.
- */
-export function maskedVariance(values: NumberArray, mask: NumberArray, unbiased = true): number {
-  const mean = maskedMean(values, mask);
+/** Σ m·x and Σ m in one pass. */
+function maskedSumAndCount(values: NumberArray, mask: NumberArray): { sum: number; count: number } {
+  let sum = 0;
+  let count = 0;
+  for (let k = 0; k < values.length; k++) {
+    const m = mask[k] as number;
+    if (m === 0) continue;
+    sum += (values[k] as number) * m;
+    count += m;
+  }
+  return { sum, count };
+}
+
+function varianceAround(
+  values: NumberArray,
+  mask: NumberArray,
+  mean: number,
+  count: number,
+  unbiased: boolean,
+): number {
   let sum = 0;
   for (let k = 0; k < values.length; k++) {
+    const m = mask[k] as number;
+    if (m === 0) continue;
     const centred = (values[k] as number) - mean;
-    sum += centred * centred * (mask[k] as number);
+    sum += centred * centred * m;
   }
-  const count = maskSum(mask);
   let variance = sum / (count + 1e-8);
   if (unbiased) {
     if (count === 0) throw new InputError("whitening needs at least one valid token, but the response mask is all 0");
@@ -81,15 +96,24 @@ export function maskedVariance(values: NumberArray, mask: NumberArray, unbiased 
   return variance;
 }
 
+/**
+ * verl `masked_var` (unbiased): masked mean of squared deviations times N/(N−1). Throws when N ≤ 1,
+ * as verl does, because the Bessel factor is undefined.
+ */
+export function maskedVariance(values: NumberArray, mask: NumberArray, unbiased = true): number {
+  const { sum, count } = maskedSumAndCount(values, mask);
+  return varianceAround(values, mask, sum / (count + 1e-8), count, unbiased);
+}
+
 /** verl `masked_whiten`: (x − μ_m)/√(σ²_m + 1e-8) over the whole batch. Unmasked positions are transformed too. */
 export function maskedWhiten(values: NumberArray, mask: NumberArray, shiftMean = true): Float64Array {
-  const mean = maskedMean(values, mask);
-  const variance = maskedVariance(values, mask);
+  const { sum, count } = maskedSumAndCount(values, mask);
+  const mean = sum / (count + 1e-8);
+  const variance = varianceAround(values, mask, mean, count, true);
   const scale = 1 / Math.sqrt(variance + 1e-8);
+  const shift = shiftMean ? 0 : mean;
   const out = new Float64Array(values.length);
-  for (let k = 0; k < values.length; k++) {
-    out[k] = ((values[k] as number) - mean) * scale + (shiftMean ? 0 : mean);
-  }
+  for (let k = 0; k < values.length; k++) out[k] = ((values[k] as number) - mean) * scale + shift;
   return out;
 }
 
