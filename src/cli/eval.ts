@@ -49,6 +49,7 @@ interface EvalOptions {
   judgeBaseUrl?: string;
   runDir?: string;
   itemTimeout?: number;
+  retryErrors?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -94,6 +95,7 @@ export function registerEvalCommand(program: Command): void {
       "run directory (default $DRKIT_HOME/runs/<benchmark>-<time>); an existing one is resumed",
     )
     .option("--item-timeout <seconds>", "wall clock per rollout", numberOption("item-timeout"))
+    .option("--retry-errors", "when resuming, run again the rollouts stored with termination error")
     .option("--quiet", "no progress bar")
     .option("--json", "print the metrics as JSON")
     .action(async (options: EvalOptions, command: Command) => {
@@ -219,6 +221,7 @@ export function registerEvalCommand(program: Command): void {
           ...(options.itemTimeout !== undefined ? { itemTimeoutMs: options.itemTimeout * 1000 } : {}),
           signal: controller.signal,
           quiet: options.quiet === true,
+          retryErrors: options.retryErrors === true,
         });
       } finally {
         process.removeListener("SIGINT", onSignal);

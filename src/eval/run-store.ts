@@ -95,16 +95,27 @@ export function openRunDirectory(runDirectory: string, manifest: EvalManifest): 
   }
 }
 
-/** Stored trajectories; the first record of a (questionId, sample) wins if a duplicate ever appears. */
+function isFailure(trajectory: Trajectory): boolean {
+  return trajectory.termination === "error" || trajectory.error !== undefined;
+}
+
+/**
+ * Stored trajectories, one per (questionId, sample): the first record, except that a later successful record
+ * replaces a failed one (written by a `retryErrors` resume).
+ */
 export function readRunTrajectories(runDirectory: string): Trajectory[] {
   const records = readJsonlRecords<Trajectory>(join(runDirectory, TRAJECTORIES_FILE));
-  const seen = new Set<string>();
+  const byKey = new Map<string, number>();
   const out: Trajectory[] = [];
   for (const record of records) {
     const key = itemKey(record.questionId ?? record.id, record.sample ?? 0);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(record);
+    const at = byKey.get(key);
+    if (at === undefined) {
+      byKey.set(key, out.length);
+      out.push(record);
+    } else if (isFailure(out[at] as Trajectory) && !isFailure(record)) {
+      out[at] = record;
+    }
   }
   return out;
 }

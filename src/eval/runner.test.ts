@@ -162,6 +162,30 @@ describe("runEvaluation", () => {
       prediction: null,
     });
 
+    // --retry-errors: the failed items run again and a success replaces them; successes are not repeated.
+    const retriedCalls: string[] = [];
+    const fixed: Rollout = async (question, sample, signal) => {
+      retriedCalls.push(question.id);
+      return tableRollout({ q1: "Paris", q2: "Rome", q3: "Madrid" })(question, sample, signal);
+    };
+    const retried = await runEvaluation({
+      runDirectory,
+      manifest: manifest({ k: 1 }),
+      questions,
+      k: 1,
+      quiet: true,
+      retryErrors: true,
+      rollout: fixed,
+    });
+    expect(retried).toMatchObject({ skipped: 1, completed: 2, errors: 0 });
+    expect(retriedCalls.sort()).toEqual(["q2", "q3"]);
+    const afterRetry = readRunTrajectories(runDirectory);
+    expect(afterRetry.map((item) => [item.questionId, item.prediction])).toEqual([
+      ["q1", "Paris"],
+      ["q2", "Rome"],
+      ["q3", "Madrid"],
+    ]);
+
     const other = mkdtempSync(join(tmpdir(), "drkit-eval-"));
     const controller = new AbortController();
     const hanging: Rollout = (question, sample, signal) => {

@@ -41,6 +41,8 @@ export interface EvaluationOptions {
   /** Stop scheduling and abort in-flight rollouts (they are not stored). */
   signal?: AbortSignal;
   quiet?: boolean;
+  /** On resume, run again the items stored with termination `error` (a later success replaces them). */
+  retryErrors?: boolean;
   /** Called after each stored record. */
   onRecord?: (trajectory: Trajectory) => void;
 }
@@ -130,7 +132,16 @@ export async function scoreTrajectory(
 export async function runEvaluation(options: EvaluationOptions): Promise<EvaluationSummary> {
   openRunDirectory(options.runDirectory, options.manifest);
   const stored = readRunTrajectories(options.runDirectory);
-  const done = new Set(stored.map((trajectory) => itemKey(trajectory.questionId ?? trajectory.id, trajectory.sample)));
+  const done = new Set(
+    stored
+      .filter((trajectory) => !(options.retryErrors && (trajectory.termination === "error" || trajectory.error)))
+      .map((trajectory) => itemKey(trajectory.questionId ?? trajectory.id, trajectory.sample)),
+  );
+  const retried = new Set(
+    stored
+      .filter((trajectory) => !done.has(itemKey(trajectory.questionId ?? trajectory.id, trajectory.sample)))
+      .map((trajectory) => itemKey(trajectory.questionId ?? trajectory.id, trajectory.sample)),
+  );
   const work: { question: Question; sample: number }[] = [];
   for (let sample = 0; sample < options.k; sample++)
     for (const question of options.questions)
@@ -148,7 +159,8 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     }
     totals.spend += item.costUsd;
   };
-  for (const trajectory of stored) count(trajectory);
+  for (const trajectory of stored)
+    if (!retried.has(itemKey(trajectory.questionId ?? trajectory.id, trajectory.sample))) count(trajectory);
   const fields = () => ({
     acc: `${totals.scored ? ((totals.correct / totals.scored) * 100).toFixed(1) : "0.0"}%`,
     spend: `$${totals.spend.toFixed(4)}`,
