@@ -88,7 +88,8 @@ const gae = measure(() => {
 });
 
 const line = (label: string, ms: number, anchor: number) =>
-  `${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms  ${(((size / ms) * 1000) / 1e6).toFixed(1).padStart(6)} M positions/s  ` +
+  `${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms  ${(size / ms / 1000).toFixed(1).padStart(6)} M positions/s  ` +
+  `${(validTokens / ms / 1000).toFixed(1).padStart(5)} M valid tokens/s  ` +
   `anchor (sum of the same inputs) ${anchor.toFixed(1)} ms  ratio ${(ms / anchor).toFixed(2)}×`;
 
 process.stdout.write(
