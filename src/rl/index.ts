@@ -14,4 +14,5 @@ export * from "./return-advantages.js";
 export * from "./rollout-batch.js";
 export * from "./sampling-filters.js";
 export * from "./tensor.js";
+export * from "./tinker-datum.js";
 export * from "./value-loss.js";

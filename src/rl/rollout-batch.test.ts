@@ -163,3 +163,24 @@ describe("buildRolloutBatch", () => {
     );
   });
 });
+
+describe("toTinkerData", () => {
+  it("aligns targets, sampler logprobs and advantages next-token, zero on prompt and observations", async () => {
+    const { toTinkerData } = await import("./tinker-datum.js");
+    const batch = buildRolloutBatch([twoTurn, endsOnObservation]);
+    const advantages = new Float64Array(batch.rows * batch.columns).map((_, k) =>
+      batch.responseMask[k] === 1 ? 0.5 : 0,
+    );
+    const [first, second] = toTinkerData(batch, advantages);
+    // row 0: prompt [1, 2, 3], response [10, 11, 90, 91, 92, 12]
+    expect(first?.model_input.chunks[0]?.tokens).toEqual([1, 2, 3, 10, 11, 90, 91, 92]);
+    expect(first?.loss_fn_inputs.target_tokens.data).toEqual([2, 3, 10, 11, 90, 91, 92, 12]);
+    expect(first?.loss_fn_inputs.logprobs.data).toEqual([0, 0, -0.1, -0.2, 0, 0, 0, -0.3]);
+    expect(first?.loss_fn_inputs.advantages.data).toEqual([0, 0, 0.5, 0.5, 0, 0, 0, 0.5]);
+    expect(first?.loss_fn_inputs.target_tokens.shape).toEqual([8]);
+    // row 1: prompt [1] (left padding stripped), response [20, 95]
+    expect(second?.model_input.chunks[0]?.tokens).toEqual([1, 20]);
+    expect(second?.loss_fn_inputs.target_tokens.data).toEqual([20, 95]);
+    expect(second?.loss_fn_inputs.advantages.data).toEqual([0.5, 0]);
+  });
+});
