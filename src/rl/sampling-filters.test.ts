@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { makeTrajectory } from "../../test/fixtures/rl-trajectories.js";
 import { Random } from "../core/random.js";
@@ -142,5 +143,49 @@ describe("truncated rollouts", () => {
     const batch = { rows: 2, columns: 2, responseMask: new Float64Array([1, 1, 1, 0]) };
     maskRows(batch, [0]);
     expect(Array.from(batch.responseMask)).toEqual([0, 0, 1, 0]);
+  });
+});
+
+describe("properties", () => {
+  const batches = fc.array(fc.record({ uid: fc.constantFrom("a", "b", "c", "d", "e"), acc: fc.constantFrom(0, 1) }), {
+    minLength: 1,
+    maxLength: 30,
+  });
+  it("dynamic sampling keeps exactly the groups with varying metric (and singletons)", () => {
+    fc.assert(
+      fc.property(batches, (batch) => {
+        const { kept, keptGroups, droppedGroups } = filterZeroVarianceGroups(batch, accessors);
+        expect(keptGroups.length + droppedGroups.length).toBe(new Set(batch.map((item) => item.uid)).size);
+        for (const group of keptGroups) {
+          const accs = batch.filter((item) => item.uid === group).map((item) => item.acc);
+          expect(accs.length === 1 || new Set(accs).size > 1).toBe(true);
+        }
+        expect(kept.every((item) => keptGroups.includes(item.uid))).toBe(true);
+      }),
+    );
+  });
+  it("DUPO reaches the target group count with informative groups only", () => {
+    fc.assert(
+      fc.property(
+        batches,
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (batch, target, seed) => {
+          const informative = [...new Set(batch.map((item) => item.uid))].filter(
+            (uid) => new Set(batch.filter((item) => item.uid === uid).map((item) => item.acc)).size > 1,
+          );
+          if (informative.length === 0) return;
+          const out = duplicateInformativeGroups(batch, {
+            ...accessors,
+            targetGroups: target,
+            random: new Random(seed),
+          });
+          const groups = new Set(out.map((entry) => entry.group));
+          const keptOriginal = filterZeroVarianceGroups(batch, accessors).keptGroups.length;
+          expect(groups.size).toBe(Math.max(target, keptOriginal));
+          for (const entry of out.filter((e) => e.duplicate)) expect(informative).toContain(entry.item.uid);
+        },
+      ),
+    );
   });
 });
