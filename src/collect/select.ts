@@ -134,10 +134,10 @@ export function filterTrajectories(trajectories: readonly Trajectory[], options:
     const keep = new Set<Trajectory>();
     for (const list of byQuestion.values()) {
       const ranked = [...list].sort(compareQuality);
-      ranked.slice(0, options.bestOfK).forEach((trajectory) => keep.add(trajectory));
-      ranked
-        .slice(options.bestOfK)
-        .forEach((trajectory) => reject(trajectory, "best-of-k", `not among the best ${options.bestOfK}`));
+      for (const trajectory of ranked.slice(0, options.bestOfK)) keep.add(trajectory);
+      for (const trajectory of ranked.slice(options.bestOfK)) {
+        reject(trajectory, "best-of-k", `not among the best ${options.bestOfK}`);
+      }
     }
     kept = survivors.filter((trajectory) => keep.has(trajectory));
   }
