@@ -5,7 +5,10 @@ import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { loadBenchmark } from "../data/load.js";
 import { createChatModel } from "../llm/from-config.js";
+import { type CollectedPage, crawlSite, pagesFromFile } from "../synth/crawl.js";
+import { generateCrawlQuestions } from "../synth/crawl-questions.js";
 import { LlmE2hRewriter, RuleE2hRewriter, synthesizeE2h } from "../synth/e2h.js";
+import { writeJsonl } from "../synth/export.js";
 import { LlmUniquenessJudge } from "../synth/llm-judge.js";
 import { LlmObfuscator } from "../synth/llm-obfuscator.js";
 import { synthesizeMultihop } from "../synth/multihop.js";
@@ -13,6 +16,7 @@ import { RuleObfuscator } from "../synth/obfuscate.js";
 import { formatReport } from "../synth/report.js";
 import type { Level } from "../synth/types.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
+import { SsrfGuard } from "../tools/ssrf-guard.js";
 import { configFrom, integerOption, numberOption } from "./context.js";
 
 export function parseLevels(value: string): Level[] {
@@ -187,6 +191,96 @@ export function registerSynthCommand(program: Command): void {
             .join(", ") || "none";
         process.stdout.write(
           `seeds ${summary.seeds}; questions per round: ${reached}\nstopped early: ${stopped}\nusage: ${tracker.usage.llmCalls} model calls, ${tracker.usage.toolCalls} searches, $${tracker.usage.costUsd.toFixed(4)}\nwrote ${options.out} (${summary.records} lines)\n`,
+        );
+      } finally {
+        abort.dispose();
+      }
+    });
+
+  synth
+    .command("crawl")
+    .description(
+      "CrawlQA: crawl sites (or walk a local page graph) and generate COUNT / MULTI-HOP / INTERSECTION questions",
+    )
+    .requiredOption("--out <file>", "output JSONL of questions (collected pages go to <out>.pages.jsonl)")
+    .option("--root <urls...>", "root URLs to crawl (robots.txt respected, same site)")
+    .option("--pages <file>", "offline: a KILT-style JSONL of pages (e.g. data/wiki_sample/kilt_sample_100.jsonl)")
+    .option("--depth <n>", "link depth from the roots", integerOption("depth"), 2)
+    .option("--max-pages <n>", "pages to collect", integerOption("max-pages"), 50)
+    .option("--delay <ms>", "minimum delay between requests to one host", integerOption("delay"), 1000)
+    .option("--any-site", "follow links to other hosts too")
+    .option("--allow-private", "allow private-network addresses (intranet crawl)")
+    .option("--count <n>", "questions to generate", integerOption("count"), 20)
+    .option("--collect-only", "only collect pages; no model needed")
+    .option("--judge", "check uniqueness with the judge model")
+    .option("--seed <n>", "seed for page-group sampling and model calls", integerOption("seed"), 0)
+    .option("--base-url <url>", "OpenAI-compatible endpoint for question generation")
+    .option("--model <name>", "model name for question generation")
+    .option("--max-cost <usd>", "stop when model spending passes this", numberOption("max-cost"))
+    .option("--quiet", "no progress output")
+    .action(async (options, command: Command) => {
+      const config = configFrom(command, modelOverrides(options));
+      if (!options.root && !options.pages)
+        throw new InputError("give --root <url...> to crawl or --pages <file> for a local page graph");
+      const abort = abortOnSignals();
+      const tracker = new UsageTracker(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {});
+      try {
+        let pages: CollectedPage[];
+        if (options.pages) pages = pagesFromFile(options.pages, { maxPages: options.maxPages });
+        else {
+          const guard = new SsrfGuard({ allowPrivate: options.allowPrivate === true });
+          try {
+            const summary = await crawlSite({
+              roots: options.root,
+              directory: `${options.out}.crawl`,
+              guard,
+              maxDepth: options.depth,
+              maxPages: options.maxPages,
+              delayMs: options.delay,
+              sameSite: options.anySite !== true,
+              quiet: options.quiet === true,
+              signal: abort.signal,
+            });
+            pages = summary.pages;
+            process.stderr.write(
+              `crawl: ${summary.fetched} pages, ${summary.failed} failed, ${summary.disallowed} disallowed by robots.txt, ${summary.queued} left in the frontier\n`,
+            );
+          } finally {
+            await guard.close();
+          }
+        }
+        const pagesFile = options.out.replace(/\.jsonl$/, "") + ".pages.jsonl";
+        writeJsonl(pagesFile, pages);
+        if (options.collectOnly) {
+          process.stdout.write(`collected ${pages.length} pages → ${pagesFile}\n`);
+          return;
+        }
+        const model = createChatModel(config, { cache: true });
+        const judge = options.judge
+          ? new LlmUniquenessJudge(createChatModel(config, { role: "judge", cache: true }), tracker)
+          : undefined;
+        const { records } = await generateCrawlQuestions({
+          pages,
+          model,
+          out: options.out,
+          count: options.count,
+          seed: options.seed,
+          judge,
+          tracker,
+          quiet: options.quiet === true,
+          signal: abort.signal,
+        });
+        const kept = records.filter((record) => record.kept).length;
+        const byType = records.reduce<Record<string, number>>((counts, record) => {
+          if (record.kept) counts[record.type] = (counts[record.type] ?? 0) + 1;
+          return counts;
+        }, {});
+        process.stdout.write(
+          `pages ${pages.length}; questions ${records.length}, kept ${kept} (${
+            Object.entries(byType)
+              .map(([type, n]) => `${type} ${n}`)
+              .join(", ") || "none"
+          })\nusage: ${tracker.usage.llmCalls} model calls, ${tracker.usage.totalTokens} tokens, $${tracker.usage.costUsd.toFixed(4)}\nwrote ${options.out}, ${pagesFile}\n`,
         );
       } finally {
         abort.dispose();

@@ -81,11 +81,39 @@ interface Target {
   text: string | null;
 }
 
+function significantWords(text: string): string[] {
+  return text
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word.length >= 4);
+}
+
+/**
+ * A named span of the question that names the entity loosely (`Vermont Catamounts men's soccer team` for
+ * `Vermont Catamounts men's soccer`): it holds at least 3/4 of the name's significant words and most of its own
+ * words are in the name.
+ */
+export function approximateMention(question: string, name: string): string | null {
+  const nameWords = new Set(significantWords(name));
+  if (nameWords.size < 2) return null;
+  for (const span of namedSpans(question)) {
+    const spanWords = significantWords(span);
+    if (spanWords.length === 0) continue;
+    const shared = spanWords.filter((word) => nameWords.has(word)).length;
+    if (shared / nameWords.size >= 0.75 && shared / spanWords.length >= 0.6) return span;
+  }
+  return null;
+}
+
 function chainTargets(chain: Chain, question: string): Target[] {
   const out: Target[] = [];
   for (const entity of chain.entities) {
     const mention =
-      entity.mention && question.includes(entity.mention) ? entity.mention : findMention(question, entity.name);
+      entity.mention && question.includes(entity.mention)
+        ? entity.mention
+        : (findMention(question, entity.name) ?? approximateMention(question, entity.name));
     if (!mention || out.some((target) => target.mention === mention)) continue;
     const passage = chain.passages[entity.passageId];
     const ownPassage = passage && displayName(passage.title).toLowerCase() === entity.name.toLowerCase();
