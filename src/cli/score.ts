@@ -3,10 +3,11 @@ import type { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { loadBenchmark } from "../data/load.js";
 import { isTableFormat, TABLE_FORMATS, type TableFormat } from "../data/tables.js";
-import { readPredictions, type ScoreReport, scorePredictions } from "../eval/score.js";
+import { JUDGE_NAMES, judgeFromConfig } from "../eval/judges/judge.js";
+import { judgeScoreReport, readPredictions, type ScoreReport, scorePredictions } from "../eval/score.js";
 import { EXTRACTION_STYLES, type ExtractionStyle } from "../reward/extract.js";
 import { isStringMetric, STRING_METRICS, type StringMetric } from "../reward/normalize.js";
-import { integerOption, printJson } from "./context.js";
+import { configFrom, integerOption, printJson } from "./context.js";
 
 interface ScoreOptions {
   pred: string;
@@ -19,6 +20,10 @@ interface ScoreOptions {
   limit?: number;
   perItem?: boolean;
   json?: boolean;
+  judge?: string;
+  judgeModel?: string;
+  judgeBaseUrl?: string;
+  concurrency: number;
 }
 
 function percent(value: number): string {
@@ -33,6 +38,10 @@ export function formatScoreReport(report: ScoreReport, name: string, perItem: bo
       `warning: ${report.unknownIds.length} predictions have ids not in the gold set (ignored), e.g. ${report.unknownIds.slice(0, 3).join(", ")}`,
     );
   lines.push(report.metrics.map((metric) => `${metric} ${percent(report.aggregate[metric] ?? 0)}`).join("  "));
+  if (report.judge)
+    lines.push(
+      `judge ${report.judge.name}: accuracy ${percent(report.judge.accuracy)} over ${report.judge.decided} decided, ${report.judge.errors} judge errors (unscored), ${report.judge.disagreements.length} disagreements with EM`,
+    );
   for (const [title, groups] of [
     ["by level", report.byLevel],
     ["by source", report.bySource],
@@ -49,7 +58,7 @@ export function formatScoreReport(report: ScoreReport, name: string, perItem: bo
     lines.push("");
     for (const item of report.items)
       lines.push(
-        `${item.id}\t${report.metrics.map((metric) => `${metric}=${(item.scores[metric] ?? 0).toFixed(3)}`).join(" ")}\t${JSON.stringify(item.prediction)}\t${JSON.stringify(item.golds)}`,
+        `${item.id}\t${item.verdict ? `judge=${item.verdict.status === "ok" ? (item.verdict.correct ? "correct" : "wrong") : "error"} ` : ""}${report.metrics.map((metric) => `${metric}=${(item.scores[metric] ?? 0).toFixed(3)}`).join(" ")}\t${JSON.stringify(item.prediction)}\t${JSON.stringify(item.golds)}`,
       );
   }
   return `${lines.join("\n")}\n`;
@@ -70,9 +79,13 @@ export function registerScoreCommand(program: Command): void {
     .option("--extract <style>", `pull the answer out of <answer> tags first (${EXTRACTION_STYLES.join(", ")})`)
     .option("--filter <key=value...>", "only gold questions matching (e.g. level=hard, source=nq)")
     .option("--limit <n>", "only the first n gold questions", integerOption("limit"))
+    .option("--judge <name>", `also judge each prediction with an LLM judge (${JUDGE_NAMES.join(", ")})`)
+    .option("--judge-model <name>", "judge model (else config.judge / DRKIT_JUDGE_MODEL, then the agent model)")
+    .option("--judge-base-url <url>", "judge endpoint")
+    .option("--concurrency <n>", "judge calls in flight", integerOption("concurrency"), 4)
     .option("--per-item", "print one line per question")
     .option("--json", "print the full report as JSON")
-    .action(async (options: ScoreOptions) => {
+    .action(async (options: ScoreOptions, command: Command) => {
       const metrics = options.metrics
         .split(",")
         .map((metric) => metric.trim())
@@ -93,7 +106,21 @@ export function registerScoreCommand(program: Command): void {
         ...(options.format ? { format: options.format as TableFormat } : {}),
         ...(options.extract ? { extraction: options.extract as ExtractionStyle } : {}),
       });
-      const report = scorePredictions(predictions, gold.questions, metrics as StringMetric[]);
+      let report = scorePredictions(predictions, gold.questions, metrics as StringMetric[]);
+      if (options.judge) {
+        const config = configFrom(command, {
+          judge: {
+            ...(options.judgeModel ? { model: options.judgeModel } : {}),
+            ...(options.judgeBaseUrl ? { baseUrl: options.judgeBaseUrl } : {}),
+          },
+        });
+        report = await judgeScoreReport(
+          report,
+          gold.questions,
+          judgeFromConfig(config, options.judge),
+          options.concurrency,
+        );
+      }
       if (options.json) printJson({ benchmark: gold.name, ...report });
       else process.stdout.write(formatScoreReport(report, gold.name, options.perItem === true));
     });

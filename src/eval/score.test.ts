@@ -3,9 +3,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { startScriptedOpenAIServer } from "../../test/fixtures/scripted-openai-server.js";
 import { DataError } from "../core/errors.js";
 import { loadBenchmark } from "../data/load.js";
-import { readPredictions, scorePredictions } from "./score.js";
+import { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
+import { createJudge } from "./judges/judge.js";
+import { judgeScoreReport, readPredictions, scorePredictions } from "./score.js";
 
 const directory = mkdtempSync(join(tmpdir(), "drkit-score-"));
 
@@ -48,6 +51,53 @@ describe("scorePredictions", () => {
     writeFileSync(file, '{"id": "a", "prediction": "x"}\n{"prediction": "y"}\n');
     await expect(readPredictions(file)).rejects.toThrow(DataError);
     await expect(readPredictions(file)).rejects.toThrow(/bad\.jsonl:2: no id field/);
+  });
+});
+
+describe("judged scoring", () => {
+  it("adds judge verdicts; a judge error is unscored, a missing prediction is wrong", async () => {
+    const gold = await loadBenchmark("bamboogle", { limit: 5 });
+    const report = scorePredictions(await readPredictions("examples/bamboogle-predictions.jsonl"), gold.questions, [
+      "em",
+    ]);
+    const server = await startScriptedOpenAIServer({
+      fallback: (request) => {
+        const prompt = request.body.messages[0].content as string;
+        if (prompt.includes("Predicted answer: 2000"))
+          return { status: 500, errorBody: { error: { message: "down" } } };
+        return {
+          content:
+            prompt.includes("Predicted answer: James Madison") || prompt.includes("Titan IIIE rocket")
+              ? "Correct"
+              : "Incorrect",
+        };
+      },
+    });
+    try {
+      const judge = createJudge(
+        "equivalence",
+        new OpenAICompatibleChatModel({ baseUrl: server.baseUrl, model: "j", maxRetries: 0 }),
+        {
+          retries: 0,
+        },
+      );
+      const judged = await judgeScoreReport(report, gold.questions, judge, 2);
+      // 4 predictions judged (2 correct, 1 wrong, 1 error) + 1 missing (wrong): 2 of 4 decided
+      expect(judged.judge).toEqual({
+        name: "equivalence",
+        accuracy: 0.5,
+        decided: 4,
+        errors: 1,
+        disagreements: ["bamboogle-2"],
+      });
+      expect(judged.items[2]?.verdict?.status).toBe("error");
+      expect(server.requests).toHaveLength(4);
+      expect(server.requests.map((request) => request.body.messages[0].content).join("\n")).toContain(
+        "Question: What rocket was the first spacecraft that ever approached Uranus launched on?",
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -4,11 +4,14 @@
  * HotpotQA / SQuAD scripts).
  */
 
+import pLimit from "p-limit";
 import { DataError } from "../core/errors.js";
+import type { Verdict } from "../core/trajectory.js";
 import type { Question } from "../data/question.js";
 import { readTable, type TableFormat } from "../data/tables.js";
 import { type ExtractionStyle, extractAnswer } from "../reward/extract.js";
 import { type StringMetric, stringMetrics } from "../reward/normalize.js";
+import type { AnswerJudge } from "../reward/rewards.js";
 
 export interface PredictionRecord {
   id: string;
@@ -17,6 +20,8 @@ export interface PredictionRecord {
 
 export interface ScoredItem {
   id: string;
+  /** The judge's verdict, when scored with a judge. */
+  verdict?: Verdict;
   prediction: string | null;
   golds: string[];
   level?: string;
@@ -37,6 +42,8 @@ export interface ScoreReport {
   byLevel: Record<string, Record<string, number>>;
   bySource: Record<string, Record<string, number>>;
   items: ScoredItem[];
+  /** With a judge: accuracy over decided verdicts, errors (unscored) and disagreements with EM. */
+  judge?: { name: string; accuracy: number; decided: number; errors: number; disagreements: string[] };
 }
 
 const ID_FIELDS = ["id", "questionId", "question_id", "qid", "_id", "task_id"];
@@ -122,5 +129,55 @@ export function scorePredictions(
     byLevel: groupAverage(items, "level", metrics),
     bySource: distinctSources.size > 1 ? groupAverage(items, "source", metrics) : {},
     items,
+  };
+}
+
+/**
+ * Add LLM-judge verdicts to a score report (items with a prediction; a missing prediction is wrong). A
+ * judge error is counted as neither right nor wrong.
+ */
+export async function judgeScoreReport(
+  report: ScoreReport,
+  questions: readonly Question[],
+  judge: AnswerJudge,
+  concurrency = 4,
+): Promise<ScoreReport> {
+  const byId = new Map(questions.map((question) => [question.id, question]));
+  const limit = pLimit(Math.max(1, concurrency));
+  const items = await Promise.all(
+    report.items.map((item) =>
+      limit(async (): Promise<ScoredItem> => {
+        if (item.prediction === null) return item;
+        const question = byId.get(item.id);
+        const verdict = await judge.judge({
+          question: question?.question ?? "",
+          prediction: item.prediction,
+          golds: item.golds,
+        });
+        return { ...item, verdict };
+      }),
+    ),
+  );
+  let correct = 0;
+  let decided = 0;
+  let errors = 0;
+  const disagreements: string[] = [];
+  for (const item of items) {
+    if (item.prediction === null) {
+      decided += 1;
+      continue;
+    }
+    if (!item.verdict || item.verdict.status === "error" || item.verdict.correct === null) {
+      errors += 1;
+      continue;
+    }
+    decided += 1;
+    if (item.verdict.correct) correct += 1;
+    if (item.scores.em !== undefined && (item.scores.em === 1) !== item.verdict.correct) disagreements.push(item.id);
+  }
+  return {
+    ...report,
+    items,
+    judge: { name: judge.name, accuracy: decided ? correct / decided : 0, decided, errors, disagreements },
   };
 }
