@@ -62,7 +62,7 @@ export function klPenalty(logProb: NumberArray, refLogProb: NumberArray, type: K
 export interface KlLossOutput {
   /** agg(KL_est, m), before multiplying by the coefficient. */
   value: number;
-  /** d value / d log π per token (0 on masked tokens); with `fused`, base + scale · d value / d log π. */
+  /** d value / d log π per token (0 on masked tokens); with `fused`, base + scale · d value / d log π on valid tokens. */
   gradLogProb: Float64Array;
 }
 
@@ -95,7 +95,9 @@ export function computeKlLoss(
   const { rows, columns, logProb, refLogProb, responseMask: mask } = input;
   const code = KL_CODES[type];
   const rowWeights = aggregationRowWeights(mask, input, aggregation);
-  const gradLogProb = fused ? fused.base.slice() : new Float64Array(rows * columns);
+  // Masked positions of a policy gradient are 0, so only valid tokens need base + scale·g (no full copy).
+  const gradLogProb = new Float64Array(rows * columns);
+  const baseGrad = fused?.base;
   const scale = fused ? fused.scale : 1;
   let value = 0;
   for (let i = 0; i < rows; i++) {
@@ -130,7 +132,7 @@ export function computeKlLoss(
         tokenGrad = difference;
       }
       rowValue += m * tokenValue;
-      gradLogProb[k] = (gradLogProb[k] as number) + scale * weight * m * tokenGrad;
+      gradLogProb[k] = (baseGrad ? (baseGrad[k] as number) : 0) + scale * weight * m * tokenGrad;
     }
     value += weight * rowValue;
   }
