@@ -88,7 +88,12 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
         reader = http;
       }
     }
-    const extractor = corpus ? undefined : new PageExtractor({ model: createChatModel(config, { role: "extractor" }) });
+    let extractor: PageExtractor | undefined;
+    if (!corpus) {
+      const extractorModel = createChatModel(config, { role: "extractor" });
+      closers.push(() => extractorModel.close());
+      extractor = new PageExtractor({ model: extractorModel });
+    }
     tools.push(
       cached(
         new VisitTool({
@@ -107,6 +112,7 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
     async close() {
       for (const close of closers.reverse()) await close();
       model.options.cache?.close();
+      await model.close();
     },
   };
 }

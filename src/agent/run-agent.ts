@@ -81,6 +81,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
   const messages: ChatMessage[] = protocol.initialMessages(context);
   const turns: Turn[] = [];
   const id = options.id ?? randomUUID();
+  const listening = options.onEvent !== undefined;
   const emit = (event: AgentEvent) => {
     try {
       options.onEvent?.(event);
@@ -92,7 +93,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
   let prediction: string | null = null;
   let runError: { code: string; message: string } | undefined;
   const metadata: Record<string, unknown> = { ...(options.metadata ?? {}) };
-  emit({ type: "run-start", trajectoryId: id, question: options.question, protocol: options.protocol });
+  if (listening) emit({ type: "run-start", trajectoryId: id, question: options.question, protocol: options.protocol });
 
   const checkLimits = () => {
     if (options.signal?.aborted) throw new Stop("cancelled");
@@ -148,7 +149,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     const results: ObservationResult[] = new Array(parsed.calls.length);
     await Promise.all(
       parsed.calls.map(async (call, index) => {
-        emit({ type: "tool-call", turn: turnIndex, call });
+        if (listening) emit({ type: "tool-call", turn: turnIndex, call });
         let content: string;
         let isError: boolean;
         let sources: string[] = [];
@@ -174,7 +175,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         const record: ToolResult = { callId: call.id, name: call.name, content, isError, durationMs, sources, cached };
         records[index] = record;
         results[index] = { call, content, isError };
-        emit({ type: "tool-result", turn: turnIndex, result: record });
+        if (listening) emit({ type: "tool-result", turn: turnIndex, result: record });
       }),
     );
     return { results, records };
@@ -217,19 +218,19 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     const last = messages[messages.length - 1];
     if (last) messages[messages.length - 1] = { ...last, content: protocol.forcedAnswerInstruction };
     const turnIndex = turns.length;
-    emit({ type: "step-start", turn: turnIndex });
+    if (listening) emit({ type: "step-start", turn: turnIndex });
     const startedAt = new Date().toISOString();
     const { response, ms } = await callModel(turnIndex, true);
     const parsed = protocol.parse(response, context, true);
     const turn = recordTurn(turnIndex, response, parsed, startedAt, ms);
     messages.push(protocol.assistantMessage(parsed, response));
-    emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+    if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
     const answer = parsed.action === "answer" ? parsed.answer : undefined;
     if (answer !== undefined) {
       turn.action = "answer";
       prediction = answer;
       termination = "generate an answer as token limit reached";
-      emit({ type: "answer", turn: turnIndex, answer });
+      if (listening) emit({ type: "answer", turn: turnIndex, answer });
     } else {
       turn.action = "none";
       prediction = parsed.text;
@@ -241,7 +242,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     let answered = false;
     for (let turnIndex = 0; turnIndex < limits.maxTurns && !answered; turnIndex++) {
       checkLimits();
-      emit({ type: "step-start", turn: turnIndex });
+      if (listening) emit({ type: "step-start", turn: turnIndex });
       const startedAt = new Date().toISOString();
       const { response, ms } = await callModel(turnIndex, false);
       const parsed = protocol.parse(response, context, false);
@@ -255,8 +256,8 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         prediction = parsed.answer ?? null;
         termination = "answer";
         answered = true;
-        emit({ type: "answer", turn: turnIndex, answer: prediction ?? "" });
-        emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+        if (listening) emit({ type: "answer", turn: turnIndex, answer: prediction ?? "" });
+        if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
         break;
       }
       const toolsStarted = performance.now();
@@ -265,11 +266,11 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
       turn.toolMs = performance.now() - toolsStarted;
       turn.toolResults = records;
       if (parsed.action === "invalid" && parsed.feedback)
-        emit({ type: "invalid-action", turn: turnIndex, feedback: parsed.feedback });
+        if (listening) emit({ type: "invalid-action", turn: turnIndex, feedback: parsed.feedback });
       const { messages: observationMessages, observation } = protocol.observationMessages(parsed, results);
       turn.observation = observation;
       messages.push(...observationMessages);
-      emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+      if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
       if (options.signal?.aborted) throw new Stop("cancelled");
       if (limits.maxContextTokens !== undefined) {
         const used =
@@ -289,17 +290,17 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         // Search-R1: one last generation with search disabled.
         checkLimits();
         const turnIndex = turns.length;
-        emit({ type: "step-start", turn: turnIndex });
+        if (listening) emit({ type: "step-start", turn: turnIndex });
         const startedAt = new Date().toISOString();
         const { response, ms } = await callModel(turnIndex, true);
         const parsed = protocol.parse(response, context, true);
         recordTurn(turnIndex, response, parsed, startedAt, ms);
         messages.push(protocol.assistantMessage(parsed, response));
-        emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+        if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
         if (parsed.action === "answer") {
           prediction = parsed.answer ?? null;
           termination = "answer";
-          emit({ type: "answer", turn: turnIndex, answer: prediction ?? "" });
+          if (listening) emit({ type: "answer", turn: turnIndex, answer: prediction ?? "" });
         } else termination = "max turns reached";
       } else termination = "exceed available llm calls";
     }
@@ -307,6 +308,8 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     if (error instanceof Stop) {
       termination = error.termination;
       runError = error.error;
+    } else if (options.signal?.aborted) {
+      termination = "cancelled";
     } else {
       termination = "error";
       runError = { code: DrkitError.isInstance(error) ? error.code : "internal", message: describeError(error) };
@@ -342,6 +345,6 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     if (view) trajectory.tokens = view;
     else metadata.tokenViewMissing = reason;
   }
-  emit({ type: "run-end", termination, prediction });
+  if (listening) emit({ type: "run-end", termination, prediction });
   return trajectory;
 }

@@ -34,10 +34,16 @@ export interface Tool<Input = unknown> {
 }
 
 /** The native function-calling definition of a tool (JSON schema from zod). */
+const definitions = new WeakMap<Tool, ToolDefinition>();
+
 export function toolDefinition(tool: Tool): ToolDefinition {
+  const known = definitions.get(tool);
+  if (known) return known;
   const schema = z.toJSONSchema(tool.inputSchema, { target: "draft-7", io: "input" }) as Record<string, unknown>;
   delete schema.$schema;
-  return { name: tool.name, description: tool.description, parameters: schema };
+  const definition = { name: tool.name, description: tool.description, parameters: schema };
+  definitions.set(tool, definition);
+  return definition;
 }
 
 export interface ToolRunResult {
@@ -70,20 +76,26 @@ export async function runTool(tool: Tool, input: unknown, options: RunToolOption
       durationMs: performance.now() - started,
     };
   }
-  const timeout = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
-  const signal = timeout ? (context.signal ? AbortSignal.any([context.signal, timeout]) : timeout) : context.signal;
+  // One controller and timer for the timeout (cheaper than AbortSignal.timeout + AbortSignal.any per call).
+  let timer: NodeJS.Timeout | undefined;
+  let controller: AbortController | undefined;
+  const outer = context.signal;
+  const onAbort = () => controller?.abort();
   try {
-    const execution = tool.execute(parsed.data, { ...context, signal });
-    const output = timeout
-      ? await Promise.race([
-          execution,
-          new Promise<never>((_, reject) =>
-            timeout.addEventListener("abort", () => reject(new ToolTimeoutError(`timed out after ${timeoutMs} ms`)), {
-              once: true,
-            }),
-          ),
-        ])
-      : await execution;
+    let output: ToolOutput;
+    if (timeoutMs === undefined) output = await tool.execute(parsed.data, context);
+    else {
+      controller = new AbortController();
+      if (outer?.aborted) controller.abort();
+      else outer?.addEventListener("abort", onAbort, { once: true });
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller?.abort();
+          reject(new ToolTimeoutError(`timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      output = await Promise.race([tool.execute(parsed.data, { ...context, signal: controller.signal }), timedOut]);
+    }
     return {
       content: output.content,
       sources: output.sources ?? [],
@@ -93,7 +105,7 @@ export async function runTool(tool: Tool, input: unknown, options: RunToolOption
       durationMs: performance.now() - started,
     };
   } catch (error) {
-    if (context.signal?.aborted) throw error;
+    if (outer?.aborted) throw error;
     return {
       content: `Tool "${tool.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
       sources: [],
@@ -102,5 +114,8 @@ export async function runTool(tool: Tool, input: unknown, options: RunToolOption
       cached: false,
       durationMs: performance.now() - started,
     };
+  } finally {
+    if (timer) clearTimeout(timer);
+    outer?.removeEventListener("abort", onAbort);
   }
 }

@@ -66,9 +66,13 @@ export function parseToolCallBody(
   const id = `call_${index}`;
   let value: unknown;
   try {
-    value = JSON5.parse(body.trim());
+    value = JSON.parse(body); // fast path; JSON5 accepts the looser forms models write
   } catch {
-    return { id, name: "", arguments: undefined, raw: body, error: REACT_BAD_JSON_FEEDBACK };
+    try {
+      value = JSON5.parse(body.trim());
+    } catch {
+      return { id, name: "", arguments: undefined, raw: body, error: REACT_BAD_JSON_FEEDBACK };
+    }
   }
   if (!value || typeof value !== "object" || Array.isArray(value))
     return { id, name: "", arguments: undefined, raw: body, error: REACT_BAD_JSON_FEEDBACK };
@@ -77,7 +81,7 @@ export function parseToolCallBody(
   let args = record.arguments ?? record.parameters ?? {};
   if (typeof args === "string") {
     try {
-      args = JSON5.parse(args);
+      args = JSON5.parse(args as string);
     } catch {
       return { id, name, arguments: undefined, raw: body, error: REACT_BAD_JSON_FEEDBACK };
     }
