@@ -1,10 +1,12 @@
 /** `drkit synth multihop|e2h|crawl`: synthesize hard, verifiable research questions. */
 import type { Command } from "commander";
+import { runAgent } from "../agent/run-agent.js";
 import { UsageTracker } from "../core/budget.js";
 import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { loadBenchmark } from "../data/load.js";
 import { createChatModel } from "../llm/from-config.js";
+import { AgentReferenceSolver } from "../synth/agent-solver.js";
 import { type CollectedPage, crawlSite, pagesFromFile } from "../synth/crawl.js";
 import { generateCrawlQuestions } from "../synth/crawl-questions.js";
 import { LlmE2hRewriter, RuleE2hRewriter, synthesizeE2h } from "../synth/e2h.js";
@@ -73,6 +75,8 @@ export function registerSynthCommand(program: Command): void {
     .option("--rollouts <n>", "calibration rollouts per item", integerOption("rollouts"), 4)
     .option("--keep-trivial", "keep items the reference solves every time")
     .option("--judge", "check uniqueness with the judge model (config `judge`, falls back to `model`)")
+    .option("--agent", "calibrate with --rollouts real ReAct agent rollouts on the corpus (needs a model)")
+    .option("--max-turns <n>", "turn limit of each calibration rollout", integerOption("max-turns"), 12)
     .option("--base-url <url>", "OpenAI-compatible endpoint for --obfuscator llm / --judge")
     .option("--model <name>", "model name for --obfuscator llm / --judge")
     .option("--max-cost <usd>", "stop when model spending passes this", numberOption("max-cost"))
@@ -98,9 +102,21 @@ export function registerSynthCommand(program: Command): void {
         ? new LlmUniquenessJudge(createChatModel(config, { role: "judge", cache: true }), tracker)
         : undefined;
       const corpus = openCorpus(options.corpus, { home: config.home });
+      const solver = options.agent
+        ? new AgentReferenceSolver({
+            model: createChatModel(config, { cache: true }),
+            corpus,
+            runAgent,
+            rollouts: options.rollouts,
+            maxTurns: options.maxTurns,
+            seed: options.seed,
+            tracker,
+          })
+        : undefined;
       const abort = abortOnSignals();
       try {
         const { report, files } = await synthesizeMultihop({
+          solver,
           from: options.from,
           corpus,
           out: options.out,
