@@ -2,6 +2,7 @@
 export * from "./actor-objective.js";
 export * from "./advantage-registry.js";
 export * from "./advantage-types.js";
+export * from "./compute-request.js";
 export * from "./covariance-losses.js";
 export * from "./gae.js";
 export * from "./kl.js";
