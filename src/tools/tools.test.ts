@@ -162,6 +162,20 @@ describe("visit tool", () => {
     expect(lengths).toEqual([10_000, 7_000, 4_900, 4_900]);
   });
 
+  it("parses extractor replies with fences, surrounding prose or JSON5", () => {
+    expect(parseExtraction('```json\n{"rational":"r","evidence":"e","summary":"s"}\n```')).toEqual({
+      rational: "r",
+      evidence: "e",
+      summary: "s",
+    });
+    expect(parseExtraction("Here: {evidence: 'e', summary: 's',} done")).toEqual({
+      rational: "",
+      evidence: "e",
+      summary: "s",
+    });
+    expect(parseExtraction("no json")).toBeUndefined();
+  });
+
   it("gives the failure output for unreadable pages and several URLs joined by =======", async () => {
     const visit = new VisitTool({ reader: new HttpPageReader({ guard: new SsrfGuard({ allowLoopback: true }) }) });
     const result = await runTool(visit, { url: [site.url("/article"), site.url("/file.pdf")], goal: "g" });
