@@ -75,7 +75,7 @@ export function countParameters(config: TransformerConfig): number {
   return parameterShapes(config).reduce((sum, item) => sum + item.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-/** GPT-2 style initialisation, seeded. Norm gains start at 1, the value head at 0. */
+/** Seeded initialisation (GPT-2 style, embeddings at 1/√d). Norm gains start at 1, the value head at 0. */
 export function initialTensors(config: TransformerConfig, seed: number): NamedTensor[] {
   const random = new Random(seed);
   const residualScale = 0.02 / Math.sqrt(2 * config.layers);
@@ -84,7 +84,14 @@ export function initialTensors(config: TransformerConfig, seed: number): NamedTe
     const data = new Float32Array(size);
     if (name.includes("norm")) data.fill(1);
     else if (name !== "valueHead") {
-      const std = name.endsWith(".wo") || name.endsWith(".w2") ? residualScale : 0.02;
+      // Tied embeddings start at 1/√d so that rarely seen tokens (copied from observations) are not
+      // drowned by the frequent ones; the rest follows GPT-2.
+      const std =
+        name === "embedding"
+          ? 1 / Math.sqrt(config.dModel)
+          : name.endsWith(".wo") || name.endsWith(".w2")
+            ? residualScale
+            : 0.02;
       for (let i = 0; i < size; i++) data[i] = random.normal() * std;
     }
     return { name, shape, data };
