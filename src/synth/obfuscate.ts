@@ -127,6 +127,24 @@ function chainTargets(chain: Chain, question: string): Target[] {
   return out;
 }
 
+const DEMONYMS = new Set([
+  "French",
+  "Dutch",
+  "Greek",
+  "Thai",
+  "Swiss",
+  "Welsh",
+  "Czech",
+  "Danish",
+  "Polish",
+  "Finnish",
+]);
+
+/** Single-word nationality / language adjectives ("Japanese", "American") are attributes, not entities. */
+export function isDemonym(span: string): boolean {
+  return !/\s/.test(span) && (DEMONYMS.has(span) || /^\p{Lu}\p{Ll}+(?:ese|ish|ian|ean|an)$/u.test(span));
+}
+
 function spanTargets(
   question: string,
   known: readonly Target[],
@@ -137,6 +155,7 @@ function spanTargets(
   for (const span of namedSpans(question)) {
     if (known.some((target) => target.mention.includes(span) || span.includes(target.mention))) continue;
     if (containsNormalized(answer, span)) continue;
+    if (isDemonym(span)) continue;
     const page = lookup?.(span);
     out.push({ mention: span, name: span, passageId: page?.passageId ?? null, text: page?.text ?? null });
   }

@@ -72,6 +72,9 @@ describe("synth text helpers", () => {
     const { text, edits } = vaguen("born July 16, 1966, it seats 3,677 people since 1945");
     expect(text).toBe("born in the mid-1960s, it seats between 3,000 and 4,000 people since the mid-1940s");
     expect(edits.map((edit) => edit.kind)).toEqual(["date-period", "date-period", "number-range"]);
+    // A second pass leaves ranges and periods alone.
+    expect(vaguen(text).text).toBe(text);
+    expect(vaguen(text).edits).toEqual([]);
   });
 
   it("gives partial name hints", () => {

@@ -364,8 +364,17 @@ export interface VagueEdit {
 }
 
 /** Dates → periods and quantities → ranges, e.g. `July 16, 1966` → `the mid 1960s`, `3,677` → `between 3,000 and 4,000`. */
-export function vaguen(text: string): { text: string; edits: VagueEdit[] } {
+export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
   const edits: VagueEdit[] = [];
+  // Idempotent: ranges and periods written by an earlier pass are masked, not made vaguer again.
+  const masked: string[] = [];
+  const text = input.replace(
+    /between [\d,]+ and [\d,]+|the (?:early |mid-|late )(?:\d{3,4}s|\d+(?:st|nd|rd|th) century)|the (?:early|mid|late) \d+(?:st|nd|rd|th) century/g,
+    (match) => {
+      masked.push(match);
+      return `\u0000${masked.length - 1}\u0000`;
+    },
+  );
   let out = text.replace(
     new RegExp(
       `\\b(?:(?:\\d{1,2} )?(?:${MONTHS})(?: \\d{1,2})?,? )?(?:in )?(1[0-9]{3}|20[0-9]{2})\\b(?!s|\\d|,\\d)`,
@@ -398,6 +407,7 @@ export function vaguen(text: string): { text: string; edits: VagueEdit[] } {
       return replacement;
     },
   );
+  out = out.replace(/\u0000(\d+)\u0000/g, (_, index: string) => masked[Number(index)] ?? "");
   return { text: out, edits };
 }
 
