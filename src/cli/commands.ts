@@ -7,6 +7,7 @@ import { registerAskCommand } from "./ask.js";
 import { registerCollectCommand } from "./collect.js";
 import { registerCorpusCommand } from "./corpus.js";
 import { registerDataCommand } from "./data.js";
+import { registerDemoCommand } from "./demo.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerRlCommand } from "./rl.js";
 import { registerScoreCommand } from "./score.js";
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerCollectCommand(program);
   registerCorpusCommand(program);
   registerDataCommand(program);
+  registerDemoCommand(program);
   registerEvalCommand(program);
   registerRlCommand(program);
   registerScoreCommand(program);
