@@ -121,6 +121,22 @@ describe("drkit ask", () => {
     expect(result.stderr).toBe("");
   });
 
+  it("replays model replies and tool outputs from the SQLite caches with --cache", async () => {
+    server.enqueue(
+      { content: '<tool_call>{"name": "search", "arguments": {"query": ["Ed Wood"]}}</tool_call>' },
+      { content: "<answer>Tim Burton</answer>" },
+    );
+    const args = ["ask", "Who directed the film Ed Wood?", "--corpus", "hotpot", "--base-url", server.baseUrl];
+    const first = await runCli([...args, "--model", "policy", "--cache", "--json", "--quiet"]);
+    const before = server.requests.length;
+    const second = await runCli([...args, "--model", "policy", "--cache", "--json", "--quiet"]);
+    expect(server.requests.length).toBe(before);
+    const [one, two] = [first, second].map((result) => parseTrajectory(JSON.parse(result.stdout)));
+    expect(two!.prediction).toBe("Tim Burton");
+    expect(two!.turns.map((turn) => turn.observation)).toEqual(one!.turns.map((turn) => turn.observation));
+    expect(two!.turns[0]!.toolResults[0]!.cached).toBe(true);
+  });
+
   it("says what to set when no model is configured", async () => {
     const result = await runCli(["ask", "q", "--corpus", "hotpot"], {
       OPENAI_BASE_URL: undefined,

@@ -73,10 +73,10 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
     toolCache = new SqliteResponseCache(join(config.home, "cache", "tools.sqlite"));
     closers.push(() => toolCache?.close());
   }
-  const cached = <T>(tool: Tool<T>): Tool => (toolCache ? withToolCache(tool, toolCache) : tool) as Tool;
-  const tools: Tool[] = [
-    cached(new SearchTool({ provider, style: protocol === "search-r1" ? "search-r1" : "tongyi" })),
-  ];
+  const cached = <T>(tool: Tool<T>, variant: string): Tool =>
+    (toolCache ? withToolCache(tool, toolCache, variant) : tool) as Tool;
+  const search = new SearchTool({ provider, style: protocol === "search-r1" ? "search-r1" : "tongyi" });
+  const tools: Tool[] = [cached(search, `${provider.name}:${search.style}:${search.topk}`)];
   if (protocol !== "search-r1" && options.visit !== false) {
     let reader: PageReader | undefined;
     if (!corpus) {
@@ -101,6 +101,7 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
           ...(corpus ? { corpus } : {}),
           ...(extractor ? { extractor } : {}),
         }),
+        `${corpus ? `corpus:${corpus.name}` : (reader?.name ?? "")}:${extractor ? "extract" : "raw"}`,
       ),
     );
   }
