@@ -6,6 +6,7 @@
  * Positions are next-token aligned: model_input = seq[:-1], target_tokens = seq[1:]. Prompt and
  * observation positions get advantage 0 (and weight 0 for cross_entropy).
  */
+import { toTinkerData } from "../tinker-datum.js";
 import type { TokenBatch } from "../trainer/token-batch.js";
 
 export type RemoteLossFunction = "cross_entropy" | "importance_sampling" | "ppo" | "cispo" | "dro";
@@ -63,33 +64,32 @@ export function forwardBackwardRequest(
   options: { modelId: string; lossFunction?: RemoteLossFunction; seqId?: number; clipLow?: number; clipHigh?: number },
 ): ForwardBackwardRequest {
   const lossFunction = options.lossFunction ?? "importance_sampling";
-  const data = batch.sequences.map((sequence, row): RemoteDatum => {
-    const length = sequence.length - 1;
-    const promptLength = batch.promptLengths[row] as number;
-    const targetAdvantages = new Array<number>(length).fill(0);
-    const targetLogprobs = new Array<number>(length).fill(0);
-    const weights = new Array<number>(length).fill(0);
-    for (let t = 0; t < (batch.responseLengths[row] as number); t++) {
-      const k = row * batch.columns + t;
-      const position = promptLength + t - 1; // predicting sequence[promptLength + t]
-      const mask = batch.lossMask[k] as number;
-      targetAdvantages[position] = mask * (advantages[k] as number);
-      targetLogprobs[position] = batch.samplerLogProb[k] as number;
-      weights[position] = mask;
-    }
-    const inputs: Record<string, TensorData> = {
-      target_tokens: { data: sequence.slice(1), dtype: "int64", shape: [length] },
-    };
-    if (lossFunction === "cross_entropy") inputs.weights = { data: weights, dtype: "float32", shape: [length] };
-    else {
-      inputs.logprobs = { data: targetLogprobs, dtype: "float32", shape: [length] };
-      inputs.advantages = { data: targetAdvantages, dtype: "float32", shape: [length] };
-    }
-    return {
-      model_input: { chunks: [{ type: "encoded_text", tokens: sequence.slice(0, -1) }] },
-      loss_fn_inputs: inputs,
-    };
-  });
+  // Policy-gradient losses: the Datum layout of src/rl/tinker-datum.ts (loss mask from the batch).
+  const masked = Float64Array.from(
+    advantages as ArrayLike<number>,
+    (value, k) => value * (batch.lossMask[k] as number),
+  );
+  const data: RemoteDatum[] =
+    lossFunction === "cross_entropy"
+      ? batch.sequences.map((sequence, row) => {
+          const length = sequence.length - 1;
+          const weights = new Array<number>(length).fill(0);
+          const promptLength = batch.promptLengths[row] as number;
+          for (let t = 0; t < (batch.responseLengths[row] as number); t++) {
+            weights[promptLength + t - 1] = batch.lossMask[row * batch.columns + t] as number;
+          }
+          return {
+            model_input: { chunks: [{ type: "encoded_text", tokens: sequence.slice(0, -1) }] },
+            loss_fn_inputs: {
+              target_tokens: { data: sequence.slice(1), dtype: "int64", shape: [length] },
+              weights: { data: weights, dtype: "float32", shape: [length] },
+            },
+          };
+        })
+      : toTinkerData(batch.rollout, masked).map((datum) => ({
+          model_input: datum.model_input,
+          loss_fn_inputs: { ...datum.loss_fn_inputs },
+        }));
   const config: Record<string, number> = {};
   if (options.clipLow !== undefined) config.clip_low_threshold = options.clipLow;
   if (options.clipHigh !== undefined) config.clip_high_threshold = options.clipHigh;

@@ -1,10 +1,12 @@
 /**
- * Flat verl-style batch arrays from trajectories' token views: one row per trajectory, response tokens
- * only, mask 1 for model tokens and 0 for observation tokens and padding, the outcome score on the
- * last model token (rl-algorithms.md §6). `sequences` keeps prompt + response ids for the policy.
+ * The trainer's view of a batch: `buildRolloutBatch` (src/rl/rollout-batch.ts: response mask, sampler
+ * logprobs as π_old, the outcome score on the last model token, uid groups) plus what the in-process
+ * policy needs: the prompt ++ response id sequence per row, and the loss mask (equal to the response mask
+ * unless the unmasked-observation ablation is on).
  */
-import { TrainingError } from "../../core/errors.js";
-import { flattenTokens, type Trajectory } from "../../core/trajectory.js";
+
+import type { Trajectory } from "../../core/trajectory.js";
+import { buildRolloutBatch, type RolloutBatch, selectBatchRows } from "../rollout-batch.js";
 
 export interface TokenBatch {
   rows: number;
@@ -12,7 +14,9 @@ export interface TokenBatch {
   /** prompt ++ response ids per row. */
   sequences: number[][];
   promptLengths: number[];
+  /** Response tokens per row (model + observation). */
   responseLengths: number[];
+  /** 1 on model tokens; 0 on observation tokens and padding. */
   responseMask: Float64Array;
   /** The mask the loss uses: equals responseMask unless observation masking is switched off (ablation). */
   lossMask: Float64Array;
@@ -22,6 +26,8 @@ export interface TokenBatch {
   scores: Float64Array;
   /** Group uid per row. */
   index: string[];
+  /** The underlying verl-layout batch. */
+  rollout: RolloutBatch;
 }
 
 export interface TokenBatchOptions {
@@ -30,45 +36,53 @@ export interface TokenBatchOptions {
 }
 
 export function buildTokenBatch(trajectories: readonly Trajectory[], options: TokenBatchOptions = {}): TokenBatch {
-  const flats = trajectories.map((trajectory) => {
-    if (!trajectory.tokens) {
-      throw new TrainingError(
-        `trajectory ${trajectory.id} has no token view; training needs the sampled token ids (enable token ids on the model endpoint)`,
-      );
-    }
-    return flattenTokens(trajectory.tokens);
+  const rollout = buildRolloutBatch(trajectories, {
+    rewardOf: (trajectory) => trajectory.reward?.score ?? 0,
+    groupOf: (trajectory) => String(trajectory.metadata.uid ?? trajectory.questionId ?? trajectory.question),
   });
-  const rows = flats.length;
-  const columns = Math.max(1, ...flats.map((flat) => flat.responseIds.length));
-  const batch: TokenBatch = {
+  const { rows, columns } = rollout;
+  const maskObservations = options.maskObservations ?? true;
+  const sequences: number[][] = [];
+  const promptLengths: number[] = [];
+  const responseLengths: number[] = [];
+  const lossMask = maskObservations ? rollout.responseMask.slice() : new Float64Array(rows * columns);
+  const tokenLevelRewards = rollout.tokenLevelScores.slice();
+  const scores = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const prompt: number[] = [];
+    for (let j = 0; j < rollout.promptColumns; j++) {
+      const k = i * rollout.promptColumns + j;
+      if (rollout.promptAttentionMask[k] === 1) prompt.push(rollout.promptIds[k] as number);
+    }
+    const length = rollout.validLengths[i] as number;
+    const base = i * columns;
+    sequences.push([...prompt, ...Array.from(rollout.responseIds.subarray(base, base + length))]);
+    promptLengths.push(prompt.length);
+    responseLengths.push(length);
+    let score = 0;
+    for (let t = 0; t < columns; t++) score += tokenLevelRewards[base + t] as number;
+    scores[i] = score;
+    if (!maskObservations) {
+      // The bug: every response token is in the loss, and the reward sits on the last token.
+      lossMask.fill(1, base, base + length);
+      tokenLevelRewards.fill(0, base, base + columns);
+      if (length > 0) tokenLevelRewards[base + length - 1] = score;
+    }
+  }
+  return {
     rows,
     columns,
-    sequences: flats.map((flat) => [...flat.promptIds, ...flat.responseIds]),
-    promptLengths: flats.map((flat) => flat.promptIds.length),
-    responseLengths: flats.map((flat) => flat.responseIds.length),
-    responseMask: new Float64Array(rows * columns),
-    lossMask: new Float64Array(rows * columns),
-    tokenLevelRewards: new Float64Array(rows * columns),
-    samplerLogProb: new Float64Array(rows * columns),
-    scores: new Float64Array(rows),
-    index: trajectories.map((trajectory) =>
-      String(trajectory.metadata.uid ?? trajectory.questionId ?? trajectory.question),
-    ),
+    sequences,
+    promptLengths,
+    responseLengths,
+    responseMask: rollout.responseMask,
+    lossMask,
+    tokenLevelRewards,
+    samplerLogProb: rollout.oldLogProb,
+    scores,
+    index: rollout.index,
+    rollout,
   };
-  const maskObservations = options.maskObservations ?? true;
-  flats.forEach((flat, i) => {
-    const base = i * columns;
-    const score = trajectories[i]?.reward?.score ?? 0;
-    batch.scores[i] = score;
-    for (let t = 0; t < flat.responseIds.length; t++) {
-      batch.responseMask[base + t] = flat.responseMask[t] as number;
-      batch.lossMask[base + t] = maskObservations ? (flat.responseMask[t] as number) : 1;
-      batch.samplerLogProb[base + t] = flat.responseLogprobs[t] as number;
-    }
-    const last = maskObservations ? flat.lastModelIndex : flat.responseIds.length - 1;
-    if (last >= 0) batch.tokenLevelRewards[base + last] = score;
-  });
-  return batch;
 }
 
 /** Copy response-aligned values of row i into a sequence-aligned array (index promptLength + t). */
@@ -116,5 +130,6 @@ export function selectRows(batch: TokenBatch, keep: readonly number[]): TokenBat
     samplerLogProb: pick(batch.samplerLogProb),
     scores: Float64Array.from(keep.map((row) => batch.scores[row] as number)),
     index: keep.map((row) => batch.index[row] as string),
+    rollout: selectBatchRows(batch.rollout, keep),
   };
 }
