@@ -24,6 +24,7 @@ interface AskOptions {
   stream?: boolean;
   visit: boolean;
   allowLoopback?: boolean;
+  jinaReader?: boolean;
   cache?: boolean;
   quiet?: boolean;
 }
@@ -101,6 +102,7 @@ export function registerAskCommand(program: Command): void {
     .option("--stream", "stream model output")
     .option("--no-visit", "do not offer the visit tool")
     .option("--allow-loopback", "let visit fetch loopback addresses (local test sites)")
+    .option("--jina-reader", "read web pages through Jina Reader (JINA_API_KEY) instead of fetching them directly")
     .option("--cache", "cache model replies and tool outputs under $DRKIT_HOME/cache")
     .option("--quiet", "do not show live steps")
     .option("--json", "print the trajectory record as JSON")
@@ -122,6 +124,7 @@ export function registerAskCommand(program: Command): void {
         ...(options.search ? { search: options.search } : {}),
         visit: options.visit,
         allowLoopback: options.allowLoopback,
+        jinaReader: options.jinaReader,
         cache: options.cache,
       });
       const controller = new AbortController();

@@ -16,7 +16,12 @@ import { CorpusSearchProvider } from "./search/corpus-provider.js";
 import { createSearchProvider } from "./search/create-provider.js";
 import { RetrieveSearchProvider } from "./search/retrieve-provider.js";
 import { SearchTool } from "./search/search-tool.js";
-import { SerperSearchProvider } from "./search/web-providers.js";
+import {
+  JinaSearchProvider,
+  SearxngSearchProvider,
+  SerperSearchProvider,
+  TavilySearchProvider,
+} from "./search/web-providers.js";
 import { guardedFetch, SsrfGuard } from "./ssrf-guard.js";
 import { runTool, type Tool, toolDefinition } from "./tool.js";
 import { withToolCache } from "./tool-cache.js";
@@ -252,6 +257,55 @@ describe("search tool", () => {
     expect(bodies).toContainEqual({ q: "tower", location: "United States", gl: "us", hl: "en", num: 5 });
     expect(bodies).toContainEqual({ q: "埃菲尔铁塔", location: "China", gl: "cn", hl: "zh-cn", num: 5 });
     expect(result.content).toContain("1. [T](https://example.org/t)\nDate published: 2020\nSource: Ex\n\nS");
+  });
+
+  it("reads SearXNG JSON results and explains its 403", async () => {
+    site.set("/searx/search", (request) => ({
+      contentType: "application/json",
+      body: JSON.stringify({
+        results: [{ title: "Tower", url: "https://example.org/tower", content: request.url ?? "", engine: "ddg" }],
+      }),
+    }));
+    const searx = new SearxngSearchProvider({ baseUrl: `${site.origin}/searx` });
+    const [results] = await searx.search(["eiffel tower"], { topk: 3 });
+    expect(results![0]).toMatchObject({ title: "Tower", url: "https://example.org/tower", source: "ddg" });
+    expect(results![0]!.snippet).toBe("/searx/search?q=eiffel%20tower&format=json");
+    site.set("/locked/search", { status: 403, body: "forbidden", contentType: "text/plain" });
+    await expect(
+      new SearxngSearchProvider({ baseUrl: `${site.origin}/locked` }).search(["x"], { topk: 1 }),
+    ).rejects.toThrow(/search\.formats/);
+  });
+
+  it("sends Tavily and Jina requests with bearer keys", async () => {
+    const seen: { path: string; auth: unknown; body?: unknown }[] = [];
+    site.set("/search", async (request) => {
+      const parts: Buffer[] = [];
+      for await (const part of request) parts.push(part as Buffer);
+      seen.push({
+        path: "/search",
+        auth: request.headers.authorization,
+        body: JSON.parse(Buffer.concat(parts).toString()),
+      });
+      return {
+        contentType: "application/json",
+        body: JSON.stringify({ results: [{ title: "A", url: "https://a", content: "c", score: 0.5 }] }),
+      };
+    });
+    site.set("/", (request) => {
+      seen.push({ path: request.url ?? "", auth: request.headers.authorization });
+      return {
+        contentType: "application/json",
+        body: JSON.stringify({ data: [{ title: "J", url: "https://j", description: "d" }] }),
+      };
+    });
+    const tavily = await new TavilySearchProvider({ apiKey: "tv", baseUrl: site.origin }).search(["q1"], { topk: 4 });
+    const jina = await new JinaSearchProvider({ apiKey: "jn", baseUrl: site.origin }).search(["q 2"], { topk: 4 });
+    expect(tavily[0]![0]).toMatchObject({ title: "A", url: "https://a", snippet: "c", score: 0.5 });
+    expect(jina[0]![0]).toMatchObject({ title: "J", url: "https://j", snippet: "d" });
+    expect(seen).toEqual([
+      { path: "/search", auth: "Bearer tv", body: { query: "q1", max_results: 4 } },
+      { path: "/?q=q%202", auth: "Bearer jn" },
+    ]);
   });
 
   it("says which key to set when a provider key is missing", () => {
