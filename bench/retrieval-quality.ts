@@ -63,12 +63,11 @@ try {
     const budgets: [string, number | undefined][] =
       titleWeight === 2
         ? [
-            ["default budget", undefined],
-            ["budget 1000", 1000],
+            ["budget 1000 (default)", undefined],
             ["budget 500", 500],
             ["no budget", Number.POSITIVE_INFINITY],
           ]
-        : [["default budget", undefined]];
+        : [["budget 1000 (default)", undefined]];
     for (const [label, maxPostings] of budgets) {
       const corpus = openCorpus(name, { home, query: maxPostings === undefined ? {} : { maxPostings } });
       rows.push(
