@@ -142,7 +142,8 @@ const DEMONYMS = new Set([
 
 /** Single-word nationality / language adjectives ("Japanese", "American") are attributes, not entities. */
 export function isDemonym(span: string): boolean {
-  return !/\s/.test(span) && (DEMONYMS.has(span) || /^\p{Lu}\p{Ll}+(?:ese|ish|ian|ean|an)$/u.test(span));
+  if (/\s/.test(span)) return false;
+  return span.split("-").every((part) => DEMONYMS.has(part) || /^\p{Lu}\p{Ll}+(?:ese|ish|ian|ean|an)$/u.test(part));
 }
 
 function spanTargets(

@@ -161,8 +161,8 @@ export function describeFromPassage(
       .replace(/\s+/g, " ")
       .trim();
     if (!/^(?:a|an|the|one|[0-9]|[A-Z])/i.test(predicate)) continue;
-    if (!/^(?:a|an|the|one of)\s/i.test(predicate)) predicate = `the ${predicate}`;
-    predicate = predicate.replace(/^(?:a|an)\s/i, "the ");
+    if (!/^(?:a|an|any|the|one of)\s/i.test(predicate)) predicate = `the ${predicate}`;
+    predicate = predicate.replace(/^(?:a|an|any)\s/i, "the ");
     const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
     const life = parenthetical ? lifeSpan(parenthetical) : null;
     let text = clip(predicate, maxWords);
