@@ -281,39 +281,52 @@ const StreamChunkSchema = z
   })
   .loose();
 
-/** The abort scope of one HTTP try: the caller's signal plus the per-try timeout. */
+/**
+ * The abort scope of one HTTP try: the caller's signal plus the per-try timeout. With drkit's own dispatcher the
+ * timeout is undici's `headersTimeout` / `bodyTimeout` (no per-call timer or AbortController); with a
+ * user-supplied dispatcher a timer and a controller enforce it.
+ */
 class TryScope {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private readonly onAbort = () => this.controller.abort();
+  private readonly controller: AbortController | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onAbort = () => this.controller?.abort();
   timedOut = false;
   response: HttpReply | undefined;
 
   constructor(
-    timeoutMs: number,
+    timeoutMs: number | undefined,
     private readonly outer: AbortSignal | undefined,
   ) {
+    if (timeoutMs === undefined) return;
+    const controller = new AbortController();
+    this.controller = controller;
     this.timer = setTimeout(() => {
       this.timedOut = true;
-      this.controller.abort();
+      controller.abort();
     }, timeoutMs);
     if (outer) {
-      if (outer.aborted) this.controller.abort();
+      if (outer.aborted) controller.abort();
       else outer.addEventListener("abort", this.onAbort, { once: true });
     }
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): AbortSignal | undefined {
+    return this.controller?.signal ?? this.outer;
   }
 
   get cancelled(): boolean {
     return this.outer?.aborted === true;
   }
 
+  /** Record undici's own timeout errors. */
+  noteError(error: unknown): void {
+    const code = (error as { code?: string } | undefined)?.code;
+    if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") this.timedOut = true;
+  }
+
   dispose(): void {
-    clearTimeout(this.timer);
-    this.outer?.removeEventListener("abort", this.onAbort);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.controller) this.outer?.removeEventListener("abort", this.onAbort);
   }
 }
 
@@ -342,10 +355,14 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
     this.origin = parsed.origin;
     this.basePath = parsed.pathname.replace(/\/+$/, "");
     this.ownsDispatcher = options.dispatcher === undefined;
-    // undici's request API costs a fraction of fetch's CPU per call (bench/agent-throughput.ts); timeouts are ours.
+    // undici's request API costs a fraction of fetch's CPU per call (bench/agent-throughput.ts).
     this.dispatcher =
       options.dispatcher ??
-      new Agent({ connections: Math.max(16, (options.concurrency ?? 8) * 2), headersTimeout: 0, bodyTimeout: 0 });
+      new Agent({
+        connections: Math.max(16, (options.concurrency ?? 8) * 2),
+        headersTimeout: options.timeoutMs ?? 300_000,
+        bodyTimeout: options.timeoutMs ?? 300_000,
+      });
   }
 
   /** The JSON body sent to `/chat/completions` for a request (exposed for tests and the cache key). */
@@ -467,7 +484,9 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
    */
   private async post(path: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<TryScope> {
     const url = `${this.baseUrl}${path}`;
-    const scope = new TryScope(this.options.timeoutMs ?? 300_000, signal);
+    const timeoutMs = this.options.timeoutMs ?? 300_000;
+    // undici's timeouts tick coarsely (about a second): short timeouts and foreign dispatchers use a precise timer.
+    const scope = new TryScope(this.ownsDispatcher && timeoutMs >= 5_000 ? undefined : timeoutMs, signal);
     const headers: Record<string, string> = { "content-type": "application/json", ...(this.options.headers ?? {}) };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     try {
@@ -508,6 +527,7 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
   }
 
   private transportError(error: unknown, url: string, scope: TryScope) {
+    scope.noteError(error);
     if (scope.cancelled) return new CancelledError();
     if (scope.timedOut)
       return new ProviderError(`${url} did not answer within ${this.options.timeoutMs ?? 300_000} ms`, {
