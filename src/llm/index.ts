@@ -1,3 +1,4 @@
+export * from "./ai-sdk-chat-model.js";
 export * from "./chat-model.js";
 export * from "./from-config.js";
 export * from "./openai-compatible.js";
