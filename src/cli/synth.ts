@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { runAgent } from "../agent/run-agent.js";
 import { UsageTracker } from "../core/budget.js";
 import { InputError } from "../core/errors.js";
+import { buildCorpus } from "../corpus/build.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { loadBenchmark } from "../data/load.js";
 import { createChatModel } from "../llm/from-config.js";
@@ -228,6 +229,8 @@ export function registerSynthCommand(program: Command): void {
     .option("--allow-private", "allow private-network addresses (intranet crawl)")
     .option("--count <n>", "questions to generate", integerOption("count"), 20)
     .option("--collect-only", "only collect pages; no model needed")
+    .option("--topk <n>", "hits per search in the solvability check", integerOption("topk"), 5)
+    .option("--keep-trivial", "keep questions one search over the pages already answers")
     .option("--judge", "check uniqueness with the judge model")
     .option("--seed <n>", "seed for page-group sampling and model calls", integerOption("seed"), 0)
     .option("--base-url <url>", "OpenAI-compatible endpoint for question generation")
@@ -272,6 +275,10 @@ export function registerSynthCommand(program: Command): void {
           return;
         }
         const model = createChatModel(config, { cache: true });
+        // A search index of the collected pages, for the solvability check and calibration.
+        const indexHome = `${options.out}.crawl`;
+        await buildCorpus({ name: "pages", from: [pagesFile], format: "jsonl", home: indexHome, quiet: true });
+        const pageIndex = openCorpus("pages", { home: indexHome });
         const judge = options.judge
           ? new LlmUniquenessJudge(createChatModel(config, { role: "judge", cache: true }), tracker)
           : undefined;
@@ -282,10 +289,13 @@ export function registerSynthCommand(program: Command): void {
           count: options.count,
           seed: options.seed,
           judge,
+          corpus: pageIndex,
+          topk: options.topk,
+          keepTrivial: options.keepTrivial === true,
           tracker,
           quiet: options.quiet === true,
           signal: abort.signal,
-        });
+        }).finally(() => pageIndex.close());
         const kept = records.filter((record) => record.kept).length;
         const byType = records.reduce<Record<string, number>>((counts, record) => {
           if (record.kept) counts[record.type] = (counts[record.type] ?? 0) + 1;

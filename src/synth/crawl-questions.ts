@@ -11,6 +11,7 @@ import { CancelledError, describeError } from "../core/errors.js";
 import { JsonlWriter, readJsonlRecords } from "../core/jsonl-store.js";
 import { createProgress } from "../core/progress.js";
 import { Random } from "../core/random.js";
+import type { Corpus } from "../corpus/types.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import type { CollectedPage } from "./crawl.js";
 import { completeJson } from "./llm-json.js";
@@ -89,7 +90,9 @@ export interface CrawlQaRecord {
   pages: { id: string; title: string }[];
   evidence: string[];
   generator: string;
-  checks: { grounded: Check; leakage: Check; multi_page: Check; uniqueness: Check } | null;
+  checks: { grounded: Check; leakage: Check; multi_page: Check; uniqueness: Check; solvability: Check } | null;
+  /** Retrieval calibration over the collected pages (null without a page index). */
+  calibration: { method: string; label: "trivial" | "medium" | "unsolvable" } | null;
   kept: boolean;
   drop_reasons: string[];
   error?: string;
@@ -104,9 +107,49 @@ export interface CrawlQaOptions {
   /** Characters of each page shown to the model (default 3,000). */
   pageChars?: number;
   judge?: { check(item: ObfuscatedItem, chain: Chain, signal?: AbortSignal): Promise<Check> };
+  /** A search index of the collected pages (ids = page ids) for the solvability check and calibration. */
+  corpus?: Corpus;
+  topk?: number;
+  keepTrivial?: boolean;
   tracker?: UsageTracker;
   quiet?: boolean;
   signal?: AbortSignal;
+}
+
+/**
+ * Retrieval proxy over the collected pages: a solver searches the question, then may follow links from pages it
+ * found. Solvable when every evidence page is reached; trivial when one search already returns all of them.
+ */
+export function pageReachability(
+  question: string,
+  evidence: readonly CollectedPage[],
+  pages: readonly CollectedPage[],
+  corpus: Corpus,
+  topk = 5,
+): { solvability: Check; label: "trivial" | "medium" | "unsolvable" } {
+  const hits = (corpus.search([question], topk)[0] ?? []).map((hit) => hit.passage.id);
+  const byId = new Map(pages.map((page) => [page.id, page]));
+  const reached = new Set(hits);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const id of [...reached])
+      for (const link of byId.get(id)?.links ?? [])
+        if (evidence.some((page) => page.id === link) && !reached.has(link)) {
+          reached.add(link);
+          changed = true;
+        }
+  }
+  const direct = evidence.filter((page) => hits.includes(page.id)).length;
+  const solvable = evidence.every((page) => reached.has(page.id));
+  const label = !solvable ? "unsolvable" : direct === evidence.length && evidence.length > 1 ? "trivial" : "medium";
+  return {
+    solvability: {
+      passed: solvable,
+      method: `search-top${topk}+link-following`,
+      detail: { hits, reached: evidence.filter((page) => reached.has(page.id)).map((page) => page.id) },
+    },
+    label,
+  };
 }
 
 function groundedCheck(type: CrawlQuestionType, answer: string, pages: readonly CollectedPage[]): Check {
@@ -180,6 +223,7 @@ async function generateOne(group: PageGroup, options: CrawlQaOptions): Promise<C
       answer: null,
       evidence: [],
       checks: null,
+      calibration: null,
       kept: false,
       drop_reasons: ["model error"],
       error: describeError(error),
@@ -192,6 +236,7 @@ async function generateOne(group: PageGroup, options: CrawlQaOptions): Promise<C
       answer: null,
       evidence: [],
       checks: null,
+      calibration: null,
       kept: false,
       drop_reasons: ["unusable reply"],
       error: reply.reason,
@@ -240,8 +285,17 @@ async function generateOne(group: PageGroup, options: CrawlQaOptions): Promise<C
     };
     uniqueness = await options.judge.check(item, chain, options.signal);
   }
+  let solvability: Check = { passed: null, method: "not-run (no page index)", detail: {} };
+  let calibration: CrawlQaRecord["calibration"] = null;
+  if (options.corpus) {
+    const reach = pageReachability(question, evidence, options.pages, options.corpus, options.topk);
+    solvability = reach.solvability;
+    calibration = { method: solvability.method, label: reach.label };
+  }
   const dropReasons: string[] = [];
   if (grounded.passed !== true) dropReasons.push("answer not in evidence");
+  if (options.corpus && solvability.passed !== true) dropReasons.push("unsolvable");
+  if (calibration?.label === "trivial" && !options.keepTrivial) dropReasons.push("trivial");
   if (leakage.passed !== true) dropReasons.push("leakage");
   if (multiPage.passed !== true) dropReasons.push("single page");
   if (options.judge && uniqueness.passed !== true) dropReasons.push("not unique");
@@ -250,7 +304,8 @@ async function generateOne(group: PageGroup, options: CrawlQaOptions): Promise<C
     question,
     answer,
     evidence: evidence.map((page) => page.id),
-    checks: { grounded, leakage, multi_page: multiPage, uniqueness },
+    checks: { grounded, leakage, multi_page: multiPage, uniqueness, solvability },
+    calibration,
     kept: dropReasons.length === 0,
     drop_reasons: dropReasons,
   };

@@ -5,10 +5,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ScriptedOpenAIServer, startScriptedOpenAIServer } from "../../test/fixtures/scripted-openai-server.js";
 import { htmlPage, type SiteServer, startSiteServer } from "../../test/fixtures/site-server.js";
 import { readJsonlRecords } from "../core/jsonl-store.js";
+import { buildCorpus } from "../corpus/build.js";
+import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
 import { SsrfGuard } from "../tools/ssrf-guard.js";
-import { crawlSite, pagesFromFile } from "./crawl.js";
-import { type CrawlQaRecord, generateCrawlQuestions, pageGroups } from "./crawl-questions.js";
+import { type CollectedPage, crawlSite, pagesFromFile } from "./crawl.js";
+import { type CrawlQaRecord, generateCrawlQuestions, pageGroups, pageReachability } from "./crawl-questions.js";
+import { writeJsonl } from "./export.js";
 import { parseRobots } from "./robots.js";
 
 let site: SiteServer | undefined;
@@ -173,5 +176,56 @@ describe("CrawlQA generation (scripted server)", () => {
     await generateCrawlQuestions({ pages, model, out, count: 6, seed: 1, quiet: true });
     expect(server.requests.length).toBe(calls);
     expect(readJsonlRecords(out).length).toBe(6);
+  });
+});
+
+describe("CrawlQA solvability over the collected pages", () => {
+  it("reaches evidence by search then link following, and labels one-search questions trivial", async () => {
+    const pages: CollectedPage[] = [
+      {
+        id: "p:river",
+        title: "Glass River",
+        text: "The Glass River flows through Ambertown and is famous for its clear water.",
+        links: ["p:town"],
+        depth: 0,
+      },
+      {
+        id: "p:town",
+        title: "Ambertown",
+        text: "Ambertown has a population of 41,000 and a medieval bridge.",
+        links: [],
+        depth: 1,
+      },
+      {
+        id: "p:other",
+        title: "Copper Hills",
+        text: "The Copper Hills are a range of low mountains with old mines.",
+        links: [],
+        depth: 1,
+      },
+    ];
+    const dir = mkdtempSync(join(tmpdir(), "drkit-crawl-index-"));
+    writeJsonl(join(dir, "pages.jsonl"), pages);
+    await buildCorpus({ name: "pages", from: [join(dir, "pages.jsonl")], format: "jsonl", home: dir, quiet: true });
+    const corpus = openCorpus("pages", { home: dir });
+    try {
+      const [river, town, hills] = pages as [CollectedPage, CollectedPage, CollectedPage];
+      const hop = pageReachability("Which river with very clear water is it?", [river, town], pages, corpus);
+      expect(hop.solvability.passed).toBe(true);
+      expect(hop.label).toBe("medium");
+      expect(hop.solvability.detail.reached).toEqual(["p:river", "p:town"]);
+      const both = pageReachability(
+        "Glass River clear water Ambertown medieval bridge population",
+        [river, town],
+        pages,
+        corpus,
+      );
+      expect(both.label).toBe("trivial");
+      const lost = pageReachability("Which river with very clear water is it?", [river, hills], pages, corpus);
+      expect(lost.solvability.passed).toBe(false);
+      expect(lost.label).toBe("unsolvable");
+    } finally {
+      corpus.close();
+    }
   });
 });
