@@ -1,10 +1,14 @@
-/** `drkit serve retrieval`: the Search-R1 / verl `/retrieve` HTTP contract over a local corpus. */
+/**
+ * `drkit serve retrieval`: the Search-R1 / verl `/retrieve` HTTP contract over a local corpus.
+ * `drkit serve reward`: OpenRLHF `/get_reward` and verl `/compute_score` over a named rule-based reward.
+ */
 import cluster from "node:cluster";
 import type { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { startRetrievalServer } from "../serve/retrieval-server.js";
 import { configFrom, integerOption } from "./context.js";
+import { registerServeRewardCommand } from "./serve-reward.js";
 
 interface ServeRetrievalOptions {
   corpus?: string;
@@ -143,4 +147,6 @@ export function registerServeCommand(program: Command): void {
         process.on("SIGTERM", stop);
       });
     });
+
+  registerServeRewardCommand(serve);
 }

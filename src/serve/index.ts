@@ -6,3 +6,12 @@ export {
   startRetrievalServer,
   toRetrievalDocument,
 } from "./retrieval-server.js";
+export {
+  type ComputeScoreRequestItem,
+  checkServableReward,
+  computeScoreRequestSchema,
+  DEFAULT_SERVER_REWARD,
+  type RewardServer,
+  type RewardServerOptions,
+  startRewardServer,
+} from "./reward-server.js";
