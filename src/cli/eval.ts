@@ -15,6 +15,7 @@ import { compareRuns, writeRunReport } from "../eval/report.js";
 import type { EvalManifest } from "../eval/run-store.js";
 import { type Rollout, runEvaluation } from "../eval/runner.js";
 import { createChatModel } from "../llm/from-config.js";
+import { createReward, REWARD_NAMES } from "../reward/rewards.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader } from "../tools/page-reader.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
@@ -47,6 +48,7 @@ interface EvalOptions {
   judge?: string;
   judgeModel?: string;
   judgeBaseUrl?: string;
+  reward?: string;
   runDir?: string;
   itemTimeout?: number;
   retryErrors?: boolean;
@@ -91,6 +93,10 @@ export function registerEvalCommand(program: Command): void {
     )
     .option("--judge-base-url <url>", "judge endpoint")
     .option(
+      "--reward <name>",
+      `store this reward on each trajectory instead of plain EM: ${REWARD_NAMES.join(", ")} (webdancer and judge need --judge); accuracy and EM are computed as without it`,
+    )
+    .option(
       "--run-dir <dir>",
       "run directory (default $DRKIT_HOME/runs/<benchmark>-<time>); an existing one is resumed",
     )
@@ -129,6 +135,12 @@ export function registerEvalCommand(program: Command): void {
         judgeName = loaded.spec?.scoring === "judge" ? (loaded.spec.judge ?? "equivalence") : "none";
       if (judgeName !== "none" && !JUDGE_NAMES.includes(judgeName))
         throw new InputError(`unknown --judge "${judgeName}"; choose ${JUDGE_NAMES.join(", ")}, auto or none`);
+
+      if (options.reward !== undefined) {
+        createReward(options.reward); // an unknown name fails here, before any rollout
+        if ((options.reward === "webdancer" || options.reward === "judge") && judgeName === "none")
+          throw new InputError(`--reward ${options.reward} scores answers with an LLM judge: add --judge <name>`);
+      }
 
       const providerName = options.search ?? (options.corpus ? "corpus" : config.search.provider);
       const corpusName = options.corpus ?? config.search.corpus;
@@ -180,6 +192,7 @@ export function registerEvalCommand(program: Command): void {
         search: providerName === "corpus" ? `corpus:${corpusName}` : providerName,
         judge: judgeName === "none" ? null : judgeName,
         judgeModel: judgeEndpoint?.model ?? null,
+        ...(options.reward !== undefined ? { reward: options.reward } : {}),
         settings: {
           maxTurns: options.maxTurns,
           temperature: config.model.temperature ?? null,
@@ -218,6 +231,7 @@ export function registerEvalCommand(program: Command): void {
           concurrency: options.concurrency,
           rollout,
           ...(judge ? { judge } : {}),
+          ...(options.reward !== undefined ? { reward: createReward(options.reward, judge ? { judge } : {}) } : {}),
           ...(options.itemTimeout !== undefined ? { itemTimeoutMs: options.itemTimeout * 1000 } : {}),
           signal: controller.signal,
           quiet: options.quiet === true,
@@ -229,7 +243,13 @@ export function registerEvalCommand(program: Command): void {
       }
       const report = writeRunReport(runDirectory);
       if (options.json) {
-        printJson({ summary, overall: report.overall, em: report.em, agent: report.agent });
+        printJson({
+          summary,
+          overall: report.overall,
+          em: report.em,
+          agent: report.agent,
+          ...(report.reward ? { reward: report.reward } : {}),
+        });
         return;
       }
       const { overall } = report;
@@ -237,6 +257,9 @@ export function registerEvalCommand(program: Command): void {
         `${loaded.name}: ${summary.completed} rollouts run, ${summary.skipped} already done, ${summary.errors} errors` +
           `${summary.interrupted ? `, ${summary.interrupted} interrupted (run the same command to resume)` : ""}\n` +
           `  correctness by ${report.scoredBy}: Pass@1 ${(overall.pass1 * 100).toFixed(1)}  Avg@${manifest.k} ${(overall.avgAtK * 100).toFixed(1)}  Pass@${overall.k} ${((overall.passAtK[String(overall.k)] ?? 0) * 100).toFixed(1)}  Cons@${manifest.k} ${(overall.consAtK * 100).toFixed(1)}  EM ${(report.em.avgAtK * 100).toFixed(1)}${overall.unscored ? `  (${overall.unscored} unscored: judge errors)` : ""}\n` +
+          (report.reward
+            ? `  reward ${report.reward.name}: mean ${report.reward.mean.toFixed(3)} over ${report.reward.count} rollouts\n`
+            : "") +
           `  report: ${join(runDirectory, "report.md")} and report.html\n`,
       );
       if (summary.interrupted) process.exitCode = 130;

@@ -33,6 +33,8 @@ export interface RunReport {
   bySource: Record<string, AccuracyMetrics>;
   agent: AgentStatistics;
   meanF1: number;
+  /** With `drkit eval --reward`: the named reward's mean over the rollouts that carry it. */
+  reward?: { name: string; mean: number; count: number };
   threeWay?: ThreeWayMetrics;
   calibrationError?: number;
   disagreements: Disagreement[];
@@ -49,6 +51,10 @@ export function computeRunReport(manifest: EvalManifest, trajectories: readonly 
   const threeWay = threeWayMetrics(items);
   const calibration = calibrationError(items);
   const f1s = items.map((item) => item.f1 ?? 0);
+  const rewardName = manifest.reward ?? undefined;
+  const rewardScores = rewardName
+    ? trajectories.filter((trajectory) => trajectory.reward?.name === rewardName).map((t) => t.reward?.score ?? 0)
+    : [];
   return {
     manifest,
     progress: { stored: trajectories.length, expected: manifest.questionIds.length * manifest.k },
@@ -59,6 +65,15 @@ export function computeRunReport(manifest: EvalManifest, trajectories: readonly 
     bySource: breakdown(items, "source"),
     agent: agentStatistics(items),
     meanF1: f1s.length ? f1s.reduce((sum, value) => sum + value, 0) / f1s.length : 0,
+    ...(rewardName
+      ? {
+          reward: {
+            name: rewardName,
+            mean: rewardScores.length ? rewardScores.reduce((sum, value) => sum + value, 0) / rewardScores.length : 0,
+            count: rewardScores.length,
+          },
+        }
+      : {}),
     ...(threeWay ? { threeWay } : {}),
     ...(calibration !== undefined ? { calibrationError: calibration } : {}),
     disagreements: judge ? judgeDisagreements(items) : [],
@@ -99,6 +114,10 @@ export function renderMarkdown(report: RunReport): string {
   if (manifest.judge) lines.push(accuracyRow("exact match", report.em));
   lines.push("");
   lines.push(`Pass@1 per run: ${overall.pass1PerRun.map(pct).join(", ")}. Mean token F1: ${pct(report.meanF1)}.`);
+  if (report.reward)
+    lines.push(
+      `Mean reward (${report.reward.name}): ${report.reward.mean.toFixed(3)} over ${report.reward.count} rollouts.`,
+    );
   if (report.threeWay) {
     const t = report.threeWay;
     lines.push(

@@ -24,6 +24,8 @@ export const EvalManifestSchema = z.object({
   search: z.string().nullable().default(null),
   judge: z.string().nullable().default(null),
   judgeModel: z.string().nullable().default(null),
+  /** The named reward stored on each trajectory (`drkit eval --reward`); absent: plain EM (`eval-em`). */
+  reward: z.string().nullable().optional(),
   /** Agent limits and sampling settings. */
   settings: z.record(z.string(), z.unknown()).default({}),
   createdAt: z.string(),

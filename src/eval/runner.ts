@@ -11,10 +11,10 @@ import pLimit from "p-limit";
 import { describeError } from "../core/errors.js";
 import { JsonlWriter } from "../core/jsonl-store.js";
 import { createProgress } from "../core/progress.js";
-import { emptyUsage, type Termination, type Trajectory, type Verdict } from "../core/trajectory.js";
+import { emptyUsage, type Reward, type Termination, type Trajectory, type Verdict } from "../core/trajectory.js";
 import type { Question } from "../data/question.js";
 import { stringMetrics } from "../reward/normalize.js";
-import type { AnswerJudge } from "../reward/rewards.js";
+import type { AnswerJudge, RewardFunction } from "../reward/rewards.js";
 import { itemResultFromTrajectory } from "./items.js";
 import { type EvalManifest, itemKey, openRunDirectory, readRunTrajectories, TRAJECTORIES_FILE } from "./run-store.js";
 
@@ -36,6 +36,12 @@ export interface EvaluationOptions {
       response?: string;
     }): Promise<Verdict>;
   };
+  /**
+   * A named reward (e.g. `createReward("deepresearch-r1")`) stored as each trajectory's reward instead of
+   * the plain `eval-em`; its `em` / `f1` / `cover_em` components are the plain string metrics, so accuracy
+   * is computed as without it.
+   */
+  reward?: RewardFunction;
   /** Per-item wall clock; the rollout is aborted and stored as `wall clock limit`. */
   itemTimeoutMs?: number;
   /** Stop scheduling and abort in-flight rollouts (they are not stored). */
@@ -95,11 +101,33 @@ function finalResponse(trajectory: Trajectory): string | undefined {
   return [...trajectory.messages].reverse().find((message) => message.role === "assistant")?.content;
 }
 
-/** Attach string metrics (as the reward) and the judge verdict to a finished trajectory. */
+/**
+ * The stored reward: plain string metrics as `eval-em`, or the named reward with the string metrics
+ * overriding its `em` / `f1` / `cover_em` (a reward's own extraction can differ, e.g. deepresearch-r1 finds
+ * no answer without literal tags). A reward that fails (a judge error) falls back to `eval-em` and the
+ * message is kept in `metadata.rewardError`, so the rollout is never lost.
+ */
+async function storedReward(
+  trajectory: Trajectory,
+  components: Record<string, number>,
+  reward: RewardFunction | undefined,
+): Promise<{ reward: Reward; error?: string }> {
+  const plain: Reward = { name: "eval-em", score: components.em ?? 0, components };
+  if (!reward) return { reward: plain };
+  try {
+    const scored = await reward.score(trajectory);
+    return { reward: { name: scored.name, score: scored.score, components: { ...scored.components, ...components } } };
+  } catch (error) {
+    return { reward: plain, error: `${reward.name}: ${describeError(error)}` };
+  }
+}
+
+/** Attach string metrics (or the named reward with them) and the judge verdict to a finished trajectory. */
 export async function scoreTrajectory(
   trajectory: Trajectory,
   question: Question,
   judge?: EvaluationOptions["judge"],
+  reward?: RewardFunction,
 ): Promise<Trajectory> {
   const components = stringMetrics(trajectory.prediction, question.goldAnswers, ["em", "f1", "cover_em"]);
   const verdicts = [...trajectory.verdicts];
@@ -114,17 +142,17 @@ export async function scoreTrajectory(
       }),
     );
   }
+  const withGolds: Trajectory = { ...trajectory, questionId: question.id, goldAnswers: question.goldAnswers, verdicts };
+  const stored = await storedReward(withGolds, components, reward);
   return {
-    ...trajectory,
-    questionId: question.id,
-    goldAnswers: question.goldAnswers,
-    reward: { name: "eval-em", score: components.em, components },
-    verdicts,
+    ...withGolds,
+    reward: stored.reward,
     metadata: {
       ...trajectory.metadata,
       source: question.source,
       ...(question.level !== undefined ? { level: question.level } : {}),
       ...(judge ? { judge: judge.name } : {}),
+      ...(stored.error !== undefined ? { rewardError: stored.error } : {}),
     },
   };
 }
@@ -226,7 +254,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       return;
     }
     trajectory = { ...trajectory, sample, questionId: question.id };
-    const scored = await scoreTrajectory(trajectory, question, options.judge);
+    const scored = await scoreTrajectory(trajectory, question, options.judge, options.reward);
     writer.append(scored);
     if (scored.termination === "error" || scored.error) errors += 1;
     completed += 1;
