@@ -10,7 +10,7 @@
  * Held-out exact match (greedy) is measured at the SFT start and after RL. Metrics files land in
  * <out>/<variant>-seed<S>/ (metrics.jsonl, eval.jsonl) and a summary in <out>/summary.json.
  *
- * Run: npx tsx bench/learning-check.ts [--seeds 1,2,3] [--sft-steps 100] [--rl-steps 30] [--variants grpo,ppo] [--out docs/results/learning-check]
+ * Run: npx tsx bench/learning-check.ts [--seeds 1,2,3] [--sft-steps 100] [--rl-steps 40] [--variants grpo,ppo] [--out docs/results/learning-check]
  * Runs are sequential and small (2 shared cores).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -29,11 +29,15 @@ const { values } = parseArgs({
   options: {
     seeds: { type: "string", default: "1,2,3" },
     "sft-steps": { type: "string", default: "100" },
-    "rl-steps": { type: "string", default: "30" },
+    "rl-steps": { type: "string", default: "40" },
     entities: { type: "string", default: "48" },
     policy: { type: "string", default: "micro" },
     variants: { type: "string", default: "grpo,ppo,grpo-unmasked,grpo-group1" },
     out: { type: "string", default: "docs/results/learning-check" },
+    "prompts-per-step": { type: "string", default: "8" },
+    "group-size": { type: "string", default: "4" },
+    "eval-size": { type: "string", default: "32" },
+    lr: { type: "string", default: "3e-3" },
   },
 });
 const seeds = (values.seeds as string).split(",").map(Number);
@@ -53,11 +57,13 @@ const tokenizer = WordTokenizer.fit(lookup.texts());
 const preset = POLICY_PRESETS[values.policy as string];
 if (!preset) throw new Error(`unknown --policy ${values.policy}`);
 
+const promptsPerStep = Number(values["prompts-per-step"]);
+const groupSize = Number(values["group-size"]);
 const variantOptions: Record<string, Partial<RlOptions>> = {
   grpo: { algorithm: "grpo" },
   ppo: { algorithm: "ppo" },
   "grpo-unmasked": { algorithm: "grpo", maskObservations: false },
-  "grpo-group1": { algorithm: "grpo", groupSize: 1, promptsPerStep: 32 },
+  "grpo-group1": { algorithm: "grpo", groupSize: 1, promptsPerStep: promptsPerStep * groupSize },
 };
 
 interface Row {
@@ -100,7 +106,7 @@ for (const seed of seeds) {
         learningRate: 5e-3,
         seed,
         evalEvery: sftSteps,
-        evalSize: 0,
+        evalSize: Number(values["eval-size"]),
         maxTurns: 3,
         maxTokensPerTurn: 6,
         checkpointEvery: sftSteps,
@@ -121,9 +127,12 @@ for (const seed of seeds) {
     const options: RlOptions = {
       ...DEFAULT_RL_OPTIONS,
       steps: rlSteps,
-      learningRate: 2e-3,
+      learningRate: Number(values.lr),
       seed,
-      evalEvery: 10,
+      groupSize,
+      promptsPerStep,
+      evalEvery: rlSteps,
+      evalSize: Number(values["eval-size"]),
       checkpointEvery: rlSteps,
       quiet: true,
       ...variantOptions[variant],
@@ -132,13 +141,14 @@ for (const seed of seeds) {
     run.close();
     const evals = readJsonlRecords<{ step: number; exact_match: number }>(join(dir, "eval.jsonl"));
     const final = evals[evals.length - 1]?.exact_match ?? 0;
+    const startExactMatch = evals.find((e) => e.step === 0)?.exact_match ?? sftExactMatch;
     const best = Math.max(...evals.map((e) => e.exact_match));
     const seconds = (Date.now() - started) / 1000;
-    const row = { variant, seed, sft: sftExactMatch, final, best, seconds };
+    const row = { variant, seed, sft: startExactMatch, final, best, seconds };
     rows.push(row);
     rowsFile.append(row);
     process.stdout.write(
-      `seed ${seed}: ${variant.padEnd(14)} held-out EM ${sftExactMatch.toFixed(3)} → ${final.toFixed(3)} (best ${best.toFixed(3)}) in ${seconds.toFixed(0)} s\n`,
+      `seed ${seed}: ${variant.padEnd(14)} held-out EM ${startExactMatch.toFixed(3)} → ${final.toFixed(3)} (best ${best.toFixed(3)}) in ${seconds.toFixed(0)} s\n`,
     );
     rmSync(join(dir, "checkpoint"), { recursive: true, force: true });
   }
