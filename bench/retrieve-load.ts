@@ -6,11 +6,16 @@
  *   - POST /retrieve with 32 questions per request (batched rollouts).
  * Targets: ≥ 1,000 req/s single query, p99 < 50 ms, 0 errors.
  *
- *   npx tsx bench/retrieve-load.ts [--duration 10] [--connections 16] [--workers 2]
+ * Also printed per scenario: the CPU time of the server processes and of autocannon per request (Linux /proc),
+ * so the cost of a request can be told apart from the machine's load; `req/s per server CPU-s` is the rate one
+ * dedicated core would sustain. `--cache N` passes `--cache N` to the server (default 0: every query is scored;
+ * the 400 questions repeat, so with a cache the figures measure cache hits).
+ *
+ *   npx tsx bench/retrieve-load.ts [--duration 10] [--connections 16] [--workers 2] [--cache 0]
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 // @ts-expect-error autocannon ships no type declarations
@@ -23,11 +28,13 @@ const { values } = parseArgs({
     duration: { type: "string", default: "10" },
     connections: { type: "string", default: "16" },
     workers: { type: "string", default: String(Math.min(4, availableParallelism())) },
+    cache: { type: "string", default: "0" },
   },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const workers = Number(values.workers);
+const cache = Number(values.cache);
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -53,6 +60,35 @@ function run(options: Record<string, unknown>): Promise<AutocannonResult> {
   });
 }
 
+/** CPU seconds (user + system) used so far by a process and its live descendants (Linux /proc; 0 elsewhere). */
+function processTreeCpuSeconds(rootPid: number): number {
+  const parents = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parents.set(Number(entry), Number(fields[1]));
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  let total = 0;
+  for (const [pid, tick] of ticks) {
+    let cursor: number | undefined = pid;
+    while (cursor !== undefined && cursor > 1 && cursor !== rootPid) cursor = parents.get(cursor);
+    if (cursor === rootPid) total += tick;
+  }
+  return total / 100; // USER_HZ is 100 on Linux
+}
+
 async function startServer(home: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
@@ -70,6 +106,10 @@ async function startServer(home: string): Promise<{ child: ChildProcess; url: st
       "0",
       "--max-queries",
       "64",
+      "--workers",
+      String(workers),
+      "--cache",
+      String(cache),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
@@ -136,20 +176,41 @@ try {
     },
   ];
   console.log(
-    `retrieve-load: ${questions.length} HotpotQA questions over the 3,957-paragraph corpus; ${connections} connections, ${duration} s per scenario, ${workers} server worker(s), loopback, ${availableParallelism()} CPUs shared with autocannon`,
+    `retrieve-load: ${questions.length} HotpotQA questions over the 3,957-paragraph corpus; ${connections} connections, ${duration} s per scenario, ${workers} server worker(s), server cache ${cache}, loopback, ${availableParallelism()} CPUs shared with autocannon`,
   );
-  const results: { name: string; result: AutocannonResult; queriesPerRequest: number }[] = [];
+  const results: {
+    name: string;
+    result: AutocannonResult;
+    queriesPerRequest: number;
+    serverCpuMs: number;
+    clientCpuMs: number;
+    load: string;
+  }[] = [];
+  const serverPid = server.child.pid ?? 0;
   for (const scenario of scenarios) {
     // short warm-up, then the measured run
     await run({ ...scenario.options, connections, duration: 1 });
+    const serverBefore = processTreeCpuSeconds(serverPid);
+    const clientBefore = process.cpuUsage();
     const result = await run({ ...scenario.options, connections, duration });
-    results.push({ name: scenario.name, result, queriesPerRequest: scenario.queriesPerRequest });
+    const client = process.cpuUsage(clientBefore);
+    const requests = Math.max(1, result.requests.total);
+    results.push({
+      name: scenario.name,
+      result,
+      queriesPerRequest: scenario.queriesPerRequest,
+      serverCpuMs: ((processTreeCpuSeconds(serverPid) - serverBefore) * 1000) / requests,
+      clientCpuMs: (client.user + client.system) / 1000 / requests,
+      load: loadavg()[0]?.toFixed(1) ?? "?",
+    });
   }
-  console.log("\n| scenario | req/s | queries/s | latency p50 ms | latency p99 ms | errors | non-2xx | timeouts |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
-  for (const { name, result, queriesPerRequest } of results) {
+  console.log(
+    "\n| scenario | req/s | queries/s | latency p50 ms | latency p99 ms | errors | non-2xx | timeouts | server CPU ms/req | autocannon CPU ms/req | req/s per server CPU-s | load avg |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const { name, result, queriesPerRequest, serverCpuMs, clientCpuMs, load } of results) {
     console.log(
-      `| ${name} | ${result.requests.average.toFixed(0)} | ${(result.requests.average * queriesPerRequest).toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${result.errors} | ${result.non2xx} | ${result.timeouts} |`,
+      `| ${name} | ${result.requests.average.toFixed(0)} | ${(result.requests.average * queriesPerRequest).toFixed(0)} | ${result.latency.p50} | ${result.latency.p99} | ${result.errors} | ${result.non2xx} | ${result.timeouts} | ${serverCpuMs.toFixed(3)} | ${clientCpuMs.toFixed(3)} | ${serverCpuMs > 0 ? (1000 / serverCpuMs).toFixed(0) : "—"} | ${load} |`,
     );
   }
   const anchor = results[0]?.result.requests.average ?? 1;

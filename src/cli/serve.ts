@@ -19,6 +19,7 @@ interface ServeRetrievalOptions {
   maxQueries: number;
   maxBodyMb: number;
   maxPostings: number;
+  cache: number;
   workers: number;
   log?: boolean;
 }
@@ -79,6 +80,12 @@ export function registerServeCommand(program: Command): void {
       1000,
     )
     .option(
+      "--cache <n>",
+      "remember the results of this many recent distinct queries per worker (repeated queries skip BM25 scoring; 0 = off)",
+      integerOption("cache"),
+      0,
+    )
+    .option(
       "--workers <n>",
       "server processes sharing the port (node:cluster); use the CPU cores",
       integerOption("workers"),
@@ -102,7 +109,12 @@ export function registerServeCommand(program: Command): void {
         await superviseWorkers(options.workers);
         return;
       }
-      const corpus = openCorpus(name, { home: config.home, query: { maxPostings: options.maxPostings } });
+      if (options.cache < 0) throw new InputError("--cache must be 0 (off) or a positive number of queries");
+      const corpus = openCorpus(name, {
+        home: config.home,
+        query: { maxPostings: options.maxPostings },
+        cacheSize: options.cache,
+      });
       let server: Awaited<ReturnType<typeof startRetrievalServer>>;
       try {
         server = await startRetrievalServer(corpus, {

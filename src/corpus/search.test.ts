@@ -139,6 +139,27 @@ describe("query planning (postings budget)", () => {
   });
 });
 
+describe("query result cache", () => {
+  it("returns the same hits as an uncached corpus, per topk, through evictions of the least recently used query", () => {
+    const cached = openCorpus("small", { home, cacheSize: 2 });
+    const queries = ["NEAR probe", "café", "stars asterisks", "NEAR probe"];
+    for (const query of queries) {
+      for (const topk of [1, 3]) {
+        const expected = corpus.search([query], topk);
+        expect(cached.search([query], topk)).toEqual(expected);
+        expect(cached.search([query], topk)).toEqual(expected); // second call served from the cache
+      }
+    }
+    expect(cached.search(["NEAR probe"], 1)[0]?.[0]?.passage.id).toBe("p1");
+    expect(cached.search(["NEAR probe"], 3)[0]?.map((hit) => hit.passage.id)).toContain("p1");
+    // a cached hit list is not shared with the caller: mutating a result does not change the next one
+    const first = cached.search(["café"], 1)[0];
+    first?.splice(0, 1);
+    expect(cached.search(["café"], 1)[0]?.[0]?.passage.id).toBe("p3");
+    cached.close();
+  });
+});
+
 describe("atomic rebuild and bad input", () => {
   it("a malformed line fails with file:line; the previous corpus stays searchable; no temp files remain", async () => {
     const good = writeJsonl(join(home, "good.jsonl"), passages.slice(0, 2));

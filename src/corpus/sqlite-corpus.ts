@@ -13,6 +13,17 @@ export interface OpenCorpusOptions {
   file?: string;
   /** Query limits (default: 32 terms, 4096 characters, 1,000 postings scored per query). */
   query?: QueryPlannerOptions;
+  /**
+   * Remember the ranked rows of this many recent distinct queries (least recently used evicted). A repeated
+   * query (e.g. the same first search issued by every rollout of a GRPO group) then skips BM25 scoring.
+   * Results are identical with or without the cache (the store is read-only). Default 0: no cache.
+   */
+  cacheSize?: number;
+}
+
+interface RankedRow {
+  rowid: number;
+  rank: number;
 }
 
 /** Largest `topk` honoured by `search` (larger values are clamped). */
@@ -35,10 +46,14 @@ export class SqliteCorpus implements Corpus {
   private readonly rowStatement: Database.Statement;
   private readonly idStatement: Database.Statement;
   private readonly pageStatement: Database.Statement;
+  private readonly cacheSize: number;
+  /** expression + limit → ranked rows; Map iteration order is the recency order. */
+  private readonly cache = new Map<string, RankedRow[]>();
 
   constructor(name: string, file: string, options: OpenCorpusOptions = {}) {
     this.name = name;
     this.file = file;
+    this.cacheSize = Math.max(0, Math.floor(Number(options.cacheSize) || 0));
     try {
       this.database = new Database(file, { readonly: true, fileMustExist: true });
     } catch (error) {
@@ -88,12 +103,30 @@ export class SqliteCorpus implements Corpus {
       if (limit === 0) return [];
       const { expression } = this.planner.plan(typeof query === "string" ? query : "");
       if (expression === undefined) return [];
-      const hits = this.matchStatement.all(expression, limit) as { rowid: number; rank: number }[];
+      const hits = this.rankedRows(expression, limit);
       return hits.map((hit) => {
         const row = this.rowStatement.get(hit.rowid) as PassageRow;
         return { passage: { id: row.id, title: row.title, text: row.text }, score: -hit.rank };
       });
     });
+  }
+
+  private rankedRows(expression: string, limit: number): RankedRow[] {
+    if (this.cacheSize === 0) return this.matchStatement.all(expression, limit) as RankedRow[];
+    const key = `${limit}\u0000${expression}`;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    const rows = this.matchStatement.all(expression, limit) as RankedRow[];
+    if (this.cache.size >= this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, rows);
+    return rows;
   }
 
   /** How a query is run: the terms kept and those pruned as too common (see QueryPlanner). */
