@@ -84,6 +84,8 @@ export class AiSdkChatModel implements ChatModel {
       result = await generateText({
         model: this.model,
         messages: toModelMessages(request.messages),
+        // drkit's protocols put their instructions in the system message on purpose.
+        allowSystemInMessages: true,
         tools: toToolSet(request),
         toolChoice: request.toolChoice,
         stopSequences: request.stop,
