@@ -214,8 +214,8 @@ describe("errors", () => {
       ["/get_reward", { query: Array.from({ length: 51 }, () => "a") }, /at most 50 queries/],
       ["/compute_score", "", /must be JSON/],
       ["/compute_score", 42, /JSON object/],
-      ["/compute_score", { data_source: "nq", solution_str: 3, ground_truth: "x" }, /solution_str must be a string/],
-      ["/compute_score", { data_source: "nq", solution_str: "x" }, /ground_truth is required/],
+      ["/compute_score", { data_source: "nq", solution_str: 3, ground_truth: "x" }, /^solution_str: must be a string$/],
+      ["/compute_score", { data_source: "nq", solution_str: "x" }, /^ground_truth: required/],
       [
         "/compute_score",
         { data_source: "nq", solution_str: "x", ground_truth: "x", extra_info: { reward: "bleu" } },

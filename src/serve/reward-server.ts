@@ -66,10 +66,10 @@ class HttpError extends Error {
 }
 
 const ComputeScoreItemSchema = z.object({
-  data_source: z.string({ error: "data_source must be a string" }),
-  solution_str: z.string({ error: "solution_str must be a string" }),
-  ground_truth: z.unknown().refine((value) => value !== undefined, { error: "ground_truth is required" }),
-  extra_info: z.record(z.string(), z.unknown(), { error: "extra_info must be an object" }).nullish(),
+  data_source: z.string({ error: "must be a string" }),
+  solution_str: z.string({ error: "must be a string" }),
+  ground_truth: z.unknown().refine((value) => value !== undefined, { error: "required (the gold answers)" }),
+  extra_info: z.record(z.string(), z.unknown(), { error: "must be an object" }).nullish(),
 });
 export type ComputeScoreRequestItem = z.infer<typeof ComputeScoreItemSchema>;
 
@@ -79,7 +79,7 @@ export function computeScoreRequestSchema(limits: { maxItems: number }) {
     item: ComputeScoreItemSchema,
     batch: z.object({
       items: z
-        .array(ComputeScoreItemSchema, { error: "items must be an array of {data_source, solution_str, ground_truth}" })
+        .array(ComputeScoreItemSchema, { error: "must be an array of {data_source, solution_str, ground_truth}" })
         .max(limits.maxItems, { error: `at most ${limits.maxItems} items per request` }),
     }),
   };
