@@ -235,8 +235,21 @@ describe("errors", () => {
     ];
     for (const [path, body, message] of cases) {
       const response = await call(emServer, path, body);
-      expect(response.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(response.status, `${path} ${JSON.stringify(body).slice(0, 200)}`).toBe(400);
       expect(response.body.error).toMatch(message);
+    }
+  });
+
+  it("400 (not a crash) for labels / ground_truth nested 100,000 deep", async () => {
+    const deep = `${"[".repeat(100_000)}"x"${"]".repeat(100_000)}`;
+    const bodies: [string, string][] = [
+      ["/get_reward", `{"query": ["a"], "labels": [${deep}]}`],
+      ["/compute_score", `{"data_source": "nq", "solution_str": "a", "ground_truth": ${deep}}`],
+    ];
+    for (const [path, body] of bodies) {
+      const response = await call(compositeServer, path, body);
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatch(/nest too deeply/);
     }
   });
 

@@ -266,6 +266,12 @@ export async function startRewardServer(options: RewardServerOptions = {}): Prom
         send(response, 400, { error: error.message });
         return { status: 400, items: 0 };
       }
+      if (error instanceof RangeError && /call stack/i.test(error.message)) {
+        send(response, 400, {
+          error: "labels / ground_truth nest too deeply: send answers as a string, a list or {target: [...]}",
+        });
+        return { status: 400, items: 0 };
+      }
       send(response, 500, { error: `internal error: ${(error as Error)?.message ?? String(error)}` });
       return { status: 500, items: 0 };
     }
