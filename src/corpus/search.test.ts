@@ -156,6 +156,9 @@ describe("query result cache", () => {
     const first = cached.search(["café"], 1)[0];
     first?.splice(0, 1);
     expect(cached.search(["café"], 1)[0]?.[0]?.passage.id).toBe("p3");
+    const [hit] = cached.search(["café"], 1)[0] ?? [];
+    if (hit) hit.passage.title = "changed";
+    expect(cached.search(["café"], 1)[0]?.[0]?.passage.title).toBe("Café Émile");
     cached.close();
   });
 });

@@ -15,15 +15,11 @@ export interface OpenCorpusOptions {
   query?: QueryPlannerOptions;
   /**
    * Remember the ranked rows of this many recent distinct queries (least recently used evicted). A repeated
-   * query (e.g. the same first search issued by every rollout of a GRPO group) then skips BM25 scoring.
+   * query (e.g. the same first search issued by every rollout of a GRPO group) then skips planning, BM25
+   * scoring and the row reads.
    * Results are identical with or without the cache (the store is read-only). Default 0: no cache.
    */
   cacheSize?: number;
-}
-
-interface RankedRow {
-  rowid: number;
-  rank: number;
 }
 
 /** Largest `topk` honoured by `search` (larger values are clamped). */
@@ -47,8 +43,8 @@ export class SqliteCorpus implements Corpus {
   private readonly idStatement: Database.Statement;
   private readonly pageStatement: Database.Statement;
   private readonly cacheSize: number;
-  /** expression + limit → ranked rows; Map iteration order is the recency order. */
-  private readonly cache = new Map<string, RankedRow[]>();
+  /** limit + query → hits; Map iteration order is the recency order. */
+  private readonly cache = new Map<string, SearchHit[]>();
 
   constructor(name: string, file: string, options: OpenCorpusOptions = {}) {
     this.name = name;
@@ -101,32 +97,35 @@ export class SqliteCorpus implements Corpus {
     const limit = Math.min(MAX_SEARCH_TOPK, Math.max(0, Math.floor(Number(topk) || 0)));
     return queries.map((query) => {
       if (limit === 0) return [];
-      const { expression } = this.planner.plan(typeof query === "string" ? query : "");
-      if (expression === undefined) return [];
-      const hits = this.rankedRows(expression, limit);
-      return hits.map((hit) => {
-        const row = this.rowStatement.get(hit.rowid) as PassageRow;
-        return { passage: { id: row.id, title: row.title, text: row.text }, score: -hit.rank };
-      });
+      const text = typeof query === "string" ? query : "";
+      if (this.cacheSize === 0) return this.searchOne(text, limit);
+      // keyed by the raw query: a hit skips planning, BM25 scoring and the row reads
+      const key = `${limit}\u0000${text}`;
+      let hits = this.cache.get(key);
+      if (hits !== undefined) {
+        this.cache.delete(key);
+        this.cache.set(key, hits);
+      } else {
+        hits = this.searchOne(text, limit);
+        if (this.cache.size >= this.cacheSize) {
+          const oldest = this.cache.keys().next().value;
+          if (oldest !== undefined) this.cache.delete(oldest);
+        }
+        this.cache.set(key, hits);
+      }
+      // fresh objects for the caller: cached lists are never shared
+      return hits.map((hit) => ({ passage: { ...hit.passage }, score: hit.score }));
     });
   }
 
-  private rankedRows(expression: string, limit: number): RankedRow[] {
-    if (this.cacheSize === 0) return this.matchStatement.all(expression, limit) as RankedRow[];
-    const key = `${limit}\u0000${expression}`;
-    const cached = this.cache.get(key);
-    if (cached !== undefined) {
-      this.cache.delete(key);
-      this.cache.set(key, cached);
-      return cached;
-    }
-    const rows = this.matchStatement.all(expression, limit) as RankedRow[];
-    if (this.cache.size >= this.cacheSize) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(key, rows);
-    return rows;
+  private searchOne(query: string, limit: number): SearchHit[] {
+    const { expression } = this.planner.plan(query);
+    if (expression === undefined) return [];
+    const hits = this.matchStatement.all(expression, limit) as { rowid: number; rank: number }[];
+    return hits.map((hit) => {
+      const row = this.rowStatement.get(hit.rowid) as PassageRow;
+      return { passage: { id: row.id, title: row.title, text: row.text }, score: -hit.rank };
+    });
   }
 
   /** How a query is run: the terms kept and those pruned as too common (see QueryPlanner). */
