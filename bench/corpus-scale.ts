@@ -11,7 +11,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildCorpus } from "../src/corpus/build.js";
@@ -92,10 +92,14 @@ try {
     // drkit
     const home = join(workDirectory, "home");
     started = performance.now();
+    const buildCpuBefore = process.cpuUsage();
     const { manifest } = await buildCorpus({ name: `s${size}`, from: [file], home, quiet: true });
     const buildSeconds = (performance.now() - started) / 1000;
+    const buildCpu = process.cpuUsage(buildCpuBefore);
     const corpus = openCorpus(`s${size}`, { home });
+    const queryCpuBefore = process.cpuUsage();
     const latencies = timeQueries(queries, (query) => corpus.search([query], topk));
+    const queryCpu = process.cpuUsage(queryCpuBefore);
     const pruned = queries.filter((query) => corpus.explain(query).pruned.length > 0).length;
     corpus.close();
     rows.push({
@@ -104,7 +108,11 @@ try {
       buildRate: size / buildSeconds,
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
-      note: `${(manifest.bytes / 1e6).toFixed(0)} MB store; ${pruned}/${queries.length} queries pruned`,
+      note:
+        `${(manifest.bytes / 1e6).toFixed(0)} MB store; ${pruned}/${queries.length} queries pruned; ` +
+        `${(size / ((buildCpu.user + buildCpu.system) / 1e6)).toFixed(0)} passages per build CPU-s; ` +
+        `${((queryCpu.user + queryCpu.system) / 1000 / (queries.length + 20)).toFixed(2)} CPU ms/query; ` +
+        `load average ${loadavg()[0]?.toFixed(1)}`,
     });
     const exact = openCorpus(`s${size}`, { home, query: { maxPostings: Number.POSITIVE_INFINITY } });
     const exactLatencies = timeQueries(queries.slice(0, exactQueries), (query) => exact.search([query], topk));
