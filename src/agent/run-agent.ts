@@ -82,6 +82,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
   const turns: Turn[] = [];
   const id = options.id ?? randomUUID();
   const listening = options.onEvent !== undefined;
+  const cacheSalt = `${options.questionId ?? options.question}#${options.sample ?? 0}`;
   const emit = (event: AgentEvent) => {
     try {
       options.onEvent?.(event);
@@ -103,20 +104,20 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
   };
 
   const callModel = async (turnIndex: number, final: boolean): Promise<{ response: ChatResponse; ms: number }> => {
-    const request: ChatRequest = {
-      messages,
-      ...protocol.requestFields(context, final),
-      ...(options.sampling?.temperature !== undefined ? { temperature: options.sampling.temperature } : {}),
-      ...(options.sampling?.topP !== undefined ? { topP: options.sampling.topP } : {}),
-      ...(options.sampling?.seed !== undefined ? { seed: options.sampling.seed } : {}),
-      ...(options.sampling?.presencePenalty !== undefined ? { presencePenalty: options.sampling.presencePenalty } : {}),
-      ...(limits.maxTokensPerTurn !== undefined ? { maxTokens: limits.maxTokensPerTurn } : {}),
-      ...(options.tokenIds !== undefined ? { tokenIds: options.tokenIds } : {}),
-      ...(options.stream
-        ? { stream: true, onDelta: (delta) => emit({ type: "model-delta", turn: turnIndex, ...delta }) }
-        : {}),
-      cacheSalt: `${options.questionId ?? options.question}#${options.sample ?? 0}`,
-    };
+    // Plain assignments rather than conditional spreads: this runs once per step.
+    const request: ChatRequest = { messages, ...protocol.requestFields(context, final) };
+    const sampling = options.sampling;
+    if (sampling?.temperature !== undefined) request.temperature = sampling.temperature;
+    if (sampling?.topP !== undefined) request.topP = sampling.topP;
+    if (sampling?.seed !== undefined) request.seed = sampling.seed;
+    if (sampling?.presencePenalty !== undefined) request.presencePenalty = sampling.presencePenalty;
+    if (limits.maxTokensPerTurn !== undefined) request.maxTokens = limits.maxTokensPerTurn;
+    if (options.tokenIds !== undefined) request.tokenIds = options.tokenIds;
+    if (options.stream) {
+      request.stream = true;
+      request.onDelta = (delta) => emit({ type: "model-delta", turn: turnIndex, ...delta });
+    }
+    request.cacheSalt = cacheSalt;
     if (options.tokenIds && request.stop) request.extraBody = { include_stop_str_in_output: true };
     const before = performance.now();
     // A wall-clock limit also bounds the model call.

@@ -6,7 +6,6 @@
  * docs/agent.md). Retries (jittered backoff, Retry-After), a per-endpoint concurrency limit, cost from a price
  * table, an optional response cache and AbortSignal cancellation.
  */
-import pLimit, { type LimitFunction } from "p-limit";
 import { Agent, type Dispatcher } from "undici";
 import { z } from "zod";
 import { costOf } from "../core/budget.js";
@@ -21,6 +20,7 @@ import type {
   TokenCompletionRequest,
   TokenCompletionResponse,
 } from "./chat-model.js";
+import { RequestLimiter } from "./request-limiter.js";
 import type { ResponseCache } from "./response-cache.js";
 import { isRetryableStatus, parseRetryAfter, type RetryPolicy, withRetries } from "./retry.js";
 
@@ -119,6 +119,68 @@ const CompletionSchema = z
     prompt_token_ids: z.array(z.number().int()).nullish(),
   })
   .loose();
+
+type ChatCompletion = z.infer<typeof ChatCompletionSchema>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isOptionalString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === "string";
+}
+
+function isOptionalNumber(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === "number" && Number.isFinite(value));
+}
+
+function isOptionalIntegerArray(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (!Number.isSafeInteger(item)) return false;
+  return true;
+}
+
+function isOptionalToolCallArray(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (!Array.isArray(value)) return false;
+  for (const call of value) {
+    if (!isRecord(call) || !isOptionalString(call.id) || !isOptionalString(call.type)) return false;
+    const fn = call.function;
+    if (!isRecord(fn) || typeof fn.name !== "string" || !isOptionalString(fn.arguments)) return false;
+  }
+  return true;
+}
+
+/**
+ * The common chat-completion body checked by hand: a subset of what `ChatCompletionSchema` accepts, checked
+ * field by field against the same rules, returned as is (the client only reads the schema's fields). Anything
+ * else (logprobs, an odd field) returns undefined and goes through the zod schema, which also words the error.
+ * The zod parse of a whole reply cost more client CPU per agent step than the rest of the agent loop
+ * (bench/agent-throughput.ts).
+ */
+function readCommonChatCompletion(raw: unknown): ChatCompletion | undefined {
+  if (!isRecord(raw) || !isOptionalString(raw.model) || !isOptionalIntegerArray(raw.prompt_token_ids)) return undefined;
+  const usage = raw.usage;
+  if (usage !== undefined && usage !== null) {
+    if (!isRecord(usage)) return undefined;
+    if (!isOptionalNumber(usage.prompt_tokens) || !isOptionalNumber(usage.completion_tokens)) return undefined;
+    if (!isOptionalNumber(usage.cost)) return undefined;
+  }
+  const choices = raw.choices;
+  if (!Array.isArray(choices) || choices.length === 0) return undefined;
+  for (const choice of choices) {
+    if (!isRecord(choice)) return undefined;
+    if (choice.index !== undefined && !Number.isSafeInteger(choice.index)) return undefined;
+    if (!isOptionalString(choice.finish_reason) || !isOptionalIntegerArray(choice.token_ids)) return undefined;
+    if (choice.logprobs !== undefined && choice.logprobs !== null) return undefined;
+    const message = choice.message;
+    if (!isRecord(message) || !isOptionalString(message.content)) return undefined;
+    if (!isOptionalString(message.reasoning_content) || !isOptionalString(message.reasoning)) return undefined;
+    if (!isOptionalToolCallArray(message.tool_calls)) return undefined;
+  }
+  return raw as ChatCompletion;
+}
 
 /** `token_id:123` → 123 (vLLM `return_tokens_as_token_ids`); otherwise undefined. */
 export function tokenIdFromString(token: string): number | undefined {
@@ -332,7 +394,7 @@ class TryScope {
 
 export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionModel {
   readonly name: string;
-  private readonly limit: LimitFunction;
+  private readonly limiter: RequestLimiter;
   private readonly retryPolicy: RetryPolicy;
   private readonly baseUrl: string;
   private readonly dispatcher: Dispatcher;
@@ -345,7 +407,7 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
     if (!options.model) throw new ConfigError("the model endpoint needs a model name (--model or DRKIT_MODEL)");
     this.name = options.model;
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
-    this.limit = pLimit(options.concurrency ?? 8);
+    this.limiter = new RequestLimiter(options.concurrency ?? 8);
     this.retryPolicy = {
       maxRetries: options.maxRetries ?? 6,
       baseDelayMs: options.retryBaseDelayMs ?? 500,
@@ -406,7 +468,7 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
     const cacheKey = { url: `${this.baseUrl}/chat/completions`, body, salt: request.cacheSalt };
     const cached = this.options.cache?.get<ChatResponse>("chat", cacheKey);
     if (cached) return { ...cached, cached: true, costUsd: 0 };
-    const response = await this.limit(() =>
+    const response = await this.limiter.run(() =>
       withRetries(() => this.chatOnce(body, request, signal), this.retryPolicy, signal, this.options.onRetry),
     );
     this.options.cache?.set("chat", cacheKey, response);
@@ -434,7 +496,7 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
     if (request.stopTokenIds && request.stopTokenIds.length > 0) body.stop_token_ids = request.stopTokenIds;
     if (request.n !== undefined && request.n !== 1) body.n = request.n;
     Object.assign(body, request.extraBody ?? {});
-    return this.limit(() =>
+    return this.limiter.run(() =>
       withRetries(
         async () => {
           const json = CompletionSchema.parse(await this.postJson("/completions", body, signal));
@@ -566,13 +628,19 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
     const url = `${this.baseUrl}/chat/completions`;
     if (body.stream === true) return this.chatStream(body, request, signal);
     const raw = await this.postJson("/chat/completions", body, signal);
-    const parsed = ChatCompletionSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new ProviderError(`${url} returned an unexpected body: ${parsed.error.issues[0]?.message ?? ""}`, {
-        retryable: false,
-      });
-    const json = parsed.data;
-    const choice = [...json.choices].sort((a, b) => (a.index ?? 0) - (b.index ?? 0))[0]!;
+    let json = readCommonChatCompletion(raw);
+    if (!json) {
+      const parsed = ChatCompletionSchema.safeParse(raw);
+      if (!parsed.success)
+        throw new ProviderError(`${url} returned an unexpected body: ${parsed.error.issues[0]?.message ?? ""}`, {
+          retryable: false,
+        });
+      json = parsed.data;
+    }
+    const choice =
+      json.choices.length === 1
+        ? json.choices[0]!
+        : [...json.choices].sort((a, b) => (a.index ?? 0) - (b.index ?? 0))[0]!;
     const logprobContent = choice.logprobs?.content ?? undefined;
     return this.finish(
       {

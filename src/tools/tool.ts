@@ -76,25 +76,40 @@ export async function runTool(tool: Tool, input: unknown, options: RunToolOption
       durationMs: performance.now() - started,
     };
   }
-  // One controller and timer for the timeout (cheaper than AbortSignal.timeout + AbortSignal.any per call).
+  // One timer for the timeout; the tool's AbortController (and its link to the caller's signal) is only made
+  // when the tool reads `context.signal` (creating AbortSignals cost more CPU than the rest of a quick tool call).
   let timer: NodeJS.Timeout | undefined;
   let controller: AbortController | undefined;
+  let expired = false;
   const outer = context.signal;
   const onAbort = () => controller?.abort();
   try {
     let output: ToolOutput;
     if (timeoutMs === undefined) output = await tool.execute(parsed.data, context);
     else {
-      controller = new AbortController();
-      if (outer?.aborted) controller.abort();
-      else outer?.addEventListener("abort", onAbort, { once: true });
-      const timedOut = new Promise<never>((_, reject) => {
+      const signal = (): AbortSignal => {
+        if (!controller) {
+          controller = new AbortController();
+          if (expired || outer?.aborted) controller.abort();
+          else outer?.addEventListener("abort", onAbort, { once: true });
+        }
+        return controller.signal;
+      };
+      const toolContext: ToolContext = {
+        ...context,
+        get signal() {
+          return signal();
+        },
+      };
+      // One promise settled by whichever comes first, the tool or the timer (lighter than Promise.race).
+      output = await new Promise<ToolOutput>((resolve, reject) => {
         timer = setTimeout(() => {
+          expired = true;
           controller?.abort();
           reject(new ToolTimeoutError(`timed out after ${timeoutMs} ms`));
         }, timeoutMs);
+        Promise.resolve(tool.execute(parsed.data, toolContext)).then(resolve, reject);
       });
-      output = await Promise.race([tool.execute(parsed.data, { ...context, signal: controller.signal }), timedOut]);
     }
     return {
       content: output.content,
@@ -116,6 +131,6 @@ export async function runTool(tool: Tool, input: unknown, options: RunToolOption
     };
   } finally {
     if (timer) clearTimeout(timer);
-    outer?.removeEventListener("abort", onAbort);
+    if (controller) outer?.removeEventListener("abort", onAbort);
   }
 }

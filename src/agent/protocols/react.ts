@@ -104,6 +104,18 @@ export function cutReact(text: string): string {
   return at === -1 ? text : text.slice(0, at).replace(/\s+$/, "");
 }
 
+const toolNameSets = new WeakMap<ProtocolContext, ReadonlySet<string>>();
+
+/** The tool names of a context, built once per run rather than once per turn. */
+function toolNamesOf(context: ProtocolContext): ReadonlySet<string> {
+  let names = toolNameSets.get(context);
+  if (!names || names.size !== context.tools.length) {
+    names = new Set(context.tools.map((tool) => tool.name));
+    toolNameSets.set(context, names);
+  }
+  return names;
+}
+
 export function createReactProtocol(options: { maxCallsPerTurn?: number } = {}): Protocol {
   const maxCallsPerTurn = options.maxCallsPerTurn ?? 1;
   return {
@@ -129,7 +141,7 @@ export function createReactProtocol(options: { maxCallsPerTurn?: number } = {}):
       const answer = extractTaggedAnswer(text);
       if (answer !== undefined) return { text, cut, action: "answer", calls: [], answer };
       if (final) return { text, cut, action: "invalid", calls: [], feedback: REACT_NO_ACTION_FEEDBACK };
-      const names = new Set(context.tools.map((tool) => tool.name));
+      const names = toolNamesOf(context);
       const calls: ParsedTurn["calls"] = [];
       const pattern = /<tool_call>([\s\S]*?)<\/tool_call>/g;
       for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
