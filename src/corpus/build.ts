@@ -44,7 +44,7 @@ export interface BuildCorpusOptions {
   home?: string;
   /** BM25 weight of the title column relative to the text column (default 2). */
   titleWeight?: number;
-  /** Passages per transaction (default 20000). */
+  /** Passages parsed before they are written to the store (default 20000). */
   batchSize?: number;
   /** No progress output. */
   quiet?: boolean;
@@ -115,6 +115,9 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
     database.prepare("INSERT INTO fts(fts, rank) VALUES ('rank', ?)").run(`bm25(${titleWeight}, 1.0)`);
     // Flush FTS5's in-memory term hash less often (fewer, larger segments to merge).
     database.exec(`INSERT INTO fts(fts, rank) VALUES ('hashsize', ${64 * 1024 * 1024})`);
+    // No incremental merging while loading: the final 'optimize' merges every segment once.
+    database.exec("INSERT INTO fts(fts, rank) VALUES ('automerge', 0)");
+    database.exec("INSERT INTO fts(fts, rank) VALUES ('crisismerge', 100000)");
 
     const insertPassage = database.prepare(
       "INSERT OR IGNORE INTO passages (id, title, text, hash) VALUES (?, ?, ?, ?)",
@@ -150,9 +153,13 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
     };
 
     let batch: { id: string | undefined; title: string; text: string }[] = [];
-    const flush = database.transaction((items: typeof batch) => {
+    // One transaction for the whole load (the file is temporary until the rename, so nothing needs rolling
+    // back): FTS5 writes a segment whenever its 64 MB term hash fills, not at every batch commit, and there
+    // are no savepoints (each would flush the hash).
+    const flush = (items: typeof batch) => {
       for (const item of items) store(item.id, item.title, item.text);
-    });
+    };
+    database.exec("BEGIN");
     const flushBatch = (fileBytes: number) => {
       if (batch.length === 0) return;
       const before = passages;
@@ -202,9 +209,12 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
       });
     }
     if (options.signal?.aborted) throw new CancelledError("corpus build cancelled; the previous corpus is intact");
+    database.exec("COMMIT");
 
     database.exec("CREATE INDEX passages_title ON passages (title COLLATE NOCASE)");
     database.exec("INSERT INTO fts(fts) VALUES ('optimize')");
+    database.exec("INSERT INTO fts(fts, rank) VALUES ('automerge', 4)");
+    database.exec("INSERT INTO fts(fts, rank) VALUES ('crisismerge', 16)");
     database.exec(TERM_STATISTICS_SQL);
     const titles = database.prepare("SELECT COUNT(DISTINCT title) FROM passages").pluck().get() as number;
     const manifest: CorpusManifest = {
