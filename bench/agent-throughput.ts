@@ -4,11 +4,15 @@
  * calls (same growing message bodies, JSON parse, no protocol/tools/records) with the same HTTP client (undici
  * request; target ratio ≥ 0.9), and for reference with Node's global fetch. Also client CPU per step.
  * Also heap memory per live trajectory (256 trajectories held open by a 200 ms server delay).
- * Run: npx tsx bench/agent-throughput.ts
+ * Fairness: before timing, one trajectory of each side is sent through a recording dispatcher and the request
+ * bodies are compared byte for byte (the run stops if they differ); both sides are warmed up at every
+ * concurrency, and the order of the sides alternates from round to round.
+ * Run: npx tsx bench/agent-throughput.ts (node --expose-gc --import tsx bench/agent-throughput.ts for memory)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { Agent } from "undici";
+import { loadavg } from "node:os";
+import { Agent, type Dispatcher } from "undici";
 import { z } from "zod";
 import { reactProtocol } from "../src/agent/protocols/react.js";
 import { runAgent } from "../src/agent/run-agent.js";
@@ -51,9 +55,20 @@ async function pool(total: number, concurrency: number, work: () => Promise<void
 /** Client-process CPU per step of the last run (µs); the fixture server's CPU is in its own process. */
 let lastCpuPerStep = 0;
 
-async function agentRun(baseUrl: string, trajectories: number, concurrency: number): Promise<number> {
+async function agentRun(
+  baseUrl: string,
+  trajectories: number,
+  concurrency: number,
+  dispatcher?: Dispatcher,
+): Promise<number> {
   const cpu = process.cpuUsage();
-  const model = new OpenAICompatibleChatModel({ baseUrl, model: "bench", concurrency, maxRetries: 0 });
+  const model = new OpenAICompatibleChatModel({
+    baseUrl,
+    model: "bench",
+    concurrency,
+    maxRetries: 0,
+    ...(dispatcher ? { dispatcher } : {}),
+  });
   const start = performance.now();
   let elapsed = 0;
   await pool(trajectories, concurrency, async () => {
@@ -82,10 +97,11 @@ async function bareRun(
   trajectories: number,
   concurrency: number,
   client: "undici" | "fetch",
+  recording?: Dispatcher,
 ): Promise<number> {
   const cpu = process.cpuUsage();
   const url = new URL(`${baseUrl}/chat/completions`);
-  const dispatcher = new Agent({ connections: Math.max(16, concurrency * 2) });
+  const dispatcher = recording ?? new Agent({ connections: Math.max(16, concurrency * 2) });
   const post = async (body: string): Promise<unknown> => {
     if (client === "fetch") {
       const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
@@ -124,13 +140,49 @@ async function bareRun(
   const elapsed = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   lastCpuPerStep = (used.user + used.system) / (trajectories * STEPS_PER_TRAJECTORY);
-  await dispatcher.close();
+  if (!recording) await dispatcher.close();
   return (trajectories * STEPS_PER_TRAJECTORY) / elapsed;
+}
+
+/** An undici Agent that keeps the body of every request it sends (for the request-identity check). */
+class RecordingAgent extends Agent {
+  readonly bodies: string[] = [];
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    this.bodies.push(String(options.body));
+    return super.dispatch(options, handler);
+  }
+}
+
+/** One trajectory per side through a recording dispatcher: the bodies must be the same bytes. */
+async function checkSameRequests(baseUrl: string): Promise<number> {
+  const agentSide = new RecordingAgent();
+  const bareSide = new RecordingAgent();
+  await agentRun(baseUrl, 1, 1, agentSide);
+  await bareRun(baseUrl, 1, 1, "undici", bareSide);
+  await Promise.all([agentSide.close(), bareSide.close()]);
+  const same =
+    agentSide.bodies.length === STEPS_PER_TRAJECTORY &&
+    agentSide.bodies.length === bareSide.bodies.length &&
+    agentSide.bodies.every((body, index) => body === bareSide.bodies[index]);
+  if (!same)
+    throw new Error(
+      `the bare loop does not send the agent's requests:\nagent: ${agentSide.bodies.join("\n")}\nbare:  ${bareSide.bodies.join("\n")}`,
+    );
+  return agentSide.bodies.length;
+}
+
+function load(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(" ");
 }
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 const instant = await startServer(0);
@@ -139,13 +191,12 @@ try {
   console.log(
     "concurrency  trajectories  agent steps/s  bare(undici) steps/s  ratio  bare(fetch) steps/s  ratio   client CPU/step: agent | bare undici | bare fetch",
   );
-  await agentRun(instant.baseUrl, 32, 8); // warm-up
-  await bareRun(instant.baseUrl, 32, 8, "undici");
-  await bareRun(instant.baseUrl, 32, 8, "fetch");
+  const checked = await checkSameRequests(instant.baseUrl);
+  console.log(`request bodies: agent and bare loop sent the same ${checked} bodies, byte for byte`);
   for (const [concurrency, trajectories] of [
-    [1, 40],
-    [64, 256],
-    [256, 512],
+    [1, 100],
+    [64, 512],
+    [256, 1024],
   ] as const) {
     const agent: number[] = [];
     const bareUndici: number[] = [];
@@ -153,13 +204,27 @@ try {
     const undiciRatios: number[] = [];
     const fetchRatios: number[] = [];
     const cpu = { agent: [] as number[], undici: [] as number[], fetch: [] as number[] };
-    // Interleaved runs; ratios are taken per round, so load from other processes hits both sides alike.
-    for (let repeat = 0; repeat < 3; repeat++) {
-      const u = await bareRun(instant.baseUrl, trajectories, concurrency, "undici");
-      cpu.undici.push(lastCpuPerStep);
-      const a = await agentRun(instant.baseUrl, trajectories, concurrency);
-      cpu.agent.push(lastCpuPerStep);
-      const f = await bareRun(instant.baseUrl, trajectories, concurrency, "fetch");
+    // Warm-up of every side at this concurrency (JIT, connections), not timed.
+    await agentRun(instant.baseUrl, Math.min(trajectories, 4 * concurrency), concurrency);
+    await bareRun(instant.baseUrl, Math.min(trajectories, 4 * concurrency), concurrency, "undici");
+    await bareRun(instant.baseUrl, Math.min(trajectories, concurrency), concurrency, "fetch");
+    // Interleaved runs, the order of agent and bare loop alternating; ratios are taken per round, so load from
+    // other processes hits both sides alike.
+    for (let round = 0; round < 4; round++) {
+      let a: number;
+      let u: number;
+      if (round % 2 === 0) {
+        u = await bareRun(instant.baseUrl, trajectories, concurrency, "undici");
+        cpu.undici.push(lastCpuPerStep);
+        a = await agentRun(instant.baseUrl, trajectories, concurrency);
+        cpu.agent.push(lastCpuPerStep);
+      } else {
+        a = await agentRun(instant.baseUrl, trajectories, concurrency);
+        cpu.agent.push(lastCpuPerStep);
+        u = await bareRun(instant.baseUrl, trajectories, concurrency, "undici");
+        cpu.undici.push(lastCpuPerStep);
+      }
+      const f = await bareRun(instant.baseUrl, Math.ceil(trajectories / 2), concurrency, "fetch");
       cpu.fetch.push(lastCpuPerStep);
       agent.push(a);
       bareUndici.push(u);
@@ -169,7 +234,7 @@ try {
     }
     const ratio = median(undiciRatios);
     console.log(
-      `${String(concurrency).padStart(11)}  ${String(trajectories).padStart(12)}  ${median(agent).toFixed(0).padStart(13)}  ${median(bareUndici).toFixed(0).padStart(20)}  ${ratio.toFixed(2).padStart(5)}  ${median(bareFetch).toFixed(0).padStart(19)}  ${median(fetchRatios).toFixed(2).padStart(5)}   ${median(cpu.agent).toFixed(0)} | ${median(cpu.undici).toFixed(0)} | ${median(cpu.fetch).toFixed(0)} µs   ${ratio >= TARGET ? "ok" : "below target"} (target ≥ ${TARGET} vs the same client)`,
+      `${String(concurrency).padStart(11)}  ${String(trajectories).padStart(12)}  ${median(agent).toFixed(0).padStart(13)}  ${median(bareUndici).toFixed(0).padStart(20)}  ${ratio.toFixed(2).padStart(5)}  ${median(bareFetch).toFixed(0).padStart(19)}  ${median(fetchRatios).toFixed(2).padStart(5)}   ${median(cpu.agent).toFixed(0)} | ${median(cpu.undici).toFixed(0)} | ${median(cpu.fetch).toFixed(0)} µs   ${ratio >= TARGET ? "ok" : "below target"} (target ≥ ${TARGET} vs the same client; ratios of 4 rounds ${undiciRatios.map((value) => value.toFixed(2)).join(" ")}; load ${load()})`,
     );
   }
 } finally {
@@ -189,7 +254,7 @@ try {
   await agentRun(slow.baseUrl, 256, 256);
   clearInterval(timer);
   console.log(
-    `memory: ~${((peak - baseline) / 256 / 1024).toFixed(1)} KiB heap per live trajectory (256 live, peak heap growth ${((peak - baseline) / 1024 / 1024).toFixed(1)} MiB${gc ? "" : "; run with node --expose-gc for a cleaner baseline"})`,
+    `memory: ~${((peak - baseline) / 256 / 1024).toFixed(1)} KiB heap per live trajectory (256 live, peak heap growth ${((peak - baseline) / 1024 / 1024).toFixed(1)} MiB${gc ? "" : "; run with node --expose-gc for a cleaner baseline"}; load ${load()})`,
   );
 } finally {
   slow.child.kill("SIGTERM");

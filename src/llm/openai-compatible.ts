@@ -83,7 +83,8 @@ const UsageWireSchema = z
   .object({ prompt_tokens: z.number().nullish(), completion_tokens: z.number().nullish(), cost: z.number().nullish() })
   .loose();
 
-const ChatCompletionSchema = z
+/** The zod contract of a chat-completion body (exported for the fast path's equivalence test). */
+export const ChatCompletionSchema = z
   .object({
     model: z.string().nullish(),
     choices: z.array(ChatChoiceSchema).min(1),
@@ -159,7 +160,7 @@ function isOptionalToolCallArray(value: unknown): boolean {
  * The zod parse of a whole reply cost more client CPU per agent step than the rest of the agent loop
  * (bench/agent-throughput.ts).
  */
-function readCommonChatCompletion(raw: unknown): ChatCompletion | undefined {
+export function readCommonChatCompletion(raw: unknown): ChatCompletion | undefined {
   if (!isRecord(raw) || !isOptionalString(raw.model) || !isOptionalIntegerArray(raw.prompt_token_ids)) return undefined;
   const usage = raw.usage;
   if (usage !== undefined && usage !== null) {
