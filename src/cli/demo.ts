@@ -116,19 +116,23 @@ export async function runDemo(options: DemoOptions, home: string): Promise<void>
     home,
   );
 
-  banner(5, total, "SFT a tiny in-process policy on chain-following search-r1 demonstrations (observations masked)");
+  banner(5, total, "Masked SFT of a small in-process policy on chain-following search-r1 demonstrations");
   const sftDir = join(out, "sft");
   drkit(
     [
       "sft",
+      "--policy",
+      "micro",
       "--steps",
       String(options.sftSteps),
       "--run-dir",
       sftDir,
       "--seed",
-      "0",
+      "1",
       "--eval-every",
       String(options.sftSteps),
+      "--eval-size",
+      "32",
     ],
     home,
   );
@@ -147,10 +151,16 @@ export async function runDemo(options: DemoOptions, home: string): Promise<void>
       "--run-dir",
       grpoDir,
       "--seed",
-      "0",
+      "1",
+      "--prompts-per-step",
+      "4",
+      "--group-size",
+      "4",
       "--save-rollouts",
       "--eval-every",
       String(options.rlSteps),
+      "--eval-size",
+      "32",
     ],
     home,
   );
@@ -178,8 +188,8 @@ export function registerDemoCommand(program: Command): void {
     .command("demo")
     .description("offline tour on the bundled data: corpus, search, /retrieve, synthesis, SFT + GRPO, export")
     .option("--out <dir>", "where the demo writes its artefacts", "runs/demo")
-    .option("--sft-steps <n>", "SFT steps of the tiny policy", integerOption("sft-steps"), 60)
-    .option("--rl-steps <n>", "GRPO steps", integerOption("rl-steps"), 10)
+    .option("--sft-steps <n>", "SFT steps of the in-process policy", integerOption("sft-steps"), 100)
+    .option("--rl-steps <n>", "GRPO steps", integerOption("rl-steps"), 6)
     .option("--synth-limit <n>", "HotpotQA questions to synthesize from", integerOption("synth-limit"), 40)
     .action(async (options: DemoOptions, command: Command) => {
       const root = command.optsWithGlobals() as { home?: string };
