@@ -204,10 +204,10 @@ try {
     const undiciRatios: number[] = [];
     const fetchRatios: number[] = [];
     const cpu = { agent: [] as number[], undici: [] as number[], fetch: [] as number[] };
-    // Warm-up of every side at this concurrency (JIT, connections), not timed.
-    await agentRun(instant.baseUrl, Math.min(trajectories, 4 * concurrency), concurrency);
-    await bareRun(instant.baseUrl, Math.min(trajectories, 4 * concurrency), concurrency, "undici");
-    await bareRun(instant.baseUrl, Math.min(trajectories, concurrency), concurrency, "fetch");
+    // Warm-up of every side at this concurrency (JIT, connections): one full untimed run each.
+    await agentRun(instant.baseUrl, trajectories, concurrency);
+    await bareRun(instant.baseUrl, trajectories, concurrency, "undici");
+    await bareRun(instant.baseUrl, Math.ceil(trajectories / 2), concurrency, "fetch");
     // Interleaved runs, the order of agent and bare loop alternating; ratios are taken per round, so load from
     // other processes hits both sides alike.
     for (let round = 0; round < 4; round++) {
