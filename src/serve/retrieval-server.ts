@@ -10,11 +10,11 @@
  * `{"error": "..."}`: 400 bad input, 404 unknown route, 405 wrong method, 413 body too large, 500 anything
  * unexpected (the server keeps running).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { renderContents } from "../corpus/text.js";
 import type { Corpus, SearchHit } from "../corpus/types.js";
+import { HttpError, type ListeningServer, readJsonBody, startJsonServer } from "./http.js";
 
 export interface RetrievalServerOptions {
   /** Interface to bind (default 127.0.0.1). */
@@ -33,27 +33,12 @@ export interface RetrievalServerOptions {
   onRequest?: (entry: { method: string; path: string; status: number; queries: number; ms: number }) => void;
 }
 
-export interface RetrievalServer {
-  /** Base URL, e.g. http://127.0.0.1:8000 (POST `${url}/retrieve`). */
-  url: string;
-  port: number;
-  server: Server;
-  close(): Promise<void>;
-}
+/** The running server; `url` is the base URL, e.g. http://127.0.0.1:8000 (POST `${url}/retrieve`). */
+export type RetrievalServer = ListeningServer;
 
 export interface RetrievalDocument {
   id: string;
   contents: string;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
 }
 
 /** The request schema of POST /retrieve. */
@@ -79,50 +64,6 @@ export function toRetrievalDocument(hit: SearchHit): RetrievalDocument {
   return { id: hit.passage.id, contents: renderContents(hit.passage.title, hit.passage.text) };
 }
 
-function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      reject(new HttpError(413, `request body too large (limit ${maxBytes} bytes)`, { Connection: "close" }));
-      request.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    request.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > maxBytes) {
-        failed = true;
-        reject(new HttpError(413, `request body too large (limit ${maxBytes} bytes)`, { Connection: "close" }));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    request.on("error", (error) => {
-      if (!failed) {
-        failed = true;
-        reject(error);
-      }
-    });
-  });
-}
-
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (response.headersSent || response.destroyed) return;
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(payload),
-    ...headers,
-  });
-  response.end(payload);
-}
-
 /** Start serving `/retrieve` and `/health` for an opened corpus. The corpus stays open after close(). */
 export async function startRetrievalServer(
   corpus: Corpus,
@@ -140,13 +81,10 @@ export async function startRetrievalServer(
   const passages = corpus.stats().passages;
 
   const retrieve = async (request: IncomingMessage): Promise<{ result: unknown[][] }> => {
-    const body = await readBody(request, maxBodyBytes);
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString("utf8"));
-    } catch {
-      throw new HttpError(400, 'request body must be JSON: {"queries": [...], "topk": 3, "return_scores": true}');
-    }
+    const value = await readJsonBody(request, {
+      maxBytes: maxBodyBytes,
+      example: '{"queries": [...], "topk": 3, "return_scores": true}',
+    });
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -167,79 +105,22 @@ export async function startRetrievalServer(
     return { result: hits.map((list) => list.map(toRetrievalDocument)) };
   };
 
-  const handle = async (
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): Promise<{ status: number; queries: number }> => {
-    const path = (request.url ?? "/").split("?")[0] ?? "/";
-    try {
+  return startJsonServer({
+    host,
+    port: options.port ?? 8000,
+    async handle(request, path) {
       if (path === "/retrieve") {
         if (request.method !== "POST") throw new HttpError(405, "use POST /retrieve", { Allow: "POST" });
         const result = await retrieve(request);
-        send(response, 200, result);
-        return { status: 200, queries: result.result.length };
+        return { body: result, count: result.result.length };
       }
       if (path === "/health") {
         if (request.method !== "GET" && request.method !== "HEAD")
           throw new HttpError(405, "use GET /health", { Allow: "GET, HEAD" });
-        send(response, 200, { status: "ok", corpus: corpus.name, passages });
-        return { status: 200, queries: 0 };
+        return { body: { status: "ok", corpus: corpus.name, passages }, count: 0 };
       }
       throw new HttpError(404, `no route ${request.method} ${path}: use POST /retrieve or GET /health`);
-    } catch (error) {
-      if (error instanceof HttpError) {
-        send(response, error.status, { error: error.message }, error.headers);
-        if (error.status === 413) request.resume();
-        return { status: error.status, queries: 0 };
-      }
-      send(response, 500, { error: `internal error: ${(error as Error)?.message ?? String(error)}` });
-      return { status: 500, queries: 0 };
-    }
-  };
-
-  const server = createServer((request, response) => {
-    const started = performance.now();
-    handle(request, response)
-      .then(({ status, queries }) => {
-        options.onRequest?.({
-          method: request.method ?? "",
-          path: request.url ?? "",
-          status,
-          queries,
-          ms: performance.now() - started,
-        });
-      })
-      .catch(() => {
-        if (!response.headersSent) send(response, 500, { error: "internal error" });
-      });
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
-  });
-  server.keepAliveTimeout = 65_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 8000, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${urlHost}:${address.port}`,
-    port: address.port,
-    server,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      return closing;
     },
-  };
+    onRequest: ({ count, ...entry }) => options.onRequest?.({ ...entry, queries: count }),
+  });
 }

@@ -11,12 +11,12 @@
  * Errors are JSON `{"error": "..."}`: 400 bad input, 404 unknown route, 405 wrong method, 413 body too
  * large, 500 anything unexpected (the server keeps running).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { InputError } from "../core/errors.js";
 import { type ComputeScoreResult, computeScore, createRemoteRewardHandler } from "../reward/interop.js";
 import { createReward, REWARD_NAMES, type RewardOptions } from "../reward/rewards.js";
+import { HttpError, type ListeningServer, readJsonBody, startJsonServer } from "./http.js";
 
 /** The reward /get_reward uses when none is named (the OpenRLHF + Search-R1 setup). */
 export const DEFAULT_SERVER_REWARD = "search-r1-em";
@@ -47,23 +47,8 @@ export interface RewardServerOptions {
   onRequest?: (entry: { method: string; path: string; status: number; items: number; ms: number }) => void;
 }
 
-export interface RewardServer {
-  /** Base URL, e.g. http://127.0.0.1:8001 (POST `${url}/get_reward`, `${url}/compute_score`). */
-  url: string;
-  port: number;
-  server: Server;
-  close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+/** The running server; `url` is the base URL, e.g. http://127.0.0.1:8001 (POST `${url}/get_reward`). */
+export type RewardServer = ListeningServer;
 
 const ComputeScoreItemSchema = z.object({
   data_source: z.string({ error: "must be a string" }),
@@ -85,61 +70,12 @@ export function computeScoreRequestSchema(limits: { maxItems: number }) {
   };
 }
 
-function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const tooLarge = () =>
-      new HttpError(413, `request body too large (limit ${maxBytes} bytes); send fewer items per request`, {
-        Connection: "close",
-      });
-    const declared = Number(request.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      reject(tooLarge());
-      request.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    request.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > maxBytes) {
-        failed = true;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    request.on("error", (error) => {
-      if (!failed) {
-        failed = true;
-        reject(error);
-      }
-    });
+function readJson(request: IncomingMessage, maxBytes: number, example: string): Promise<unknown> {
+  return readJsonBody(request, {
+    maxBytes,
+    example,
+    tooLargeMessage: `request body too large (limit ${maxBytes} bytes); send fewer items per request`,
   });
-}
-
-async function readJson(request: IncomingMessage, maxBytes: number, example: string): Promise<unknown> {
-  const body = await readBody(request, maxBytes);
-  try {
-    return JSON.parse(body.toString("utf8"));
-  } catch {
-    throw new HttpError(400, `request body must be JSON: ${example}`);
-  }
-}
-
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (response.headersSent || response.destroyed) return;
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(payload),
-    ...headers,
-  });
-  response.end(payload);
 }
 
 function zodMessage(error: z.ZodError): string {
@@ -228,98 +164,41 @@ export async function startRewardServer(options: RewardServerOptions = {}): Prom
     return { body: await scoreItem(parsed.data), items: 1 };
   };
 
-  const handle = async (
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): Promise<{ status: number; items: number }> => {
-    const path = (request.url ?? "/").split("?")[0] ?? "/";
-    try {
+  return startJsonServer({
+    host,
+    port: options.port ?? 8001,
+    async handle(request, path) {
       if (path === "/get_reward" || path === "/compute_score") {
         if (request.method !== "POST") throw new HttpError(405, `use POST ${path}`, { Allow: "POST" });
         const { body, items } = path === "/get_reward" ? await getReward(request) : await computeScores(request);
-        send(response, 200, body);
-        return { status: 200, items };
+        return { body, count: items };
       }
       if (path === "/health") {
         if (request.method !== "GET" && request.method !== "HEAD")
           throw new HttpError(405, "use GET /health", { Allow: "GET, HEAD" });
-        send(response, 200, {
+        const body = {
           status: "ok",
           reward: getRewardName,
           compute_score: options.reward ?? "by data_source",
           extraction: rewardOptions.extraction ?? null,
           routes: ["POST /get_reward", "POST /compute_score", "GET /health"],
-        });
-        return { status: 200, items: 0 };
+        };
+        return { body, count: 0 };
       }
       throw new HttpError(
         404,
         `no route ${request.method} ${path}: use POST /get_reward, POST /compute_score or GET /health`,
       );
-    } catch (error) {
-      if (error instanceof HttpError) {
-        send(response, error.status, { error: error.message }, error.headers);
-        if (error.status === 413) request.resume();
-        return { status: error.status, items: 0 };
-      }
-      if (error instanceof InputError) {
-        send(response, 400, { error: error.message });
-        return { status: 400, items: 0 };
-      }
-      if (error instanceof RangeError && /call stack/i.test(error.message)) {
-        send(response, 400, {
-          error: "labels / ground_truth nest too deeply: send answers as a string, a list or {target: [...]}",
-        });
-        return { status: 400, items: 0 };
-      }
-      send(response, 500, { error: `internal error: ${(error as Error)?.message ?? String(error)}` });
-      return { status: 500, items: 0 };
-    }
-  };
-
-  const server = createServer((request, response) => {
-    const started = performance.now();
-    handle(request, response)
-      .then(({ status, items }) => {
-        options.onRequest?.({
-          method: request.method ?? "",
-          path: request.url ?? "",
-          status,
-          items,
-          ms: performance.now() - started,
-        });
-      })
-      .catch(() => {
-        if (!response.headersSent) send(response, 500, { error: "internal error" });
-      });
-  });
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
-  });
-  server.keepAliveTimeout = 65_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 8001, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${urlHost}:${address.port}`,
-    port: address.port,
-    server,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      return closing;
     },
-  };
+    mapError(error) {
+      if (error instanceof InputError) return new HttpError(400, error.message);
+      if (error instanceof RangeError && /call stack/i.test(error.message))
+        return new HttpError(
+          400,
+          "labels / ground_truth nest too deeply: send answers as a string, a list or {target: [...]}",
+        );
+      return undefined;
+    },
+    onRequest: ({ count, ...entry }) => options.onRequest?.({ ...entry, items: count }),
+  });
 }

@@ -8,11 +8,11 @@
  *   GET /api/trajectories/:index  → the full Trajectory record
  */
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { type ListeningServer, listenServer, sendJson } from "./http.js";
 import { TrajectorySource } from "./trajectory-source.js";
 
 export interface ViewerOptions {
@@ -24,11 +24,8 @@ export interface ViewerOptions {
   webRoot?: string;
 }
 
-export interface RunningServer {
-  url: string;
-  server: Server;
-  close(): Promise<void>;
-}
+/** The running viewer; close() ends open connections at once. */
+export type RunningServer = ListeningServer;
 
 const QuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
@@ -49,17 +46,16 @@ function defaultWebRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web");
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
-  response.end(text);
+const jsonHeaders = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendJson(response, status, body, { ...jsonHeaders, ...headers });
 }
 
 function handle(source: TrajectorySource, webRoot: string, request: IncomingMessage, response: ServerResponse): void {
   const url = new URL(request.url ?? "/", "http://localhost");
   if (request.method !== "GET" && request.method !== "HEAD") {
-    response.setHeader("allow", "GET, HEAD");
-    sendJson(response, 405, { error: "the viewer is read-only: use GET" });
+    send(response, 405, { error: "the viewer is read-only: use GET" }, { allow: "GET, HEAD" });
     return;
   }
   const asset = staticFiles[url.pathname];
@@ -69,28 +65,28 @@ function handle(source: TrajectorySource, webRoot: string, request: IncomingMess
     return;
   }
   if (url.pathname === "/api/info") {
-    sendJson(response, 200, { file: source.file, total: source.records().length });
+    send(response, 200, { file: source.file, total: source.records().length });
     return;
   }
   if (url.pathname === "/api/trajectories") {
     const parsed = QuerySchema.safeParse(Object.fromEntries(url.searchParams));
     if (!parsed.success) {
-      sendJson(response, 400, {
+      send(response, 400, {
         error: parsed.error.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; "),
       });
       return;
     }
-    sendJson(response, 200, source.list(parsed.data));
+    send(response, 200, source.list(parsed.data));
     return;
   }
   const match = /^\/api\/trajectories\/(\d+)$/.exec(url.pathname);
   if (match) {
     const record = source.get(Number(match[1]));
-    if (!record) sendJson(response, 404, { error: `no trajectory at index ${match[1]}` });
-    else sendJson(response, 200, record);
+    if (!record) send(response, 404, { error: `no trajectory at index ${match[1]}` });
+    else send(response, 200, record);
     return;
   }
-  sendJson(response, 404, { error: `unknown path ${url.pathname}` });
+  send(response, 404, { error: `unknown path ${url.pathname}` });
 }
 
 export async function startViewerServer(options: ViewerOptions): Promise<RunningServer> {
@@ -100,23 +96,9 @@ export async function startViewerServer(options: ViewerOptions): Promise<Running
     try {
       handle(source, webRoot, request, response);
     } catch (error) {
-      if (!response.headersSent) sendJson(response, 500, { error: (error as Error).message });
+      if (!response.headersSent) send(response, 500, { error: (error as Error).message });
       else response.end();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  return {
-    url: `http://${host}:${address.port}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenServer(server, { host: options.host ?? "127.0.0.1", port: options.port ?? 0, closeGraceMs: 0 });
 }
