@@ -178,7 +178,8 @@ export async function runDemo(options: DemoOptions, home: string): Promise<void>
   const format = (value: number | undefined) => (value === undefined ? "n/a" : value.toFixed(3));
   process.stdout.write(
     `\nDemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s. Artefacts are in ${out}.\n` +
-      `Held-out exact match of the tiny policy: after SFT ${format(afterSft)}, after GRPO ${format(afterGrpo)}\n` +
+      `Held-out exact match of the in-process policy (32 questions): after SFT ${format(afterSft)}, after ${options.rlSteps} GRPO steps ${format(afterGrpo)}.\n` +
+      "These few steps exercise the machinery; docs/training.md has the longer learning-check runs.\n" +
       `Browse the rollouts:  npx drkit view ${join(grpoDir, "rollouts.jsonl")}\n`,
   );
 }
