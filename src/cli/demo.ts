@@ -3,11 +3,12 @@
  * command (printed first, so it can be copied) or, for the retrieval server, the library call behind it.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { DrkitError } from "../core/errors.js";
+import { readJsonlRecords } from "../core/jsonl-store.js";
 import { openCorpus } from "../corpus/index.js";
 import { startRetrievalServer } from "../serve/retrieval-server.js";
 import { integerOption } from "./context.js";
@@ -66,19 +67,11 @@ async function retrievalStep(home: string, corpusName: string): Promise<void> {
   }
 }
 
+/** The value of `key` in the last record of a JSONL file that has it (the demo's steps have finished writing). */
 function lastMetric(file: string, key: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, "utf8").trim().split("\n");
-  for (let index = lines.length - 1; index >= 0; index--) {
-    try {
-      const record = JSON.parse(lines[index] as string) as Record<string, unknown>;
-      const value = record[key];
-      if (typeof value === "number") return value;
-    } catch {
-      // skip a line that is not a record
-    }
-  }
-  return undefined;
+  const records = readJsonlRecords<Record<string, unknown>>(file);
+  const value = records.findLast((record) => typeof record[key] === "number")?.[key];
+  return value as number | undefined;
 }
 
 export async function runDemo(options: DemoOptions, home: string): Promise<void> {
