@@ -7,10 +7,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { init, type Array as JaxArray, numpy as np, tree } from "@jax-js/jax";
+import type { Array as JaxArray } from "@jax-js/jax";
 import { z } from "zod";
 import { DataError, InputError, NotFoundError, TrainingError } from "../../core/errors.js";
 import { Random } from "../../core/random.js";
+import { type Jax, type JaxRuntime, type JaxRuntimeOptions, loadJax } from "./jax-runtime.js";
 import type {
   BackwardResult,
   OptimizerStepResult,
@@ -75,11 +76,12 @@ const CheckpointHeaderSchema = z.object({
   hasMoments: z.boolean(),
 });
 
-let backendReady: Promise<unknown> | undefined;
-/** Start the jax-js Wasm backend once (init() without arguments probes WebGPU and crashes on Node). */
-export function initBackend(): Promise<unknown> {
-  backendReady ??= init("wasm");
-  return backendReady;
+/**
+ * Load jax-js and start its Wasm backend (once per process; see jax-runtime.ts for the threads
+ * setting, DRKIT_JAX_THREADS, whose default is the machine's parallelism).
+ */
+export function initBackend(options: JaxRuntimeOptions = {}): Promise<JaxRuntime> {
+  return loadJax(options);
 }
 
 export interface InProcessPolicyOptions {
@@ -89,6 +91,11 @@ export interface InProcessPolicyOptions {
   /** Sequences per compiled batch. */
   microBatch?: number;
   seed?: number;
+  /**
+   * Wasm worker threads of the jax-js backend. Process-wide and fixed by the first policy created or
+   * loaded; default DRKIT_JAX_THREADS, else os.availableParallelism().
+   */
+  threads?: number;
 }
 
 function sizeOf(shape: readonly number[]): number {
@@ -111,10 +118,19 @@ export class InProcessPolicy implements TrainablePolicy {
   private samplerState: number;
   private device: TransformerParams | undefined;
   private compiled: CompiledModel | undefined;
+  private readonly jax: Jax;
+  /** Threads that run the jax-js Wasm kernels in this process (1 = main thread only). */
+  readonly threads: number;
 
   private constructor(
-    options: InProcessPolicyOptions & { tensors: NamedTensor[]; moments?: [Float32Array[], Float32Array[]] },
+    options: InProcessPolicyOptions & {
+      runtime: JaxRuntime;
+      tensors: NamedTensor[];
+      moments?: [Float32Array[], Float32Array[]];
+    },
   ) {
+    this.jax = options.runtime.jax;
+    this.threads = options.runtime.threads;
     this.config = options.config;
     this.tokenizer = options.tokenizer;
     this.optimizer = OptimizerConfigSchema.parse(options.optimizer ?? {});
@@ -135,16 +151,16 @@ export class InProcessPolicy implements TrainablePolicy {
 
   /** A freshly initialised policy (seeded). */
   static async create(options: InProcessPolicyOptions): Promise<InProcessPolicy> {
-    await initBackend();
+    const runtime = await initBackend({ threads: options.threads });
     const seed = options.seed ?? 0;
-    return new InProcessPolicy({ ...options, tensors: initialTensors(options.config, seed) });
+    return new InProcessPolicy({ ...options, runtime, tensors: initialTensors(options.config, seed) });
   }
 
   static async load(
     directory: string,
-    overrides: { optimizer?: Partial<OptimizerConfig> } = {},
+    overrides: { optimizer?: Partial<OptimizerConfig>; threads?: number } = {},
   ): Promise<InProcessPolicy> {
-    await initBackend();
+    const runtime = await initBackend({ threads: overrides.threads });
     const headerPath = join(directory, "policy.json");
     if (!existsSync(headerPath)) throw new NotFoundError(`no policy checkpoint at ${directory} (missing policy.json)`);
     const parsed = CheckpointHeaderSchema.safeParse(JSON.parse(readFileSync(headerPath, "utf8")));
@@ -172,6 +188,7 @@ export class InProcessPolicy implements TrainablePolicy {
       ? [header.tensors.map((t) => take(sizeOf(t.shape))), header.tensors.map((t) => take(sizeOf(t.shape)))]
       : undefined;
     const policy = new InProcessPolicy({
+      runtime,
       config: header.config,
       tokenizer: WordTokenizer.fromJson(header.tokenizer),
       optimizer: { ...header.optimizer, ...overrides.optimizer },
@@ -216,17 +233,17 @@ export class InProcessPolicy implements TrainablePolicy {
   }
 
   private model(): CompiledModel {
-    this.compiled ??= compileModel(this.config, this.config.maxLength - 1);
+    this.compiled ??= compileModel(this.jax, this.config, this.config.maxLength - 1);
     return this.compiled;
   }
 
   private params(): TransformerParams {
-    this.device ??= paramsFromTensors(this.config, this.tensors);
-    return tree.ref(this.device);
+    this.device ??= paramsFromTensors(this.jax, this.config, this.tensors);
+    return this.jax.tree.ref(this.device);
   }
 
   private invalidateDevice(): void {
-    if (this.device) tree.dispose(this.device);
+    if (this.device) this.jax.tree.dispose(this.device);
     this.device = undefined;
   }
 
@@ -248,11 +265,10 @@ export class InProcessPolicy implements TrainablePolicy {
       const end = Math.min(row.length - offset, length);
       for (let t = 0; t < end; t++) data[(b * length + t) * vocab + (row[t + offset] as number)] = 1;
     }
-    return np.array(data).reshape([this.microBatch, length, vocab]);
+    return this.jax.numpy.array(data).reshape([this.microBatch, length, vocab]);
   }
 
   async sample(contexts: readonly (readonly number[])[], params: SamplingParams): Promise<SampleResult[]> {
-    await initBackend();
     if (params.seed !== undefined) this.reseed(params.seed);
     const stops = new Set(params.stopTokenIds ?? []);
     const results: SampleResult[] = contexts.map(() => ({ tokenIds: [], logprobs: [], finishReason: "length" }));
@@ -270,7 +286,7 @@ export class InProcessPolicy implements TrainablePolicy {
       for (let start = 0; start < order.length; start += this.microBatch) {
         const chunk = order.slice(start, start + this.microBatch);
         const rows = chunk.map((index) => current[index] as number[]);
-        const logp = this.model().logits(this.params(), this.oneHot(rows, 0)).dataSync() as Float32Array;
+        const logp = (await this.model().logits(this.params(), this.oneHot(rows, 0)).data()) as Float32Array;
         chunk.forEach((index, b) => {
           const row = current[index] as number[];
           const base = (b * length + (row.length - 1)) * vocab;
@@ -318,16 +334,17 @@ export class InProcessPolicy implements TrainablePolicy {
   }
 
   async score(sequences: readonly (readonly number[])[]): Promise<SequenceScores[]> {
-    await initBackend();
     const out: SequenceScores[] = [];
     const length = this.config.maxLength - 1;
     for (let start = 0; start < sequences.length; start += this.microBatch) {
       const rows = sequences.slice(start, start + this.microBatch);
       for (const row of rows) this.checkLength(row);
       const result = this.model().evaluate(this.params(), this.oneHot(rows, 0), this.oneHot(rows, 1));
-      const logprobs = result.logprobs.dataSync() as Float32Array;
-      const entropy = result.entropy.dataSync() as Float32Array;
-      const values = result.values.dataSync() as Float32Array;
+      const [logprobs, entropy, values] = (await Promise.all([
+        result.logprobs.data(),
+        result.entropy.data(),
+        result.values.data(),
+      ])) as Float32Array[] as [Float32Array, Float32Array, Float32Array];
       rows.forEach((row, b) => {
         out.push(this.unpack(row.length, b, length, logprobs, entropy, values));
       });
@@ -358,7 +375,6 @@ export class InProcessPolicy implements TrainablePolicy {
   }
 
   async backward(sequences: readonly (readonly number[])[], weights: readonly TokenWeights[]): Promise<BackwardResult> {
-    await initBackend();
     if (weights.length !== sequences.length) {
       throw new TrainingError(`backward got ${sequences.length} sequences and ${weights.length} weight rows`);
     }
@@ -391,6 +407,7 @@ export class InProcessPolicy implements TrainablePolicy {
         }
       });
       const shape = [this.microBatch, length];
+      const np = this.jax.numpy;
       const [[total, outputs], gradient] = this.model().objectiveAndGrad(
         this.params(),
         this.oneHot(rows, 0),
@@ -399,16 +416,15 @@ export class InProcessPolicy implements TrainablePolicy {
         np.array(valueWeights).reshape(shape),
         np.array(entropyWeights).reshape(shape),
       );
-      objective += (total.dataSync() as Float32Array)[0] as number;
-      const logprobs = outputs.logprobs.dataSync() as Float32Array;
-      const entropy = outputs.entropy.dataSync() as Float32Array;
-      const values = outputs.values.dataSync() as Float32Array;
+      const flat = flattenParams(gradient);
+      const [totalData, logprobs, entropy, values, ...gradientData] = (await Promise.all(
+        [total, outputs.logprobs, outputs.entropy, outputs.values, ...flat].map((array) => array.data()),
+      )) as Float32Array[] as [Float32Array, Float32Array, Float32Array, Float32Array, ...Float32Array[]];
+      objective += totalData[0] as number;
       rows.forEach((row, b) => {
         scores.push(this.unpack(row.length, b, length, logprobs, entropy, values));
       });
-      const flat = flattenParams(gradient);
-      flat.forEach((array, index) => {
-        const data = array.dataSync() as Float32Array;
+      gradientData.forEach((data, index) => {
         const accumulator = this.gradients[index] as Float32Array;
         for (let i = 0; i < data.length; i++) accumulator[i] = (accumulator[i] as number) + (data[i] as number);
       });

@@ -12,10 +12,12 @@
  * zero contributes nothing to the gradient.
  *
  * jax-js uses reference-counted ownership: every array passed to a function is consumed, so an array
- * used twice is passed as `x.ref` the first time.
+ * used twice is passed as `x.ref` the first time. The jax-js module is passed in (`Jax`, from
+ * jax-runtime.ts) rather than imported, so that its backend can be configured before it loads.
  */
-import { type Array as JaxArray, jit, nn, numpy as np, type OwnedFunction, valueAndGrad } from "@jax-js/jax";
+import type { Array as JaxArray, OwnedFunction } from "@jax-js/jax";
 import { Random } from "../../core/random.js";
+import type { Jax } from "./jax-runtime.js";
 
 export interface TransformerConfig {
   vocabSize: number;
@@ -98,7 +100,12 @@ export function initialTensors(config: TransformerConfig, seed: number): NamedTe
   });
 }
 
-export function paramsFromTensors(config: TransformerConfig, tensors: readonly NamedTensor[]): TransformerParams {
+export function paramsFromTensors(
+  jax: Jax,
+  config: TransformerConfig,
+  tensors: readonly NamedTensor[],
+): TransformerParams {
+  const np = jax.numpy;
   const byName = new Map(tensors.map((tensor) => [tensor.name, tensor]));
   const get = (name: string) => {
     const tensor = byName.get(name);
@@ -133,7 +140,8 @@ export function flattenParams(params: TransformerParams): JaxArray[] {
   return out;
 }
 
-function rmsNorm(x: JaxArray, gain: JaxArray): JaxArray {
+function rmsNorm(jax: Jax, x: JaxArray, gain: JaxArray): JaxArray {
+  const np = jax.numpy;
   const meanSquare = np.mean(np.square(x.ref), -1, { keepdims: true });
   return x.mul(np.reciprocal(np.sqrt(meanSquare.add(1e-5)))).mul(gain);
 }
@@ -142,7 +150,14 @@ function rmsNorm(x: JaxArray, gain: JaxArray): JaxArray {
  * Hidden states [B, T, d] for one-hot inputs [B, T, V]. Causal: position t sees positions ≤ t only,
  * so right padding never changes earlier positions.
  */
-function hidden(config: TransformerConfig, params: TransformerParams, inputs: JaxArray, causalMask: JaxArray) {
+function hidden(
+  jax: Jax,
+  config: TransformerConfig,
+  params: TransformerParams,
+  inputs: JaxArray,
+  causalMask: JaxArray,
+) {
+  const { numpy: np, nn } = jax;
   const [batch, length] = inputs.shape as [number, number, number];
   const d = config.dModel;
   const h = config.heads;
@@ -151,7 +166,7 @@ function hidden(config: TransformerConfig, params: TransformerParams, inputs: Ja
   let x = np.matmul(inputs, params.embedding.ref);
   x = x.add(params.position.ref.slice([0, length]));
   for (const layer of params.layers) {
-    const normed = rmsNorm(x.ref, layer.norm1.ref);
+    const normed = rmsNorm(jax, x.ref, layer.norm1.ref);
     const qkv = np.matmul(normed, layer.wqkv.ref).reshape([batch, length, 3, h, dh]);
     const heads = np.transpose(qkv, [2, 0, 3, 1, 4]); // [3, B, H, T, dh]
     const q = heads.ref.slice(0).mul(scale);
@@ -161,17 +176,17 @@ function hidden(config: TransformerConfig, params: TransformerParams, inputs: Ja
     const attention = np.matmul(nn.softmax(scores, -1), v); // [B, H, T, dh]
     const merged = np.transpose(attention, [0, 2, 1, 3]).reshape([batch, length, d]);
     x = x.add(np.matmul(merged, layer.wo.ref));
-    const normed2 = rmsNorm(x.ref, layer.norm2.ref);
+    const normed2 = rmsNorm(jax, x.ref, layer.norm2.ref);
     x = x.add(np.matmul(nn.gelu(np.matmul(normed2, layer.w1.ref)), layer.w2.ref));
   }
   causalMask.dispose();
-  return rmsNorm(x, params.normFinal.ref);
+  return rmsNorm(jax, x, params.normFinal.ref);
 }
 
-function causalMaskFor(length: number): JaxArray {
+function causalMaskFor(jax: Jax, length: number): JaxArray {
   const data = new Float32Array(length * length);
   for (let i = 0; i < length; i++) for (let j = i + 1; j < length; j++) data[i * length + j] = -1e9;
-  return np.array(data).reshape([length, length]);
+  return jax.numpy.array(data).reshape([length, length]);
 }
 
 export interface ObjectiveInputs {
@@ -197,13 +212,15 @@ export type Outputs = {
 };
 
 function outputs(
+  jax: Jax,
   config: TransformerConfig,
   params: TransformerParams,
   inputs: JaxArray,
   targets: JaxArray,
   causalMask: JaxArray,
 ): Outputs {
-  const x = hidden(config, params, inputs, causalMask);
+  const { numpy: np, nn } = jax;
+  const x = hidden(jax, config, params, inputs, causalMask);
   const logits = np.matmul(x.ref, np.transpose(params.embedding.ref, [1, 0]));
   const logp = nn.logSoftmax(logits, -1);
   const logprobs = np.sum(logp.ref.mul(targets), -1);
@@ -231,14 +248,15 @@ export interface CompiledModel {
   >;
 }
 
-export function compileModel(config: TransformerConfig, length: number): CompiledModel {
-  const mask = () => causalMaskFor(length);
+export function compileModel(jax: Jax, config: TransformerConfig, length: number): CompiledModel {
+  const { numpy: np, nn, jit, valueAndGrad } = jax;
+  const mask = () => causalMaskFor(jax, length);
   const logits = jit((params: TransformerParams, inputs: JaxArray) => {
-    const x = hidden(config, params, inputs, mask());
+    const x = hidden(jax, config, params, inputs, mask());
     return nn.logSoftmax(np.matmul(x, np.transpose(params.embedding.ref, [1, 0])), -1);
   });
   const evaluate = jit((params: TransformerParams, inputs: JaxArray, targets: JaxArray) =>
-    outputs(config, params, inputs, targets, mask()),
+    outputs(jax, config, params, inputs, targets, mask()),
   );
   const objective = (
     params: TransformerParams,
@@ -248,7 +266,7 @@ export function compileModel(config: TransformerConfig, length: number): Compile
     valueWeights: JaxArray,
     entropyWeights: JaxArray,
   ): [JaxArray, Outputs] => {
-    const out = outputs(config, params, inputs, targets, mask());
+    const out = outputs(jax, config, params, inputs, targets, mask());
     const total = np
       .sum(out.logprobs.ref.mul(logprobWeights))
       .add(np.sum(out.values.ref.mul(valueWeights)))

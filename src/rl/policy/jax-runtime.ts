@@ -1,0 +1,80 @@
+/**
+ * Loading @jax-js/jax for the in-process policy, optionally with its multi-threaded Wasm backend.
+ *
+ * jax-js decides once, while its module is first evaluated, whether the Wasm backend runs kernels
+ * on a pool of Web Workers over a shared memory (it needs a global `Worker`). Node 20 has no Web
+ * Worker, so the policy loads jax-js lazily (`await import`) after installing a small adapter over
+ * node:worker_threads (node-web-worker.ts). The choice is therefore process-wide and fixed by the
+ * first `loadJax()`; nothing in drkit imports @jax-js/jax statically for that reason.
+ *
+ * Threads: `DRKIT_JAX_THREADS` (an integer; 1 = run every kernel on the main thread) or the
+ * `threads` option; the default is `os.availableParallelism()`. With one thread the results are
+ * bit-identical to the threaded run (each kernel is split by output element, so every element is
+ * still computed by the same code in the same order).
+ */
+import { availableParallelism } from "node:os";
+import type * as JaxModule from "@jax-js/jax";
+import { ConfigError } from "../../core/errors.js";
+import { installNodeWebWorker } from "./node-web-worker.js";
+
+export type Jax = typeof JaxModule;
+
+export interface JaxRuntime {
+  jax: Jax;
+  /** Workers that run the Wasm kernels (1 = main thread only). */
+  threads: number;
+}
+
+export interface JaxRuntimeOptions {
+  /** Wasm worker threads; overrides DRKIT_JAX_THREADS. */
+  threads?: number;
+}
+
+/** Threads asked for by the environment (DRKIT_JAX_THREADS), else the machine's parallelism. */
+export function jaxThreadsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): number {
+  const raw = environment.DRKIT_JAX_THREADS;
+  if (raw === undefined || raw.trim() === "") return availableParallelism();
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ConfigError(`DRKIT_JAX_THREADS must be a positive integer (got "${raw}"); use 1 for a single thread`);
+  }
+  return threads;
+}
+
+let runtime: Promise<JaxRuntime> | undefined;
+
+/**
+ * Load @jax-js/jax and start its Wasm backend (once per process; later calls return the first
+ * runtime whatever their options). With more than one thread, kernels run asynchronously on
+ * worker threads: read results with `await array.data()`, never `dataSync()`.
+ */
+export function loadJax(options: JaxRuntimeOptions = {}): Promise<JaxRuntime> {
+  runtime ??= start(options.threads ?? jaxThreadsFromEnvironment());
+  return runtime;
+}
+
+async function start(threads: number): Promise<JaxRuntime> {
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new ConfigError(`threads must be a positive integer (${threads})`);
+  const scope = globalThis as { navigator?: unknown };
+  let temporaryNavigator = false;
+  if (threads > 1) {
+    installNodeWebWorker();
+    // jax-js sizes its pool from navigator.hardwareConcurrency while its module is evaluated; a
+    // global navigator is only lent for that moment, so that no other library sees a "browser".
+    if (typeof scope.navigator === "undefined") {
+      scope.navigator = { hardwareConcurrency: threads };
+      temporaryNavigator = true;
+    }
+  }
+  const lent = scope.navigator as { hardwareConcurrency?: number } | undefined;
+  const workers = threads > 1 ? Math.max(1, lent?.hardwareConcurrency ?? threads) : 1;
+  try {
+    const jax = await import("@jax-js/jax");
+    // init() without arguments probes WebGPU and crashes on Node.
+    await jax.init("wasm");
+    return { jax, threads: workers };
+  } finally {
+    if (temporaryNavigator) delete scope.navigator;
+  }
+}
