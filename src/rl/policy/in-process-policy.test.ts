@@ -76,6 +76,40 @@ describe("InProcessPolicy", () => {
     expect(policy.gradientNorm()).toBe(0);
   });
 
+  it("gives the same gradient with and without the value/entropy heads in the differentiated objective", async () => {
+    const policy = await fresh(7);
+    const sequence = [1, ...tokenizer.encode("a dog ran in the park")];
+    const logprob = sftWeights(sequence.length, 1).logprob;
+    const value = Float32Array.from(sequence, (_, t) => (t > 0 ? 0.3 - 0.1 * t : 0));
+    const entropy = Float32Array.from(sequence, (_, t) => (t > 1 ? -0.05 : 0));
+    const zeros = new Float32Array(sequence.length);
+    const gradientOf = async (weights: { logprob: Float32Array; value?: Float32Array; entropy?: Float32Array }) => {
+      policy.zeroGradient();
+      await policy.backward([sequence], [weights]);
+      return policy.accumulatedGradient().map((g) => Float32Array.from(g));
+    };
+    // Logprob weights only: the compiled variant without the value/entropy heads.
+    const logprobOnly = await gradientOf({ logprob });
+    const valueHead = logprobOnly.at(-1) as Float32Array;
+    expect(valueHead.every((g) => g === 0)).toBe(true);
+    // J is linear in the weights: ∇J(w, u, e) = ∇J(w, 0, 0) + ∇J(0, u, e), the last two via the full objective.
+    const full = await gradientOf({ logprob, value, entropy });
+    const headsOnly = await gradientOf({ logprob: zeros, value, entropy });
+    let difference = 0;
+    let magnitude = 0;
+    full.forEach((g, i) => {
+      const a = logprobOnly[i] as Float32Array;
+      const b = headsOnly[i] as Float32Array;
+      for (let j = 0; j < g.length; j++) {
+        difference = Math.max(difference, Math.abs((g[j] as number) - (a[j] as number) - (b[j] as number)));
+        magnitude = Math.max(magnitude, Math.abs(g[j] as number));
+      }
+    });
+    expect(magnitude).toBeGreaterThan(1e-3);
+    expect(difference).toBeLessThan(1e-5 * magnitude);
+    expect((full.at(-1) as Float32Array).some((g) => g !== 0)).toBe(true);
+  });
+
   it("round-trips a checkpoint (weights, optimizer state, tokenizer) exactly", async () => {
     const policy = await fresh(3);
     const sequence = [1, ...tokenizer.encode("a dog ran in the park")];

@@ -408,14 +408,24 @@ export class InProcessPolicy implements TrainablePolicy {
       });
       const shape = [this.microBatch, length];
       const np = this.jax.numpy;
-      const [[total, outputs], gradient] = this.model().objectiveAndGrad(
-        this.params(),
-        this.oneHot(rows, 0),
-        this.oneHot(rows, 1),
-        np.array(logprobWeights).reshape(shape),
-        np.array(valueWeights).reshape(shape),
-        np.array(entropyWeights).reshape(shape),
-      );
+      const model = this.model();
+      // Without value or entropy weights, a variant that does not differentiate those heads.
+      const heads = valueWeights.some((w) => w !== 0) || entropyWeights.some((w) => w !== 0);
+      const [[total, outputs], gradient] = heads
+        ? model.objectiveAndGrad(
+            this.params(),
+            this.oneHot(rows, 0),
+            this.oneHot(rows, 1),
+            np.array(logprobWeights).reshape(shape),
+            np.array(valueWeights).reshape(shape),
+            np.array(entropyWeights).reshape(shape),
+          )
+        : model.logprobObjectiveAndGrad(
+            this.params(),
+            this.oneHot(rows, 0),
+            this.oneHot(rows, 1),
+            np.array(logprobWeights).reshape(shape),
+          );
       const flat = flattenParams(gradient);
       const [totalData, logprobs, entropy, values, ...gradientData] = (await Promise.all(
         [total, outputs.logprobs, outputs.entropy, outputs.values, ...flat].map((array) => array.data()),
@@ -520,6 +530,7 @@ export class InProcessPolicy implements TrainablePolicy {
       this.compiled.logits.dispose();
       this.compiled.evaluate.dispose();
       this.compiled.objectiveAndGrad.dispose();
+      this.compiled.logprobObjectiveAndGrad.dispose();
     }
     this.compiled = undefined;
   }

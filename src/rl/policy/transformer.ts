@@ -163,6 +163,9 @@ function hidden(
   const h = config.heads;
   const dh = d / h;
   const scale = 1 / Math.sqrt(dh);
+  // A one-hot matmul rather than an embedding gather: jax-js differentiates a gather with a
+  // scatter-add that runs as a JavaScript routine, measured slower (≈10–20 ms per backward) than
+  // the two small one-hot matmuls it replaces (≈5 ms).
   let x = np.matmul(inputs, params.embedding.ref);
   x = x.add(params.position.ref.slice([0, length]));
   for (const layer of params.layers) {
@@ -246,6 +249,18 @@ export interface CompiledModel {
       entropyWeights: JaxArray,
     ) => [[JaxArray, Outputs], TransformerParams]
   >;
+  /**
+   * The same with value and entropy weights all zero (J = Σ w·log π): the value and entropy heads are
+   * still computed as outputs, but no gradient flows through them.
+   */
+  logprobObjectiveAndGrad: OwnedFunction<
+    (
+      params: TransformerParams,
+      inputs: JaxArray,
+      targets: JaxArray,
+      logprobWeights: JaxArray,
+    ) => [[JaxArray, Outputs], TransformerParams]
+  >;
 }
 
 export function compileModel(jax: Jax, config: TransformerConfig, length: number): CompiledModel {
@@ -276,5 +291,17 @@ export function compileModel(jax: Jax, config: TransformerConfig, length: number
   const objectiveAndGrad = jit(
     valueAndGrad(objective, { hasAux: true }),
   ) as unknown as CompiledModel["objectiveAndGrad"];
-  return { logits, evaluate, objectiveAndGrad };
+  const logprobObjective = (
+    params: TransformerParams,
+    inputs: JaxArray,
+    targets: JaxArray,
+    logprobWeights: JaxArray,
+  ): [JaxArray, Outputs] => {
+    const out = outputs(jax, config, params, inputs, targets, mask());
+    return [np.sum(out.logprobs.ref.mul(logprobWeights)), out];
+  };
+  const logprobObjectiveAndGrad = jit(
+    valueAndGrad(logprobObjective, { hasAux: true }),
+  ) as unknown as CompiledModel["logprobObjectiveAndGrad"];
+  return { logits, evaluate, objectiveAndGrad, logprobObjectiveAndGrad };
 }
