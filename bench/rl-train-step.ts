@@ -3,7 +3,14 @@
  * FFN 512; ≈0.86M parameters) on B = 8 × T = 64 = 512 tokens with PPO-style per-token weights
  * (a random half of the positions masked), forward + backward + Adam. Target: ≤ 300 ms on a 2-core
  * machine. Run: npx tsx bench/rl-train-step.ts
+ *
+ * The policy runs with the default jax-js threads (DRKIT_JAX_THREADS, else os.availableParallelism());
+ * when that is more than one, the same bench is re-run in a child process with DRKIT_JAX_THREADS=1
+ * as the single-thread anchor. The load average is printed with each figure: the machine is shared.
  */
+import { spawnSync } from "node:child_process";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
 import { Random } from "../src/core/random.js";
 import { InProcessPolicy, POLICY_PRESETS } from "../src/rl/policy/in-process-policy.js";
 import { SPECIAL_TOKENS, WordTokenizer } from "../src/rl/policy/tokenizer.js";
@@ -35,7 +42,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-const measure = async (label: string, run: () => Promise<unknown>, repeats: number) => {
+const measure = async (run: () => Promise<unknown>, repeats: number) => {
   await run(); // compile
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -43,25 +50,61 @@ const measure = async (label: string, run: () => Promise<unknown>, repeats: numb
     await run();
     times.push(performance.now() - start);
   }
-  return { label, ms: median(times) };
+  return median(times);
 };
 
-const forward = await measure("forward (score, no grad)", () => policy.score(sequences), 5);
-const trainStep = await measure(
-  "train step (forward + backward + Adam)",
-  async () => {
+interface Figures {
+  threads: number;
+  forwardMs: number;
+  trainStepMs: number;
+  load: number;
+}
+
+async function measureFigures(): Promise<Figures> {
+  const forwardMs = await measure(() => policy.score(sequences), 5);
+  const trainStepMs = await measure(async () => {
     await policy.backward(sequences, weights);
     await policy.step();
-  },
-  7,
-);
-process.stdout.write(
-  `in-process policy: ${policy.parameterCount.toLocaleString()} parameters, ${batch}×${length} = ${batch * length} tokens\n`,
-);
-for (const result of [forward, trainStep]) process.stdout.write(`  ${result.label}: ${result.ms.toFixed(1)} ms\n`);
-process.stdout.write(
-  `  train step / target (${TARGET_MS} ms): ${(trainStep.ms / TARGET_MS).toFixed(2)}× ${trainStep.ms <= TARGET_MS ? "(meets the target)" : "(slower than the target)"}\n`,
-);
-process.stdout.write(
-  `  train step / forward (anchor measured in this run): ${(trainStep.ms / forward.ms).toFixed(2)}×\n`,
-);
+  }, 7);
+  return { threads: policy.threads, forwardMs, trainStepMs, load: loadavg()[0] as number };
+}
+
+/** The single-thread anchor: this bench in a child process with DRKIT_JAX_THREADS=1. */
+function singleThreadFigures(): Figures {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--json"], {
+    env: { ...process.env, DRKIT_JAX_THREADS: "1" },
+    encoding: "utf8",
+  });
+  if (child.status !== 0) throw new Error(`single-thread run failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split("\n").at(-1) as string) as Figures;
+}
+
+const describe = (figures: Figures) =>
+  `${figures.threads} thread${figures.threads === 1 ? "" : "s"}, load ${figures.load.toFixed(2)}`;
+
+const figures = await measureFigures();
+if (process.argv.includes("--json")) {
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+} else {
+  process.stdout.write(
+    `in-process policy: ${policy.parameterCount.toLocaleString()} parameters, ${batch}×${length} = ${batch * length} tokens (${describe(figures)})\n`,
+  );
+  process.stdout.write(`  forward (score, no grad): ${figures.forwardMs.toFixed(1)} ms\n`);
+  process.stdout.write(`  train step (forward + backward + Adam): ${figures.trainStepMs.toFixed(1)} ms\n`);
+  const ratio = figures.trainStepMs / TARGET_MS;
+  process.stdout.write(
+    `  train step / target (${TARGET_MS} ms): ${ratio.toFixed(2)}× ${ratio <= 1 ? "(meets the target)" : "(slower than the target)"}\n`,
+  );
+  process.stdout.write(
+    `  train step / forward (anchor measured in this run): ${(figures.trainStepMs / figures.forwardMs).toFixed(2)}×\n`,
+  );
+  if (figures.threads > 1) {
+    const single = singleThreadFigures();
+    process.stdout.write(
+      `  single-thread anchor (DRKIT_JAX_THREADS=1, ${describe(single)}): forward ${single.forwardMs.toFixed(1)} ms, train step ${single.trainStepMs.toFixed(1)} ms\n`,
+    );
+    process.stdout.write(
+      `  speed-up of ${figures.threads} threads over 1: forward ${(single.forwardMs / figures.forwardMs).toFixed(2)}×, train step ${(single.trainStepMs / figures.trainStepMs).toFixed(2)}×\n`,
+    );
+  }
+}
