@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -143,5 +144,41 @@ describe("InProcessPolicy", () => {
     sampled?.logprobs.forEach((logprob, i) => {
       expect(scores?.logprobs[context.length + i]).toBeCloseTo(logprob, 4);
     });
+  });
+
+  it("computes bit-identical gradients and scores with one and with several Wasm threads", () => {
+    // The thread count is process-wide (fixed when jax-js loads), so each setting runs in a child.
+    const script = `
+      import { createHash } from "node:crypto";
+      import { InProcessPolicy } from "./src/rl/policy/in-process-policy.ts";
+      import { WordTokenizer } from "./src/rl/policy/tokenizer.ts";
+      const tokenizer = WordTokenizer.fit(["the cat sat on the mat", "a dog ran in the park"]);
+      const config = { vocabSize: tokenizer.size, dModel: 32, layers: 1, heads: 2, ffn: 64, maxLength: 16 };
+      const policy = await InProcessPolicy.create({ config, tokenizer, seed: 1, microBatch: 2 });
+      const sequences = ["the cat sat on the mat", "a dog ran in the park"].map((t) => [1, ...tokenizer.encode(t)]);
+      const weights = sequences.map((s) => ({ logprob: Float32Array.from(s, (_, t) => (t > 0 ? -0.1 : 0)) }));
+      const hash = createHash("sha256");
+      for (let step = 0; step < 2; step++) {
+        const { scores } = await policy.backward(sequences, weights);
+        for (const g of policy.accumulatedGradient()) hash.update(new Uint8Array(g.buffer, g.byteOffset, g.byteLength));
+        for (const s of scores) hash.update(new Uint8Array(s.logprobs.buffer));
+        await policy.step();
+      }
+      console.log(JSON.stringify({ threads: policy.threads, hash: hash.digest("hex") }));
+    `;
+    const run = (threads: number) => {
+      const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        encoding: "utf8",
+        env: { ...process.env, DRKIT_JAX_THREADS: String(threads) },
+        timeout: 50_000,
+      });
+      expect(child.status, child.stderr).toBe(0);
+      return JSON.parse(child.stdout.trim().split("\n").at(-1) as string) as { threads: number; hash: string };
+    };
+    const single = run(1);
+    const several = run(3);
+    expect(single.threads).toBe(1);
+    expect(several.threads).toBe(3);
+    expect(several.hash).toBe(single.hash);
   });
 });

@@ -41,6 +41,8 @@ export class NodeWebWorker {
   private queued: [unknown, readonly unknown[] | undefined][] = [];
   private owed = 0;
   private terminated = false;
+  /** Holds the process open while messages wait for the source to be read (a Blob read does not). */
+  private startingHold: ReturnType<typeof setInterval> | undefined;
 
   constructor(url: string | URL, _options?: { type?: string; name?: string }) {
     const blob = resolveObjectURL(String(url));
@@ -52,8 +54,11 @@ export class NodeWebWorker {
   }
 
   private start(source: string): void {
+    this.releaseStartingHold();
     if (this.terminated) return;
-    const worker = new Worker(`${PRELUDE}\n${source}`, { eval: true });
+    // No inherited execArgv: the source is a classic script, whatever flags (loaders, --input-type)
+    // started this process.
+    const worker = new Worker(`${PRELUDE}\n${source}`, { eval: true, execArgv: [] });
     this.worker = worker;
     worker.on("message", (data: unknown) => {
       this.owed = Math.max(0, this.owed - 1);
@@ -67,7 +72,13 @@ export class NodeWebWorker {
     this.queued = [];
   }
 
+  private releaseStartingHold(): void {
+    if (this.startingHold !== undefined) clearInterval(this.startingHold);
+    this.startingHold = undefined;
+  }
+
   private fail(error: unknown): void {
+    this.releaseStartingHold();
     this.owed = 0;
     this.worker?.unref();
     const message = error instanceof Error ? error.message : String(error);
@@ -79,6 +90,7 @@ export class NodeWebWorker {
     this.owed += 1;
     if (!this.worker) {
       this.queued.push([data, transfer]);
+      this.startingHold ??= setInterval(() => {}, 2 ** 30);
       return;
     }
     if (this.owed === 1) this.worker.ref();
@@ -88,6 +100,7 @@ export class NodeWebWorker {
   terminate(): void {
     this.terminated = true;
     this.queued = [];
+    this.releaseStartingHold();
     void this.worker?.terminate();
   }
 }
