@@ -25,7 +25,15 @@ describe("NodeWebWorker (Web Worker API over worker_threads)", () => {
         };
       `),
     );
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    // A shared WebAssembly.Memory, as jax-js posts (@types/node does not declare WebAssembly).
+    const { Memory } = (
+      globalThis as unknown as {
+        WebAssembly: {
+          Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBufferLike };
+        };
+      }
+    ).WebAssembly;
+    const memory = new Memory({ initial: 1, maximum: 1, shared: true });
     const ready = nextMessage(worker);
     worker.postMessage({ type: "init", memory }); // before the source has even been read
     expect(await ready).toEqual({ type: "ready" });
