@@ -8,7 +8,9 @@
  * first `loadJax()`; nothing in drkit imports @jax-js/jax statically for that reason.
  *
  * Threads: `DRKIT_JAX_THREADS` (an integer; 1 = run every kernel on the main thread) or the
- * `threads` option; the default is `os.availableParallelism()`. With one thread the results are
+ * `threads` option; the default is `os.availableParallelism()`. The global `Worker` must stay
+ * installed once jax-js has loaded with threads (its kernels are compiled for a shared memory).
+ * In runtimes that have their own Web Worker (browsers, Deno, Bun), jax-js always pools. With one thread the results are
  * bit-identical to the threaded run (each kernel is split by output element, so every element is
  * still computed by the same code in the same order).
  */
@@ -54,27 +56,34 @@ export function loadJax(options: JaxRuntimeOptions = {}): Promise<JaxRuntime> {
 }
 
 async function start(threads: number): Promise<JaxRuntime> {
-  if (!Number.isInteger(threads) || threads < 1)
+  if (!Number.isInteger(threads) || threads < 1) {
     throw new ConfigError(`threads must be a positive integer (${threads})`);
-  const scope = globalThis as { navigator?: unknown };
-  let temporaryNavigator = false;
-  if (threads > 1) {
-    installNodeWebWorker();
-    // jax-js sizes its pool from navigator.hardwareConcurrency while its module is evaluated; a
-    // global navigator is only lent for that moment, so that no other library sees a "browser".
-    if (typeof scope.navigator === "undefined") {
-      scope.navigator = { hardwareConcurrency: threads };
-      temporaryNavigator = true;
-    }
   }
-  const lent = scope.navigator as { hardwareConcurrency?: number } | undefined;
-  const workers = threads > 1 ? Math.max(1, lent?.hardwareConcurrency ?? threads) : 1;
+  if (threads > 1) installNodeWebWorker();
+  // Where the runtime already has a Web Worker (browsers, Deno, Bun), jax-js pools whatever is asked.
+  const pooled = typeof (globalThis as { Worker?: unknown }).Worker !== "undefined";
+  // jax-js sizes its pool from navigator.hardwareConcurrency while its module is evaluated: a
+  // navigator saying `threads` is lent for that moment only, so no other library sees a "browser".
+  const previous = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+  const lend = pooled && threads > 1 && (previous === undefined || previous.configurable === true);
+  if (lend) {
+    Object.defineProperty(globalThis, "navigator", {
+      value: { hardwareConcurrency: threads },
+      configurable: true,
+      writable: true,
+    });
+  }
+  const existing = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  const workers = pooled ? Math.max(1, existing?.hardwareConcurrency || 4) : 1;
   try {
     const jax = await import("@jax-js/jax");
     // init() without arguments probes WebGPU and crashes on Node.
     await jax.init("wasm");
     return { jax, threads: workers };
   } finally {
-    if (temporaryNavigator) delete scope.navigator;
+    if (lend) {
+      if (previous) Object.defineProperty(globalThis, "navigator", previous);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
   }
 }
