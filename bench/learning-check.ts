@@ -20,7 +20,7 @@ import { JsonlWriter, readJsonlRecords } from "../src/core/jsonl-store.js";
 import { InProcessPolicy, POLICY_PRESETS } from "../src/rl/policy/in-process-policy.js";
 import { WordTokenizer } from "../src/rl/policy/tokenizer.js";
 import { loadLookupTask } from "../src/rl/tasks/lookup-task.js";
-import { lookupDemonstrations, lookupTrainingTask } from "../src/rl/tasks/lookup-training-task.js";
+import { type LookupTeacher, lookupDemonstrations, lookupTrainingTask } from "../src/rl/tasks/lookup-training-task.js";
 import { DEFAULT_RL_OPTIONS, type RlOptions, runRl } from "../src/rl/trainer/rl-trainer.js";
 import { RunDirectory } from "../src/rl/trainer/run-directory.js";
 import { demonstrationTrajectory, runSft } from "../src/rl/trainer/sft.js";
@@ -31,6 +31,14 @@ const { values } = parseArgs({
     "sft-steps": { type: "string", default: "100" },
     "rl-steps": { type: "string", default: "40" },
     entities: { type: "string", default: "48" },
+    "questions-per-entity": { type: "string", default: "6" },
+    "held-out-per-entity": { type: "string", default: "1" },
+    "answer-vocabulary": { type: "string", default: "32" },
+    "rl-eval-every": { type: "string" },
+    "sft-eval-every": { type: "string" },
+    temperature: { type: "string", default: "1" },
+    teacher: { type: "string", default: "exact" },
+    "asked-fields": { type: "string", default: "1" },
     policy: { type: "string", default: "micro" },
     variants: { type: "string", default: "grpo,ppo,grpo-unmasked,grpo-group1" },
     out: { type: "string", default: "docs/results/learning-check" },
@@ -50,6 +58,10 @@ const lookup = loadLookupTask({
   corpusPath: "data/hotpotqa/corpus.jsonl",
   entities: Number(values.entities),
   maxTitleWords: 1,
+  questionsPerEntity: Number(values["questions-per-entity"]),
+  heldOutPerEntity: Number(values["held-out-per-entity"]),
+  answerVocabulary: Number(values["answer-vocabulary"]),
+  askedFields: Number(values["asked-fields"]),
   seed: 7,
 });
 const task = lookupTrainingTask(lookup);
@@ -94,7 +106,9 @@ for (const seed of seeds) {
       seed,
       microBatch: 16,
     });
-    const demos = lookupDemonstrations(lookup).map((demo) => demonstrationTrajectory(tokenizer, demo));
+    const demos = lookupDemonstrations(lookup, { teacher: values.teacher as LookupTeacher }).map((demo) =>
+      demonstrationTrajectory(tokenizer, demo),
+    );
     const sft = await runSft(
       policy,
       task,
@@ -105,7 +119,7 @@ for (const seed of seeds) {
         batchSize: 16,
         learningRate: 5e-3,
         seed,
-        evalEvery: sftSteps,
+        evalEvery: values["sft-eval-every"] ? Number(values["sft-eval-every"]) : sftSteps,
         evalSize: Number(values["eval-size"]),
         maxTurns: 3,
         maxTokensPerTurn: 6,
@@ -131,7 +145,8 @@ for (const seed of seeds) {
       seed,
       groupSize,
       promptsPerStep,
-      evalEvery: rlSteps,
+      evalEvery: values["rl-eval-every"] ? Number(values["rl-eval-every"]) : rlSteps,
+      temperature: Number(values.temperature),
       evalSize: Number(values["eval-size"]),
       checkpointEvery: rlSteps,
       quiet: true,

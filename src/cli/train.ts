@@ -12,7 +12,12 @@ import { InProcessPolicy, POLICY_PRESETS } from "../rl/policy/in-process-policy.
 import { WordTokenizer } from "../rl/policy/tokenizer.js";
 import { corpusTrainingTask, readQuestions } from "../rl/tasks/corpus-task.js";
 import { loadLookupTask } from "../rl/tasks/lookup-task.js";
-import { lookupDemonstrations, lookupTrainingTask } from "../rl/tasks/lookup-training-task.js";
+import {
+  LOOKUP_TEACHERS,
+  type LookupTeacher,
+  lookupDemonstrations,
+  lookupTrainingTask,
+} from "../rl/tasks/lookup-training-task.js";
 import { ALGORITHMS } from "../rl/trainer/algorithms.js";
 import { DEFAULT_RL_OPTIONS, type RlOptions, runRl, type TrainingTask } from "../rl/trainer/rl-trainer.js";
 import { RunDirectory } from "../rl/trainer/run-directory.js";
@@ -31,6 +36,9 @@ interface CommonFlags {
   data?: string;
   corpusFile?: string;
   entities: number;
+  askedFields: number;
+  answerVocabulary: number;
+  teacher?: string;
   init?: string;
   runDir?: string;
   seed: number;
@@ -62,6 +70,18 @@ function addCommonOptions(command: Command): Command {
     .option("--data <questions.jsonl>", "questions {question, answer} to train on (with --corpus)")
     .option("--corpus-file <file>", "passages JSONL the lookup task is generated from (default: bundled HotpotQA)")
     .option("--entities <n>", "lookup task: number of passages", integerOption("entities"), 48)
+    .option(
+      "--asked-fields <n>",
+      "lookup task: how many of the fields (first..fourth) questions ask about, 1-4",
+      integerOption("asked-fields"),
+      1,
+    )
+    .option(
+      "--answer-vocabulary <n>",
+      "lookup task: answers come from the n words found in the most passages (0: any word)",
+      integerOption("answer-vocabulary"),
+      32,
+    )
     .option("--init <checkpoint>", "start from this checkpoint directory (e.g. an SFT run's checkpoint)")
     .option("--run-dir <dir>", "run directory (default $DRKIT_HOME/runs/<command>-<task>-<algo>-seed<S>)")
     .option("--seed <n>", "seed for initialisation, sampling and data order", integerOption("seed"), 0)
@@ -102,9 +122,21 @@ async function setup(command: Command, flags: CommonFlags, kind: string, algorit
       throw new InputError(`unknown --task "${flags.task}"; known: lookup (or give --data and --corpus)`);
     const corpusPath = flags.corpusFile ?? bundledCorpusPath();
     if (!existsSync(corpusPath)) throw new InputError(`passage file not found: ${corpusPath}`);
-    const lookup = loadLookupTask({ corpusPath, entities: flags.entities, maxTitleWords: 1, seed: 7 });
+    if (flags.askedFields < 1 || flags.askedFields > 4) throw new InputError("--asked-fields must be 1, 2, 3 or 4");
+    const teacher = (flags.teacher ?? "exact") as LookupTeacher;
+    if (!LOOKUP_TEACHERS.includes(teacher)) {
+      throw new InputError(`unknown --teacher "${flags.teacher}"; known: ${LOOKUP_TEACHERS.join(", ")}`);
+    }
+    const lookup = loadLookupTask({
+      corpusPath,
+      entities: flags.entities,
+      askedFields: flags.askedFields,
+      answerVocabulary: flags.answerVocabulary,
+      maxTitleWords: 1,
+      seed: 7,
+    });
     task = lookupTrainingTask(lookup);
-    demonstrations = lookupDemonstrations(lookup);
+    demonstrations = lookupDemonstrations(lookup, { teacher });
     fitTexts = lookup.texts();
   }
   const runDir =
@@ -209,8 +241,26 @@ export function registerTrainCommands(program: Command): void {
       quiet: flags.quiet ?? false,
     };
     run.options(
-      { ...options, steps: undefined, task: task.name, init: flags.init ?? null } as Record<string, unknown>,
-      sameRun(["algorithm", "seed", "groupSize", "promptsPerStep", "maskObservations", "task", "init", "learningRate"]),
+      {
+        ...options,
+        steps: undefined,
+        task: task.name,
+        init: flags.init ?? null,
+        askedFields: flags.askedFields,
+        answerVocabulary: flags.answerVocabulary,
+      } as Record<string, unknown>,
+      sameRun([
+        "algorithm",
+        "seed",
+        "groupSize",
+        "promptsPerStep",
+        "maskObservations",
+        "task",
+        "init",
+        "learningRate",
+        "askedFields",
+        "answerVocabulary",
+      ]),
     );
     const result = await runRl(policy, task, run, options, startStep);
     run.close();
@@ -222,7 +272,12 @@ export function registerTrainCommands(program: Command): void {
     .description(
       "Masked SFT of the in-process policy on chain-following demonstrations (observation tokens get no loss)",
     )
-    .option("--batch-size <n>", "demonstrations per step", integerOption("batch-size"), 16);
+    .option("--batch-size <n>", "demonstrations per step", integerOption("batch-size"), 16)
+    .option(
+      "--teacher <name>",
+      "lookup demonstrations: exact (always the asked field) or any-field (a random field of the result)",
+      "exact",
+    );
   addCommonOptions(sft).action(async (flags: CommonFlags & { batchSize: number }, command: Command) => {
     const { task, run, policy, startStep, demonstrations } = await setup(command, flags, "sft", "sft");
     if (!demonstrations) {
@@ -243,8 +298,15 @@ export function registerTrainCommands(program: Command): void {
       quiet: flags.quiet ?? false,
     };
     run.options(
-      { ...options, steps: undefined, task: task.name } as Record<string, unknown>,
-      sameRun(["seed", "batchSize", "task", "learningRate"]),
+      {
+        ...options,
+        steps: undefined,
+        task: task.name,
+        teacher: flags.teacher,
+        askedFields: flags.askedFields,
+        answerVocabulary: flags.answerVocabulary,
+      } as Record<string, unknown>,
+      sameRun(["seed", "batchSize", "task", "learningRate", "teacher", "askedFields", "answerVocabulary"]),
     );
     const trajectories = demonstrations.map((demo) => demonstrationTrajectory(policy.tokenizer, demo));
     const result = await runSft(policy, task, trajectories, run, options, startStep);

@@ -12,6 +12,12 @@
  * only way to answer is to search and read the result. Both steps are copy operations that a small
  * transformer can learn; the task exercises the whole multi-turn token-space pipeline: sampling,
  * observation masking, reward on the last model token and grouping.
+ *
+ * Field values come from a closed answer vocabulary: the `answerVocabulary` words that occur in the
+ * most passages of the corpus. With a word-level tokenizer every answer word is one output token; an
+ * open vocabulary (any passage word) makes most answers tokens the policy emits once or twice in
+ * all of training, so neither SFT nor RL can learn to produce them. A closed vocabulary keeps every
+ * answer token frequent while the answer still has to be read from the observation.
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
@@ -69,6 +75,11 @@ export interface LookupTaskOptions {
   heldOutPerEntity?: number;
   /** How many of the fields questions ask about (1 = always "first", up to 4). Default 1. */
   askedFields?: number;
+  /**
+   * Field values are drawn from the passage's words that are among the N words found in the most
+   * passages (a closed answer vocabulary). 0 = any word of the passage (open vocabulary). Default 32.
+   */
+  answerVocabulary?: number;
   seed?: number;
 }
 
@@ -86,12 +97,22 @@ export function questionText(entity: LookupEntity, field: (typeof FIELD_NAMES)[n
 export const INVALID_OBSERVATION =
   "<information> invalid action , use <search> title </search> or <answer> word </answer> </information>";
 
+/** The `size` words that occur in the most passages (ties: alphabetical), as a set. */
+export function answerVocabulary(passages: readonly { words: readonly string[] }[], size: number): Set<string> {
+  const documentFrequency = new Map<string, number>();
+  for (const passage of passages) {
+    for (const word of passage.words) documentFrequency.set(word, (documentFrequency.get(word) ?? 0) + 1);
+  }
+  const ranked = [...documentFrequency.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return new Set(ranked.slice(0, size).map(([word]) => word));
+}
+
 export function loadLookupTask(options: LookupTaskOptions): LookupTask {
   const count = options.entities ?? 64;
   const maxTitleWords = options.maxTitleWords ?? 2;
   const random = new Random(options.seed ?? 7);
   const lines = readFileSync(options.corpusPath, "utf8").split("\n");
-  const candidates: LookupEntity[] = [];
+  const passages: { index: number; title: string[]; words: string[] }[] = [];
   const seenTitles = new Set<string>();
   lines.forEach((line, index) => {
     if (line.trim() === "") return;
@@ -108,14 +129,25 @@ export function loadLookupTask(options: LookupTaskOptions): LookupTask {
     if (title.length === 0 || title.length > maxTitleWords) return;
     const key = title.join(" ");
     if (seenTitles.has(key)) return;
+    seenTitles.add(key);
     const words = splitWords(parsed.text).filter(
       (word) => /^\p{L}+$/u.test(word) && !title.includes(word) && !(FIELD_NAMES as readonly string[]).includes(word),
     );
-    const pool = [...new Set(words)].slice(0, 24);
-    if (pool.length < 12) return;
-    seenTitles.add(key);
-    candidates.push({ id: `e${index + 1}`, title, fields: pool.slice(0, FIELD_NAMES.length), pool });
+    passages.push({ index, title, words: [...new Set(words)] });
   });
+  const vocabularySize = options.answerVocabulary ?? 32;
+  const vocabulary = vocabularySize > 0 ? answerVocabulary(passages, vocabularySize) : undefined;
+  const candidates: LookupEntity[] = [];
+  for (const passage of passages) {
+    const pool = (vocabulary ? passage.words.filter((word) => vocabulary.has(word)) : passage.words).slice(0, 24);
+    if (pool.length < (vocabulary ? 8 : 12)) continue;
+    candidates.push({
+      id: `e${passage.index + 1}`,
+      title: passage.title,
+      fields: pool.slice(0, FIELD_NAMES.length),
+      pool,
+    });
+  }
   if (candidates.length < count) {
     throw new DataError(`only ${candidates.length} usable passages (need ${count}); lower --entities`, {
       file: options.corpusPath,

@@ -84,4 +84,41 @@ describe("token-space rollouts", () => {
     expect(second.metrics).toEqual(first.metrics);
     expect(second.weights).toEqual(first.weights);
   }, 60_000);
+
+  it("a GRPO step raises the log-likelihood of rewarded samples relative to the rest of their group", async () => {
+    const policy = await makePolicy(5);
+    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    for (let i = 0; i < 5; i++) await sftStep(policy, demos.slice(0, 8));
+    const trajectories = await rolloutStep(policy, 3);
+    // Reward the first sample of each group only: GRPO advantages are then (+2, −1, −1)·c per group.
+    for (const trajectory of trajectories) {
+      const score = trajectory.sample === 0 ? 1 : 0;
+      trajectory.reward = { score, components: { em: score }, name: "em" };
+    }
+    const batch = buildTokenBatch(trajectories);
+    const modelLogLikelihood = async () =>
+      (await policy.score(batch.sequences)).map((scores, row) => {
+        let sum = 0;
+        for (let t = 0; t < (batch.responseLengths[row] as number); t++) {
+          const k = row * batch.columns + t;
+          if (batch.responseMask[k] === 1) sum += scores.logprobs[(batch.promptLengths[row] as number) + t] as number;
+        }
+        return sum;
+      });
+    const before = await modelLogLikelihood();
+    await trainOnTrajectories(policy, trajectories, { ...DEFAULT_RL_OPTIONS, algorithm: "grpo", learningRate: 1e-3 });
+    const after = await modelLogLikelihood();
+    const change = after.map((value, row) => value - (before[row] as number));
+    let surrogate = 0;
+    change.forEach((delta, row) => {
+      surrogate += (trajectories[row]?.sample === 0 ? 2 : -1) * delta;
+    });
+    expect(surrogate).toBeGreaterThan(0);
+    // The rewarded samples gain likelihood on average, the others lose it.
+    const rewarded = change.filter((_, row) => trajectories[row]?.sample === 0);
+    const others = change.filter((_, row) => trajectories[row]?.sample !== 0);
+    expect(rewarded.reduce((a, b) => a + b, 0) / rewarded.length).toBeGreaterThan(
+      others.reduce((a, b) => a + b, 0) / others.length,
+    );
+  }, 60_000);
 });
