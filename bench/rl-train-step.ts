@@ -4,12 +4,13 @@
  * (a random half of the positions masked), forward + backward + Adam. Target: ≤ 300 ms on a 2-core
  * machine. Run: npx tsx bench/rl-train-step.ts
  *
- * The policy runs with the default jax-js threads (DRKIT_JAX_THREADS, else os.availableParallelism());
- * when that is more than one, the same bench is re-run in a child process with DRKIT_JAX_THREADS=1
- * as the single-thread anchor. The load average is printed with each figure: the machine is shared.
+ * The policy runs with the jax-js threads of DRKIT_JAX_THREADS (default 1). The same bench is then
+ * re-run in a child process with the other setting (DRKIT_JAX_THREADS=auto after a single-thread
+ * run, =1 after a threaded one) as an anchor of the same run. The load average is printed with each
+ * figure: the machine is shared.
  */
 import { spawnSync } from "node:child_process";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Random } from "../src/core/random.js";
 import { InProcessPolicy, POLICY_PRESETS } from "../src/rl/policy/in-process-policy.js";
@@ -69,13 +70,13 @@ async function measureFigures(): Promise<Figures> {
   return { threads: policy.threads, forwardMs, trainStepMs, load: loadavg()[0] as number };
 }
 
-/** The single-thread anchor: this bench in a child process with DRKIT_JAX_THREADS=1. */
-function singleThreadFigures(): Figures {
+/** The anchor: this bench in a child process with DRKIT_JAX_THREADS=`threads`. */
+function childFigures(threads: string): Figures {
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--json"], {
-    env: { ...process.env, DRKIT_JAX_THREADS: "1" },
+    env: { ...process.env, DRKIT_JAX_THREADS: threads },
     encoding: "utf8",
   });
-  if (child.status !== 0) throw new Error(`single-thread run failed: ${child.stderr}`);
+  if (child.status !== 0) throw new Error(`DRKIT_JAX_THREADS=${threads} run failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split("\n").at(-1) as string) as Figures;
 }
 
@@ -98,13 +99,15 @@ if (process.argv.includes("--json")) {
   process.stdout.write(
     `  train step / forward (anchor measured in this run): ${(figures.trainStepMs / figures.forwardMs).toFixed(2)}×\n`,
   );
-  if (figures.threads > 1) {
-    const single = singleThreadFigures();
+  const other = figures.threads > 1 ? "1" : availableParallelism() > 1 ? "auto" : undefined;
+  if (other) {
+    const anchor = childFigures(other);
     process.stdout.write(
-      `  single-thread anchor (DRKIT_JAX_THREADS=1, ${describe(single)}): forward ${single.forwardMs.toFixed(1)} ms, train step ${single.trainStepMs.toFixed(1)} ms\n`,
+      `  anchor, DRKIT_JAX_THREADS=${other} (${describe(anchor)}): forward ${anchor.forwardMs.toFixed(1)} ms, train step ${anchor.trainStepMs.toFixed(1)} ms\n`,
     );
+    const [single, threaded] = figures.threads > 1 ? [anchor, figures] : [figures, anchor];
     process.stdout.write(
-      `  speed-up of ${figures.threads} threads over 1: forward ${(single.forwardMs / figures.forwardMs).toFixed(2)}×, train step ${(single.trainStepMs / figures.trainStepMs).toFixed(2)}×\n`,
+      `  ${threaded.threads} threads vs 1 (speed-up): forward ${(single.forwardMs / threaded.forwardMs).toFixed(2)}×, train step ${(single.trainStepMs / threaded.trainStepMs).toFixed(2)}×\n`,
     );
   }
 }

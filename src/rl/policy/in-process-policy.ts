@@ -78,7 +78,7 @@ const CheckpointHeaderSchema = z.object({
 
 /**
  * Load jax-js and start its Wasm backend (once per process; see jax-runtime.ts for the threads
- * setting, DRKIT_JAX_THREADS, whose default is the machine's parallelism).
+ * setting, DRKIT_JAX_THREADS: `auto`, an integer, or 1 when unset).
  */
 export function initBackend(options: JaxRuntimeOptions = {}): Promise<JaxRuntime> {
   return loadJax(options);
@@ -93,7 +93,7 @@ export interface InProcessPolicyOptions {
   seed?: number;
   /**
    * Wasm worker threads of the jax-js backend. Process-wide and fixed by the first policy created or
-   * loaded; default DRKIT_JAX_THREADS, else os.availableParallelism().
+   * loaded; default DRKIT_JAX_THREADS (`auto` or an integer), else 1.
    */
   threads?: number;
 }

@@ -7,12 +7,15 @@
  * node:worker_threads (node-web-worker.ts). The choice is therefore process-wide and fixed by the
  * first `loadJax()`; nothing in drkit imports @jax-js/jax statically for that reason.
  *
- * Threads: `DRKIT_JAX_THREADS` (an integer; 1 = run every kernel on the main thread) or the
- * `threads` option; the default is `os.availableParallelism()`. The global `Worker` must stay
- * installed once jax-js has loaded with threads (its kernels are compiled for a shared memory).
- * In runtimes that have their own Web Worker (browsers, Deno, Bun), jax-js always pools. With one thread the results are
- * bit-identical to the threaded run (each kernel is split by output element, so every element is
- * still computed by the same code in the same order).
+ * Threads: `DRKIT_JAX_THREADS` (`auto` = os.availableParallelism(), or an integer; 1 = every kernel
+ * on the main thread) or the `threads` option. The default is 1: the pool synchronises its workers
+ * after every kernel (≈350 per train step), which only pays when the cores are otherwise idle; on
+ * the shared 2-core machine the bench measured it 0.75–0.85× the single-thread speed (see
+ * docs/training.md, Benchmarks). Results are bit-identical whatever the thread count (each kernel
+ * is split by output element, so every element is computed by the same code in the same order).
+ * The global `Worker` must stay installed once jax-js has loaded with threads (its kernels are
+ * compiled for a shared memory). In runtimes with their own Web Worker (browsers, Deno, Bun),
+ * jax-js always pools.
  */
 import { availableParallelism } from "node:os";
 import type * as JaxModule from "@jax-js/jax";
@@ -32,13 +35,16 @@ export interface JaxRuntimeOptions {
   threads?: number;
 }
 
-/** Threads asked for by the environment (DRKIT_JAX_THREADS), else the machine's parallelism. */
+/** Threads asked for by DRKIT_JAX_THREADS (`auto` = the machine's parallelism); 1 when unset. */
 export function jaxThreadsFromEnvironment(environment: NodeJS.ProcessEnv = process.env): number {
-  const raw = environment.DRKIT_JAX_THREADS;
-  if (raw === undefined || raw.trim() === "") return availableParallelism();
+  const raw = environment.DRKIT_JAX_THREADS?.trim();
+  if (raw === undefined || raw === "") return 1;
+  if (raw.toLowerCase() === "auto") return availableParallelism();
   const threads = Number(raw);
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new ConfigError(`DRKIT_JAX_THREADS must be a positive integer (got "${raw}"); use 1 for a single thread`);
+    throw new ConfigError(
+      `DRKIT_JAX_THREADS must be "auto" or a positive integer (got "${raw}"); use 1 for a single thread`,
+    );
   }
   return threads;
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { jaxThreadsFromEnvironment } from "./jax-runtime.js";
 import { NodeWebWorker, type WebWorkerErrorEvent } from "./node-web-worker.js";
@@ -76,10 +77,11 @@ describe("NodeWebWorker (Web Worker API over worker_threads)", () => {
 });
 
 describe("jaxThreadsFromEnvironment", () => {
-  it("reads DRKIT_JAX_THREADS and defaults to the machine's parallelism", () => {
+  it("reads DRKIT_JAX_THREADS (auto = the machine's parallelism) and defaults to one thread", () => {
+    expect(jaxThreadsFromEnvironment({})).toBe(1);
     expect(jaxThreadsFromEnvironment({ DRKIT_JAX_THREADS: "1" })).toBe(1);
     expect(jaxThreadsFromEnvironment({ DRKIT_JAX_THREADS: "3" })).toBe(3);
-    expect(jaxThreadsFromEnvironment({})).toBeGreaterThanOrEqual(1);
+    expect(jaxThreadsFromEnvironment({ DRKIT_JAX_THREADS: "auto" })).toBe(availableParallelism());
     expect(() => jaxThreadsFromEnvironment({ DRKIT_JAX_THREADS: "0" })).toThrow(/positive integer/);
     expect(() => jaxThreadsFromEnvironment({ DRKIT_JAX_THREADS: "two" })).toThrow(/positive integer/);
   });
