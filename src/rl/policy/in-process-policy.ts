@@ -456,6 +456,18 @@ export class InProcessPolicy implements TrainablePolicy {
     return this.gradients;
   }
 
+  /**
+   * Forget the optimizer state (Adam moments and step count) and keep the weights: a new training
+   * phase (RL from an SFT checkpoint) starts with a fresh optimizer, as verl and TRL do. Resuming the
+   * same run keeps the state instead.
+   */
+  resetOptimizer(): void {
+    for (const m of this.firstMoments) m.fill(0);
+    for (const v of this.secondMoments) v.fill(0);
+    this.optimizerStep = 0;
+    this.zeroGradient();
+  }
+
   zeroGradient(): void {
     for (const g of this.gradients) g.fill(0);
     this.pendingGradient = false;

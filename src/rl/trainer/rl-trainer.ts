@@ -283,6 +283,9 @@ export async function runRl(
     lastEval = result.metrics;
   };
   if (startStep === 0) {
+    // A new run starts a fresh optimizer even from a trained checkpoint (--init): Adam moments left by
+    // SFT would scale RL's first hundreds of updates by SFT's gradient magnitudes.
+    policy.resetOptimizer();
     if (options.evalEvery > 0) await evaluate(0);
     await run.saveCheckpoint(policy, 0);
   }

@@ -97,6 +97,7 @@ export async function runSft(
     run.evaluations.append(lastEval);
   };
   if (startStep === 0) {
+    policy.resetOptimizer();
     if (options.evalEvery > 0) await evaluate(0);
     await run.saveCheckpoint(policy, 0);
   }

@@ -121,4 +121,29 @@ describe("token-space rollouts", () => {
       others.reduce((a, b) => a + b, 0) / others.length,
     );
   }, 60_000);
+
+  it("resetOptimizer starts Adam afresh: the first update moves every trained weight by the learning rate", async () => {
+    const policy = await makePolicy(6);
+    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    for (let i = 0; i < 3; i++) await sftStep(policy, demos.slice(i * 4, i * 4 + 4));
+    const largestMove = async () => {
+      const before = policy.parameters().map((t) => Float32Array.from(t.data));
+      await sftStep(policy, demos.slice(20, 28));
+      let largest = 0;
+      policy.parameters().forEach((tensor, index) => {
+        const previous = before[index] as Float32Array;
+        for (let i = 0; i < tensor.data.length; i++) {
+          largest = Math.max(largest, Math.abs((tensor.data[i] as number) - (previous[i] as number)));
+        }
+      });
+      return largest;
+    };
+    // With history, Adam's step is m̂/√v̂ per weight: not the learning rate in general.
+    const withHistory = await largestMove();
+    expect(Math.abs(withHistory - 3e-3)).toBeGreaterThan(1e-5);
+    policy.resetOptimizer();
+    expect(policy.steps).toBe(0);
+    // Fresh Adam: m̂/√v̂ = g/|g| = ±1 for every weight with a gradient, so the largest move is the rate.
+    expect(await largestMove()).toBeCloseTo(3e-3, 6);
+  }, 60_000);
 });
