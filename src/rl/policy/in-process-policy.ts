@@ -102,6 +102,41 @@ function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * One Adam(W) update of `weights` in place (moments too), for the gradient `gradient × scale`.
+ * A plain loop over typed arrays in its own function, so that V8 optimises it once for all tensors
+ * (its share of a CPU profile fell from ≈5% to ≈3.5–4% of a step against the loop inlined in a closure).
+ */
+function adamUpdate(
+  weights: Float32Array,
+  gradient: Float32Array,
+  first: Float32Array,
+  second: Float32Array,
+  hyper: {
+    scale: number;
+    beta1: number;
+    beta2: number;
+    correction1: number;
+    correction2: number;
+    epsilon: number;
+    learningRate: number;
+    decay: number;
+  },
+): void {
+  const { scale, beta1, beta2, correction1, correction2, epsilon, learningRate, decay } = hyper;
+  const n = weights.length;
+  for (let i = 0; i < n; i++) {
+    const grad = (gradient[i] as number) * scale;
+    const mi = beta1 * (first[i] as number) + (1 - beta1) * grad;
+    const vi = beta2 * (second[i] as number) + (1 - beta2) * grad * grad;
+    first[i] = mi;
+    second[i] = vi;
+    const update = mi / correction1 / (Math.sqrt(vi / correction2) + epsilon);
+    const w = weights[i] as number;
+    weights[i] = w - learningRate * (update + decay * w);
+  }
+}
+
 export class InProcessPolicy implements TrainablePolicy {
   readonly name = "in-process";
   readonly config: TransformerConfig;
@@ -486,20 +521,14 @@ export class InProcessPolicy implements TrainablePolicy {
       const correction1 = 1 - beta1 ** this.optimizerStep;
       const correction2 = 1 - beta2 ** this.optimizerStep;
       this.tensors.forEach((tensor, index) => {
-        const g = this.gradients[index] as Float32Array;
-        const m = this.firstMoments[index] as Float32Array;
-        const v = this.secondMoments[index] as Float32Array;
-        const w = tensor.data;
         const decay = weightDecay > 0 && !tensor.name.includes("norm") ? weightDecay : 0;
-        for (let i = 0; i < w.length; i++) {
-          const grad = (g[i] as number) * scale;
-          const mi = beta1 * (m[i] as number) + (1 - beta1) * grad;
-          const vi = beta2 * (v[i] as number) + (1 - beta2) * grad * grad;
-          m[i] = mi;
-          v[i] = vi;
-          const update = mi / correction1 / (Math.sqrt(vi / correction2) + epsilon);
-          w[i] = (w[i] as number) - learningRate * (update + decay * (w[i] as number));
-        }
+        adamUpdate(
+          tensor.data,
+          this.gradients[index] as Float32Array,
+          this.firstMoments[index] as Float32Array,
+          this.secondMoments[index] as Float32Array,
+          { scale, beta1, beta2, correction1, correction2, epsilon, learningRate, decay },
+        );
       });
       this.invalidateDevice();
     }
