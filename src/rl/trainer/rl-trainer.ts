@@ -12,6 +12,7 @@ import { computeActorObjective } from "../actor-objective.js";
 import { getAdvantageEstimator } from "../advantage-registry.js";
 import type { InProcessPolicy } from "../policy/in-process-policy.js";
 import type { TokenWeights } from "../policy/policy.js";
+import { filterZeroVarianceGroups } from "../sampling-filters.js";
 import { groupRows, maskedMean } from "../tensor.js";
 import { computeValueLoss } from "../value-loss.js";
 import { getAlgorithm } from "./algorithms.js";
@@ -161,17 +162,14 @@ export async function trainOnTrajectories(
   const scoreAll = batch.scores;
   let groupsKept = groupRows(batch.index).size;
   if (algorithm.filterGroups) {
-    const keep: number[] = [];
-    let kept = 0;
-    for (const rows of groupRows(batch.index).values()) {
-      const first = batch.scores[rows[0] as number];
-      if (rows.some((row) => batch.scores[row] !== first)) {
-        keep.push(...rows);
-        kept += 1;
-      }
-    }
-    groupsKept = kept;
-    batch = selectRows(batch, keep);
+    // DAPO dynamic sampling: drop the groups whose scores are all equal (no learning signal).
+    const rowsOfBatch = Array.from({ length: batch.rows }, (_, row) => row);
+    const filtered = filterZeroVarianceGroups(rowsOfBatch, {
+      groupOf: (row) => batch.index[row] as string,
+      metricOf: (row) => batch.scores[row] as number,
+    });
+    groupsKept = filtered.keptGroups.length;
+    batch = selectRows(batch, filtered.kept);
   }
   const summary = {
     reward: mean(Array.from(scoreAll)),

@@ -146,4 +146,22 @@ describe("token-space rollouts", () => {
     // Fresh Adam: m̂/√v̂ = g/|g| = ±1 for every weight with a gradient, so the largest move is the rate.
     expect(await largestMove()).toBeCloseTo(3e-3, 6);
   }, 60_000);
+
+  it("DAPO drops groups whose rewards are all equal and trains on the rest", async () => {
+    const policy = await makePolicy(7);
+    const trajectories = await rolloutStep(policy, 5);
+    const uids = [...new Set(trajectories.map((t) => String(t.metadata.uid)))];
+    // First group: rewards 1, 0, 0 (kept); second group: all 0 (dropped).
+    for (const trajectory of trajectories) {
+      const score = trajectory.metadata.uid === uids[0] && trajectory.sample === 0 ? 1 : 0;
+      trajectory.reward = { score, components: { em: score }, name: "em" };
+    }
+    const dapo = await trainOnTrajectories(policy, trajectories, { ...DEFAULT_RL_OPTIONS, algorithm: "dapo" });
+    expect(dapo.groups_kept).toBe(1);
+    expect(dapo.grad_norm).toBeGreaterThan(0);
+    for (const trajectory of trajectories) trajectory.reward = { score: 0, components: { em: 0 }, name: "em" };
+    const none = await trainOnTrajectories(policy, trajectories, { ...DEFAULT_RL_OPTIONS, algorithm: "dapo" });
+    expect(none.groups_kept).toBe(0);
+    expect(none.grad_norm).toBe(0);
+  }, 60_000);
 });
