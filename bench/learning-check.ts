@@ -11,6 +11,8 @@
  *   ppo               PPO with GAE and the value head
  *   grpo-unmasked     ablation: observation tokens left in the loss
  *   grpo-group1       ablation: GRPO with groups of one (8× the prompts, same number of samples)
+ *   grpo-dr1, grpo-group1-dr1   the same two trained on the DeepResearch-R1 reward (format 0.2, retrieval
+ *                     hit +0.1, correct +1.0) instead of EM: groups of one are what its GRPO script ran
  * Held-out exact match (greedy, 48 questions) is measured at the SFT start and during RL. Metrics files
  * land in <out>/<variant>-seed<S>/ (metrics.jsonl, eval.jsonl) and a summary in <out>/summary.json.
  *
@@ -82,6 +84,14 @@ const variantOptions: Record<string, Partial<RlOptions>> = {
   ppo: { algorithm: "ppo" },
   "grpo-unmasked": { algorithm: "grpo", maskObservations: false },
   "grpo-group1": { algorithm: "grpo", groupSize: 1, promptsPerStep: promptsPerStep * groupSize },
+  // The DeepResearch-R1 reward (0 / 0.2 format / +0.1 retrieval hit / +1.0 correct), with and without groups.
+  "grpo-dr1": { algorithm: "grpo", reward: "deepresearch-r1" },
+  "grpo-group1-dr1": {
+    algorithm: "grpo",
+    groupSize: 1,
+    promptsPerStep: promptsPerStep * groupSize,
+    reward: "deepresearch-r1",
+  },
 };
 
 interface Row {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
+import { createReward } from "../reward/rewards.js";
 import { InProcessPolicy, POLICY_PRESETS } from "../rl/policy/in-process-policy.js";
 import { WordTokenizer } from "../rl/policy/tokenizer.js";
 import { corpusTrainingTask, readQuestions } from "../rl/tasks/corpus-task.js";
@@ -18,7 +19,7 @@ import {
   lookupDemonstrations,
   lookupTrainingTask,
 } from "../rl/tasks/lookup-training-task.js";
-import { ALGORITHMS } from "../rl/trainer/algorithms.js";
+import { ALGORITHMS, getAlgorithm } from "../rl/trainer/algorithms.js";
 import { DEFAULT_RL_OPTIONS, type RlOptions, runRl, type TrainingTask } from "../rl/trainer/rl-trainer.js";
 import { RunDirectory } from "../rl/trainer/run-directory.js";
 import { demonstrationTrajectory, runSft } from "../rl/trainer/sft.js";
@@ -182,6 +183,7 @@ interface TrainFlags extends CommonFlags {
   valueCoeff: number;
   maskObservations: boolean;
   saveRollouts?: boolean;
+  reward: string;
 }
 
 function sameRun(keys: readonly string[]) {
@@ -215,8 +217,15 @@ export function registerTrainCommands(program: Command): void {
       "--no-mask-observations",
       "ablation: let observation tokens into the loss (the bug of unmasked tool output)",
     )
-    .option("--save-rollouts", "append every rollout trajectory to rollouts.jsonl");
+    .option("--save-rollouts", "append every rollout trajectory to rollouts.jsonl")
+    .option(
+      "--reward <name>",
+      "training reward: em, or a named reward of docs/rewards.md (deepresearch-r1, search-r1-format, ...); held-out evaluation is always EM",
+      "em",
+    );
   addCommonOptions(train).action(async (flags: TrainFlags, command: Command) => {
+    if (flags.reward !== "em") createReward(flags.reward); // an unknown name fails before any work
+    getAlgorithm(flags.algo);
     const { task, run, policy, startStep } = await setup(command, flags, "train", flags.algo);
     const options: RlOptions = {
       ...DEFAULT_RL_OPTIONS,
@@ -239,6 +248,7 @@ export function registerTrainCommands(program: Command): void {
       checkpointEvery: flags.checkpointEvery,
       saveRollouts: flags.saveRollouts ?? false,
       quiet: flags.quiet ?? false,
+      reward: flags.reward,
     };
     run.options(
       {
@@ -260,6 +270,7 @@ export function registerTrainCommands(program: Command): void {
         "learningRate",
         "askedFields",
         "answerVocabulary",
+        "reward",
       ]),
     );
     const result = await runRl(policy, task, run, options, startStep);

@@ -23,6 +23,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DataError } from "../../core/errors.js";
 import { Random } from "../../core/random.js";
+import { normalizeAnswer } from "../../reward/normalize.js";
 import { splitWords } from "../policy/tokenizer.js";
 
 export const FIELD_NAMES = ["first", "second", "third", "fourth"] as const;
@@ -97,11 +98,18 @@ export function questionText(entity: LookupEntity, field: (typeof FIELD_NAMES)[n
 export const INVALID_OBSERVATION =
   "<information> invalid action , use <search> title </search> or <answer> word </answer> </information>";
 
-/** The `size` words that occur in the most passages (ties: alphabetical), as a set. */
+/**
+ * The `size` words that occur in the most passages (ties: alphabetical), as a set. Words that answer
+ * normalisation erases (the articles a, an, the) are left out: exact match would count any of them
+ * as equal to another.
+ */
 export function answerVocabulary(passages: readonly { words: readonly string[] }[], size: number): Set<string> {
   const documentFrequency = new Map<string, number>();
   for (const passage of passages) {
-    for (const word of passage.words) documentFrequency.set(word, (documentFrequency.get(word) ?? 0) + 1);
+    for (const word of passage.words) {
+      if (normalizeAnswer(word) === "") continue;
+      documentFrequency.set(word, (documentFrequency.get(word) ?? 0) + 1);
+    }
   }
   const ranked = [...documentFrequency.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   return new Set(ranked.slice(0, size).map(([word]) => word));

@@ -8,6 +8,7 @@
 import { createProgress } from "../../core/progress.js";
 import { Random } from "../../core/random.js";
 import type { Trajectory } from "../../core/trajectory.js";
+import { createReward, rewardTrajectory } from "../../reward/rewards.js";
 import { computeActorObjective } from "../actor-objective.js";
 import { getAdvantageEstimator } from "../advantage-registry.js";
 import type { InProcessPolicy } from "../policy/in-process-policy.js";
@@ -52,6 +53,11 @@ export interface RlOptions {
   checkpointEvery: number;
   saveRollouts: boolean;
   quiet: boolean;
+  /**
+   * Training reward (a `createReward` name from src/reward: `em`, `deepresearch-r1`, `search-r1-format`, …).
+   * Default `em`. Held-out evaluation always reports exact match.
+   */
+  reward?: string;
 }
 
 export const DEFAULT_RL_OPTIONS: RlOptions = {
@@ -272,6 +278,8 @@ export async function runRl(
   startStep: number,
 ): Promise<{ lastEval?: EvalMetrics; steps: number }> {
   getAlgorithm(options.algorithm);
+  const trainingReward =
+    options.reward === undefined || options.reward === "em" ? undefined : createReward(options.reward);
   policy.setLearningRate(options.learningRate);
   let lastEval: EvalMetrics | undefined;
   const evaluate = async (step: number) => {
@@ -297,7 +305,7 @@ export async function runRl(
     const started = Date.now();
     const picker = new Random(stepSeed(options.seed, step, 1));
     const questions = picker.sample(task.train, options.promptsPerStep);
-    const trajectories = await rollout(policy, policy.tokenizer, questions, {
+    const sampled = await rollout(policy, policy.tokenizer, questions, {
       groupSize: options.groupSize,
       maxTurns: options.maxTurns,
       maxTokensPerTurn: options.maxTokensPerTurn,
@@ -307,6 +315,9 @@ export async function runRl(
       seed: stepSeed(options.seed, step, 2),
       step,
     });
+    const trajectories = trainingReward
+      ? await Promise.all(sampled.map((trajectory) => rewardTrajectory(trajectory, trainingReward)))
+      : sampled;
     const metrics = await trainOnTrajectories(policy, trajectories, options);
     const seconds = (Date.now() - started) / 1000;
     const tokens = trajectories.reduce((sum, t) => sum + (t.usage.totalTokens ?? 0), 0);

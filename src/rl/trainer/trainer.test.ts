@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Random } from "../../core/random.js";
+import { responseText } from "../../reward/format.js";
+import { createReward, rewardTrajectory } from "../../reward/rewards.js";
 import { InProcessPolicy } from "../policy/in-process-policy.js";
 import { WordTokenizer } from "../policy/tokenizer.js";
 import { loadLookupTask } from "../tasks/lookup-task.js";
@@ -163,5 +165,29 @@ describe("token-space rollouts", () => {
     const none = await trainOnTrajectories(policy, trajectories, { ...DEFAULT_RL_OPTIONS, algorithm: "dapo" });
     expect(none.groups_kept).toBe(0);
     expect(none.grad_norm).toBe(0);
+  }, 60_000);
+
+  it("scores rollouts with a named training reward (DeepResearch-R1: 1.2 / 0.3 / 0.2 / 0)", async () => {
+    const policy = await makePolicy(8);
+    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    for (let i = 0; i < 30; i++) await sftStep(policy, demos.slice((i % 4) * 8, (i % 4) * 8 + 8));
+    const trajectories = await rolloutStep(policy, 2);
+    const reward = createReward("deepresearch-r1");
+    let answered = 0;
+    for (const trajectory of trajectories) {
+      const scored = await rewardTrajectory(trajectory, reward);
+      const em = trajectory.reward?.score ?? 0;
+      // DeepResearch-R1 looks for the literal tags anywhere in the response, observations included (the
+      // invalid-action observation quotes them).
+      const text = responseText(trajectory);
+      const tagged = text.includes("<answer>") && text.includes("</answer>");
+      const goldSeen = trajectory.turns.some((turn) =>
+        (turn.observation ?? "").split(" ").includes(trajectory.goldAnswers[0] as string),
+      );
+      const expected = !tagged ? 0 : em === 1 ? 1.2 : goldSeen ? 0.3 : 0.2;
+      expect(scored.reward?.score).toBeCloseTo(expected, 10);
+      if (trajectory.prediction !== null) answered += 1;
+    }
+    expect(answered).toBeGreaterThan(0);
   }, 60_000);
 });
