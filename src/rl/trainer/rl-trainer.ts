@@ -5,6 +5,7 @@
  *   policy.backward → policy.step, with metrics per step, periodic held-out evaluation, checkpoints
  *   and exact resume (per-step seeds).
  */
+import { InputError } from "../../core/errors.js";
 import { createProgress } from "../../core/progress.js";
 import { Random } from "../../core/random.js";
 import type { Trajectory } from "../../core/trajectory.js";
@@ -278,6 +279,13 @@ export async function runRl(
   startStep: number,
 ): Promise<{ lastEval?: EvalMetrics; steps: number }> {
   getAlgorithm(options.algorithm);
+  if (options.temperature !== 1) {
+    // π_old is the sampler's log-probability (after temperature) while the policy scores log πθ at
+    // temperature 1: any other temperature would make every ratio πθ/π_old wrong.
+    throw new InputError(
+      `RL rollouts must sample at temperature 1 (got ${options.temperature}): the in-process policy scores log-probabilities at temperature 1`,
+    );
+  }
   const trainingReward =
     options.reward === undefined || options.reward === "em" ? undefined : createReward(options.reward);
   policy.setLearningRate(options.learningRate);
