@@ -14,13 +14,14 @@
  *   grpo-dr1, grpo-group1-dr1   the same two trained on the DeepResearch-R1 reward (format 0.2, retrieval
  *                     hit +0.1, correct +1.0) instead of EM: groups of one are what its GRPO script ran
  * Held-out exact match (greedy, 48 questions) is measured at the SFT start and during RL. Metrics files
- * land in <out>/<variant>-seed<S>/ (metrics.jsonl, eval.jsonl) and a summary in <out>/summary.json.
+ * land in <out>/<variant>-seed<S>/ (metrics.jsonl, eval.jsonl), with <out>/summary.json, <out>/rows.jsonl
+ * and <out>/eval-curves.csv (every held-out evaluation: variant, seed, step, exact match).
  *
  * Run: npx tsx bench/learning-check.ts [--seeds 1,2,3] [--variants grpo,ppo] [--out docs/results/learning-check]
  *      [--sft-only] (only the SFT starts, so that two processes can then share them)
  * Defaults: --sft-steps 300 --rl-steps 100 --group-size 8 --prompts-per-step 8 --lr 1e-3 --eval-size 48.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { JsonlWriter, readJsonlRecords } from "../src/core/jsonl-store.js";
@@ -202,6 +203,16 @@ const summary = allVariants.map((variant) => {
   };
 });
 writeFileSync(join(out, "summary.json"), `${JSON.stringify({ sftSteps, rlSteps, summary }, null, 2)}\n`);
+// Plot-ready held-out curves of every run in <out>: variant,seed,step,exact_match.
+const curveLines = ["variant,seed,step,exact_match"];
+for (const row of allRows) {
+  const file = join(out, `${row.variant}-seed${row.seed}`, "eval.jsonl");
+  if (!existsSync(file)) continue;
+  for (const evaluation of readJsonlRecords<{ step: number; exact_match: number }>(file)) {
+    curveLines.push(`${row.variant},${row.seed},${evaluation.step},${evaluation.exact_match.toFixed(4)}`);
+  }
+}
+writeFileSync(join(out, "eval-curves.csv"), `${curveLines.join("\n")}\n`);
 process.stdout.write("\nvariant         seeds  SFT EM  after RL  gain\n");
 for (const row of summary) {
   process.stdout.write(
