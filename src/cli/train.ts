@@ -233,7 +233,7 @@ export function registerTrainCommands(program: Command): void {
       steps: flags.steps,
       groupSize: flags.groupSize,
       promptsPerStep: flags.promptsPerStep,
-      learningRate: flags.lr ?? 2e-3,
+      learningRate: flags.lr ?? DEFAULT_RL_OPTIONS.learningRate,
       clipRatio: flags.clipRatio,
       clipRatioHigh: flags.clipRatioHigh,
       entropyCoeff: flags.entropyCoeff,

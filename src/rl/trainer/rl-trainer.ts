@@ -66,7 +66,7 @@ export const DEFAULT_RL_OPTIONS: RlOptions = {
   steps: 40,
   groupSize: 4,
   promptsPerStep: 8,
-  learningRate: 1e-3,
+  learningRate: 3e-4,
   clipRatio: 0.2,
   entropyCoeff: 0,
   valueCoeff: 0.5,
