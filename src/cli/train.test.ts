@@ -86,4 +86,32 @@ describe("drkit train", () => {
       .map((line) => (JSON.parse(line) as { step: number }).step);
     expect(evals).toEqual([0, 3, 6]);
   }, 120_000);
+
+  it("refuses bad flags before creating anything, with a message that says what to use", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--reward", "nope"], /unknown reward "nope"; choose one of: em, f1/],
+      [["--temperature", "0.7"], /--temperature must be 1 for RL/],
+      [["--algo", "nope"], /unknown --algo "nope"/],
+      [["--asked-fields", "5"], /--asked-fields must be 1, 2, 3 or 4/],
+    ];
+    for (const [flags, message] of cases) {
+      const badDir = join(home, `bad-${flags[0]?.replace(/^--/, "")}`);
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", "src/cli/run.ts", "--home", home, "train", ...flags, "--run-dir", badDir, "--quiet"],
+          { stdio: ["ignore", "pipe", "pipe"] },
+        );
+        let stderr = "";
+        child.stderr.on("data", (chunk) => {
+          stderr += String(chunk);
+        });
+        child.on("error", reject);
+        child.on("exit", (code) => resolve({ code, stderr }));
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(message);
+      expect(existsSync(badDir)).toBe(false);
+    }
+  }, 60_000);
 });

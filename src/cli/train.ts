@@ -224,8 +224,14 @@ export function registerTrainCommands(program: Command): void {
       "em",
     );
   addCommonOptions(train).action(async (flags: TrainFlags, command: Command) => {
-    if (flags.reward !== "em") createReward(flags.reward); // an unknown name fails before any work
+    // Bad flags fail before any work.
+    if (flags.reward !== "em") createReward(flags.reward);
     getAlgorithm(flags.algo);
+    if (flags.temperature !== 1) {
+      throw new InputError(
+        `--temperature must be 1 for RL (got ${flags.temperature}): the in-process policy scores log-probabilities at temperature 1`,
+      );
+    }
     const { task, run, policy, startStep } = await setup(command, flags, "train", flags.algo);
     const options: RlOptions = {
       ...DEFAULT_RL_OPTIONS,
