@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,26 +49,40 @@ function metricSteps(): number[] {
     .map((line) => (JSON.parse(line) as { step: number }).step);
 }
 
-function runCli(killAfterSteps?: number): Promise<number | null> {
+/** Run the dev CLI with `argv`; `watch` may kill the child. Resolves with how it ended and its stderr. */
+function spawnCli(
+  argv: readonly string[],
+  watch?: (child: ChildProcess) => () => void,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
-    child.stderr.on("data", (chunk) => {
+    child.stderr?.on("data", (chunk) => {
       stderr += String(chunk);
     });
-    const timer =
-      killAfterSteps === undefined
-        ? undefined
-        : setInterval(() => {
-            if (metricSteps().length >= killAfterSteps) child.kill("SIGKILL");
-          }, 50);
+    const stopWatching = watch?.(child);
     child.on("error", reject);
     child.on("exit", (code, signal) => {
-      if (timer) clearInterval(timer);
-      if (code !== 0 && signal === null) reject(new Error(`drkit train failed (${code}): ${stderr}`));
-      else resolve(code);
+      stopWatching?.();
+      resolve({ code, signal, stderr });
     });
   });
+}
+
+async function runCli(killAfterSteps?: number): Promise<number | null> {
+  const { code, signal, stderr } = await spawnCli(
+    args,
+    killAfterSteps === undefined
+      ? undefined
+      : (child) => {
+          const timer = setInterval(() => {
+            if (metricSteps().length >= killAfterSteps) child.kill("SIGKILL");
+          }, 50);
+          return () => clearInterval(timer);
+        },
+  );
+  if (code !== 0 && signal === null) throw new Error(`drkit train failed (${code}): ${stderr}`);
+  return code;
 }
 
 describe("drkit train", () => {
@@ -96,19 +110,18 @@ describe("drkit train", () => {
     ];
     for (const [flags, message] of cases) {
       const badDir = join(home, `bad-${flags[0]?.replace(/^--/, "")}`);
-      const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          ["--import", "tsx", "src/cli/run.ts", "--home", home, "train", ...flags, "--run-dir", badDir, "--quiet"],
-          { stdio: ["ignore", "pipe", "pipe"] },
-        );
-        let stderr = "";
-        child.stderr.on("data", (chunk) => {
-          stderr += String(chunk);
-        });
-        child.on("error", reject);
-        child.on("exit", (code) => resolve({ code, stderr }));
-      });
+      const result = await spawnCli([
+        "--import",
+        "tsx",
+        "src/cli/run.ts",
+        "--home",
+        home,
+        "train",
+        ...flags,
+        "--run-dir",
+        badDir,
+        "--quiet",
+      ]);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(message);
       expect(existsSync(badDir)).toBe(false);
