@@ -118,7 +118,6 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
       request.onDelta = (delta) => emit({ type: "model-delta", turn: turnIndex, ...delta });
     }
     request.cacheSalt = cacheSalt;
-    if (options.tokenIds && request.stop) request.extraBody = { include_stop_str_in_output: true };
     const before = performance.now();
     // A wall-clock limit also bounds the model call.
     const wallSignal =

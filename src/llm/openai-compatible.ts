@@ -456,6 +456,8 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
       body.logprobs = true;
       body.return_tokens_as_token_ids = true;
       body.return_token_ids = true;
+      // Token ids of a turn must include the stop string's tokens, or the next prompt would not extend them.
+      if (request.stop && request.stop.length > 0) body.include_stop_str_in_output = true;
     }
     if (request.stream) {
       body.stream = true;
