@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { UsageTracker } from "../core/budget.js";
-import { DrkitError, describeError } from "../core/errors.js";
+import { DrkitError, describeError, InputError } from "../core/errors.js";
 import {
   type ChatMessage,
   type Termination,
@@ -22,6 +22,7 @@ import type { ObservationResult, ParsedTurn, Protocol, ProtocolContext } from ".
 import { truncateMiddle } from "./protocols/protocol.js";
 import { createReactProtocol } from "./protocols/react.js";
 import { searchR1Protocol } from "./protocols/search-r1.js";
+import { TokenSession } from "./token-session.js";
 import { buildTokenView } from "./token-view.js";
 import type { AgentEvent, ProtocolName, RunAgentOptions } from "./types.js";
 
@@ -56,6 +57,18 @@ function estimateTokens(messages: readonly ChatMessage[]): number {
   return Math.ceil(chars / 4);
 }
 
+/** One token-path call: the room left in the context bounds `max_tokens`; none left ends the episode. */
+async function sampleTokens(
+  session: TokenSession,
+  request: ChatRequest,
+  turnIndex: number,
+  signal: AbortSignal | undefined,
+): Promise<ChatResponse> {
+  const room = session.room(request.maxTokens);
+  if (room <= 0) throw new Stop("generate an answer as token limit reached");
+  return session.sample(request, turnIndex, room, signal);
+}
+
 class Stop {
   constructor(
     readonly termination: Termination,
@@ -64,6 +77,9 @@ class Stop {
 }
 
 export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
+  const model = options.model;
+  if (!model && !options.token)
+    throw new InputError("runAgent needs a chat model (`model`) or a token sampler with its chat template (`token`)");
   const started = new Date();
   const startedMs = performance.now();
   const limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
@@ -76,9 +92,11 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     toolDefinitions: tools.map((tool) => toolDefinition(tool as Tool)),
     currentDate: options.currentDate ?? started.toISOString().slice(0, 10),
     ...(options.systemPrompt ? { systemPrompt: options.systemPrompt } : {}),
+    ...(options.invalidFeedback !== undefined ? { invalidFeedback: options.invalidFeedback } : {}),
   };
   const tracker = new UsageTracker({ maxCostUsd: limits.maxCostUsd, maxWallClockMs: limits.maxWallClockMs });
   const messages: ChatMessage[] = protocol.initialMessages(context);
+  let session: TokenSession | undefined;
   const turns: Turn[] = [];
   const id = options.id ?? randomUUID();
   const listening = options.onEvent !== undefined;
@@ -127,11 +145,14 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     const signal =
       options.signal && wallSignal ? AbortSignal.any([options.signal, wallSignal]) : (options.signal ?? wallSignal);
     try {
-      const response = await options.model.complete(request, signal);
+      const response = session
+        ? await sampleTokens(session, request, turnIndex, signal)
+        : await (model as NonNullable<typeof model>).complete(request, signal);
       tracker.chargeModel(response.usage.promptTokens, response.usage.completionTokens);
       tracker.usage.costUsd += response.costUsd ?? 0;
       return { response, ms: performance.now() - before };
     } catch (error) {
+      if (error instanceof Stop) throw error;
       if (options.signal?.aborted) throw new Stop("cancelled");
       if (wallSignal?.aborted) throw new Stop("wall clock limit");
       throw new Stop("error", {
@@ -202,8 +223,9 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
       ...(response.reasoning ? { reasoning: response.reasoning } : {}),
       ...(response.promptTokenIds ? { promptTokenIds: response.promptTokenIds } : {}),
     };
-    // Token ids belong to the sampled text; after a protocol cut they no longer match it, so they are dropped.
-    if (response.tokenIds && !parsed.cut) {
+    // On the chat path, token ids belong to the sampled text; after a protocol cut they no longer match it, so
+    // they are dropped. On the token path the ids are the context itself and are always kept.
+    if (response.tokenIds && (session || !parsed.cut)) {
       turn.tokenIds = response.tokenIds;
       if (response.logprobs) turn.logprobs = response.logprobs;
     } else if (response.tokenIds) {
@@ -216,7 +238,8 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
   /** The forced-final-answer turn (context cap reached): replace the last message, one more call. */
   const forcedAnswer = async () => {
     const last = messages[messages.length - 1];
-    if (last) messages[messages.length - 1] = { ...last, content: protocol.forcedAnswerInstruction };
+    if (session) messages.push({ role: "user", content: protocol.forcedAnswerInstruction });
+    else if (last) messages[messages.length - 1] = { ...last, content: protocol.forcedAnswerInstruction };
     const turnIndex = turns.length;
     if (listening) emit({ type: "step-start", turn: turnIndex });
     const startedAt = new Date().toISOString();
@@ -239,6 +262,13 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
   };
 
   try {
+    if (options.token) {
+      const maxContext = Math.min(
+        limits.maxContextTokens ?? Number.POSITIVE_INFINITY,
+        options.token.sampler.maxContextTokens ?? Number.POSITIVE_INFINITY,
+      );
+      session = new TokenSession(options.token, messages, protocol.requestFields(context, false).tools, maxContext);
+    }
     let answered = false;
     for (let turnIndex = 0; turnIndex < limits.maxTurns && !answered; turnIndex++) {
       checkLimits();
@@ -269,10 +299,25 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         if (listening) emit({ type: "invalid-action", turn: turnIndex, feedback: parsed.feedback });
       const { messages: observationMessages, observation } = protocol.observationMessages(parsed, results);
       turn.observation = observation;
+      if (session) {
+        const ids = session.continuation(observationMessages);
+        if (!session.fits(ids)) {
+          // The observation would pass the context cap: ask for the final answer instead (Tongyi rule).
+          const instruction = session.continuation([{ role: "user", content: protocol.forcedAnswerInstruction }]);
+          if (!session.fits(instruction)) throw new Stop("generate an answer as token limit reached");
+          session.appendObservation(turnIndex, instruction);
+          if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
+          checkLimits();
+          await forcedAnswer();
+          answered = true;
+          break;
+        }
+        session.appendObservation(turnIndex, ids);
+      }
       messages.push(...observationMessages);
       if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
       if (options.signal?.aborted) throw new Stop("cancelled");
-      if (limits.maxContextTokens !== undefined) {
+      if (limits.maxContextTokens !== undefined && !session) {
         const used =
           response.usage.promptTokens > 0
             ? response.usage.promptTokens + response.usage.completionTokens + Math.ceil(observation.length / 4)
@@ -324,7 +369,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     question: options.question,
     goldAnswers: options.goldAnswers ?? [],
     protocol: options.protocol,
-    model: options.model.name,
+    model: model?.name ?? options.token?.sampler.name,
     sample: options.sample ?? 0,
     messages,
     turns,
@@ -340,8 +385,9 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     ...(runError ? { error: runError } : {}),
     metadata,
   };
-  if (turns.some((turn) => turn.tokenIds)) {
-    const { view, reason } = buildTokenView(turns, options.tokenizer?.name ?? options.model.name, options.tokenizer);
+  if (session) trajectory.tokens = session.view();
+  else if (turns.some((turn) => turn.tokenIds)) {
+    const { view, reason } = buildTokenView(turns, options.tokenizer?.name ?? model?.name ?? "", options.tokenizer);
     if (view) trajectory.tokens = view;
     else metadata.tokenViewMissing = reason;
   }

@@ -2,6 +2,7 @@
 import type { Termination, ToolCall, ToolResult, Trajectory, Usage } from "../core/trajectory.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import type { Tool } from "../tools/tool.js";
+import type { TokenPath } from "./token-session.js";
 
 export type ProtocolName = "search-r1" | "react" | "tools";
 
@@ -17,7 +18,7 @@ export interface AgentLimits {
   maxWallClockMs?: number;
   /** Money for the whole episode (needs prices in the config or a model that reports cost). */
   maxCostUsd?: number;
-  /** `max_tokens` of each model call. */
+  /** `max_tokens` of each model call (token path default: 4096, within the context cap). */
   maxTokensPerTurn?: number;
   /** Observation text cap in characters (longer tool outputs are cut in the middle). Default 20,000. */
   maxObservationChars?: number;
@@ -50,7 +51,13 @@ export interface RunAgentOptions {
   questionId?: string;
   goldAnswers?: string[];
   protocol: ProtocolName;
-  model: ChatModel;
+  /** The chat path: a chat-completions model (hosted APIs). Give this or `token`. */
+  model?: ChatModel;
+  /**
+   * The token path: a token sampler with the model's chat template. drkit renders the chat itself, samples
+   * token-in/token-out and appends observation ids, so `Trajectory.tokens` is exact by construction.
+   */
+  token?: TokenPath;
   /** Tools offered to the agent (search-r1 uses the one named `search`). */
   tools: Tool[];
   limits?: AgentLimits;
@@ -69,6 +76,8 @@ export interface RunAgentOptions {
   currentDate?: string;
   /** Tokenizer for the token view of observations (when known, observation spans are recorded). */
   tokenizer?: { name: string; encode(text: string): number[] };
+  /** Feedback after a turn with no valid action (search-r1, react); default the protocol's wording. */
+  invalidFeedback?: string;
   /** Extra fields stored in `trajectory.metadata`. */
   metadata?: Record<string, unknown>;
   /** Trajectory id; default a random UUID. */

@@ -9,6 +9,8 @@ export interface ProtocolContext {
   toolDefinitions: ToolDefinition[];
   currentDate: string;
   systemPrompt?: string;
+  /** Feedback after a turn with no valid action, replacing the protocol's wording. */
+  invalidFeedback?: string;
 }
 
 export interface ParsedTurn {

@@ -140,7 +140,8 @@ export function createReactProtocol(options: { maxCallsPerTurn?: number } = {}):
       const cut = text !== full;
       const answer = extractTaggedAnswer(text);
       if (answer !== undefined) return { text, cut, action: "answer", calls: [], answer };
-      if (final) return { text, cut, action: "invalid", calls: [], feedback: REACT_NO_ACTION_FEEDBACK };
+      const noAction = context.invalidFeedback ?? REACT_NO_ACTION_FEEDBACK;
+      if (final) return { text, cut, action: "invalid", calls: [], feedback: noAction };
       const names = toolNamesOf(context);
       const calls: ParsedTurn["calls"] = [];
       const pattern = /<tool_call>([\s\S]*?)<\/tool_call>/g;
@@ -157,7 +158,7 @@ export function createReactProtocol(options: { maxCallsPerTurn?: number } = {}):
           cut,
           action: "invalid",
           calls: [],
-          feedback: unclosed ? REACT_UNCLOSED_FEEDBACK : REACT_NO_ACTION_FEEDBACK,
+          feedback: unclosed ? REACT_UNCLOSED_FEEDBACK : noAction,
         };
       }
       return { text, cut, action: calls.every((call) => call.error) ? "invalid" : "tool", calls };

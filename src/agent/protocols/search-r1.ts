@@ -63,7 +63,7 @@ export const searchR1Protocol: Protocol = {
     return { stop: ["</search>", "</answer>"] };
   },
 
-  parse(response, _context, final): ParsedTurn {
+  parse(response, context, final): ParsedTurn {
     const full = restoreStop(wrapReasoning(response.text, response.reasoning), response.finishReason);
     const text = cutSearchR1(full);
     const cut = text.length !== full.length || full !== wrapReasoning(response.text, response.reasoning);
@@ -78,7 +78,7 @@ export const searchR1Protocol: Protocol = {
         calls: [{ id: "", name: "search", arguments: { query: [query] }, raw: query }],
       };
     }
-    return { text, cut, action: "invalid", calls: [], feedback: SEARCH_R1_INVALID_FEEDBACK };
+    return { text, cut, action: "invalid", calls: [], feedback: context.invalidFeedback ?? SEARCH_R1_INVALID_FEEDBACK };
   },
 
   assistantMessage(parsed, response) {
