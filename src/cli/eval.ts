@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { Command } from "commander";
+import { tokenPathFor } from "../agent/from-config.js";
 import { runAgent } from "../agent/run-agent.js";
 import type { ProtocolName } from "../agent/types.js";
 import { resolveEndpoint } from "../core/config.js";
@@ -39,6 +40,7 @@ interface EvalOptions {
   topk?: number;
   protocol: string;
   model?: string;
+  tokenizer?: string;
   baseUrl?: string;
   temperature?: number;
   maxTurns: number;
@@ -80,6 +82,10 @@ export function registerEvalCommand(program: Command): void {
     .option("--temperature <t>", "sampling temperature", numberOption("temperature"))
     .option("--max-turns <n>", "most model calls per rollout", integerOption("max-turns"), 30)
     .option("--max-tokens <n>", "max_tokens per model call", integerOption("max-tokens"))
+    .option(
+      "--tokenizer <dir|hub-id>",
+      "the model's tokenizer (HF snapshot dir or hub id in the local HF cache): token-in/token-out via /v1/completions with its chat template; trajectories carry exact token views",
+    )
     .option("--k <n>", "rollouts per question (Avg@k, Pass@k, Cons@k)", integerOption("k"), 1)
     .option("--concurrency <n>", "rollouts in flight", integerOption("concurrency"), 4)
     .option(
@@ -147,6 +153,7 @@ export function registerEvalCommand(program: Command): void {
       if (!providerName)
         throw new InputError("choose where the agent searches: --corpus <name> (local) or --search <provider>");
       const model = createChatModel(config, { role: "model" });
+      const token = options.tokenizer ? tokenPathFor(model, options.tokenizer) : undefined;
       const provider = createSearchProvider({ provider: providerName, corpus: corpusName, home: config.home });
       const tools: Tool[] = [
         new SearchTool({
@@ -198,6 +205,7 @@ export function registerEvalCommand(program: Command): void {
           temperature: config.model.temperature ?? null,
           maxTokens: config.model.maxTokens ?? null,
           topk: options.topk ?? null,
+          ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
         },
         createdAt: new Date().toISOString(),
       };
@@ -207,7 +215,7 @@ export function registerEvalCommand(program: Command): void {
           questionId: question.id,
           goldAnswers: question.goldAnswers,
           protocol,
-          model,
+          ...(token ? { token } : { model }),
           tools,
           sample,
           signal,
