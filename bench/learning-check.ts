@@ -17,6 +17,8 @@
  * land in <out>/<variant>-seed<S>/ (metrics.jsonl, eval.jsonl), with <out>/summary.json, <out>/rows.jsonl
  * and <out>/eval-curves.csv (every held-out evaluation: variant, seed, step, exact match).
  *
+ * Rollouts (SFT demonstrations, RL samples, held-out evaluation) all run through the agent loop (runAgent on
+ * the token path) under --protocol (search-r1, or react with JSON tool calls and a 64-token context).
  * Run: npx tsx bench/learning-check.ts [--seeds 1,2,3] [--variants grpo,ppo] [--out docs/results/learning-check]
  *      [--sft-only] (only the SFT starts, so that two processes can then share them)
  * Defaults: --sft-steps 300 --rl-steps 100 --group-size 8 --prompts-per-step 8 --lr 1e-3 --eval-size 48.
@@ -24,14 +26,16 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { ProtocolName } from "../src/agent/types.js";
 import { JsonlWriter, readJsonlRecords } from "../src/core/jsonl-store.js";
+import { InProcessBackend } from "../src/rl/policy/in-process-backend.js";
 import { InProcessPolicy, POLICY_PRESETS } from "../src/rl/policy/in-process-policy.js";
 import { WordTokenizer } from "../src/rl/policy/tokenizer.js";
 import { loadLookupTask } from "../src/rl/tasks/lookup-task.js";
 import { type LookupTeacher, lookupDemonstrations, lookupTrainingTask } from "../src/rl/tasks/lookup-training-task.js";
 import { DEFAULT_RL_OPTIONS, type RlOptions, runRl } from "../src/rl/trainer/rl-trainer.js";
 import { RunDirectory } from "../src/rl/trainer/run-directory.js";
-import { demonstrationTrajectory, runSft } from "../src/rl/trainer/sft.js";
+import { demonstrationTrajectories, runSft } from "../src/rl/trainer/sft.js";
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +59,7 @@ const { values } = parseArgs({
     "group-size": { type: "string", default: "8" },
     "eval-size": { type: "string", default: "48" },
     lr: { type: "string", default: "1e-3" },
+    protocol: { type: "string", default: "search-r1" },
   },
 });
 const seeds = (values.seeds as string).split(",").map(Number);
@@ -62,6 +67,10 @@ const sftSteps = Number(values["sft-steps"]);
 const rlSteps = Number(values["rl-steps"]);
 const out = values.out as string;
 const variants = (values.variants as string).split(",");
+// Rollouts run through the agent loop under this protocol; react's JSON tool calls need a longer context.
+const protocol = values.protocol as ProtocolName;
+const maxLength = protocol === "search-r1" ? 48 : 64;
+const maxTokensPerTurn = protocol === "search-r1" ? 6 : 24;
 
 const lookup = loadLookupTask({
   corpusPath: "data/hotpotqa/corpus.jsonl",
@@ -118,16 +127,21 @@ for (const seed of seeds) {
     rmSync(sftDir, { recursive: true, force: true });
     const fresh = new RunDirectory(sftDir);
     const policy = await InProcessPolicy.create({
-      config: { ...preset, vocabSize: tokenizer.size, maxLength: 48 },
+      config: { ...preset, vocabSize: tokenizer.size, maxLength },
       tokenizer,
       seed,
       microBatch: 16,
     });
-    const demos = lookupDemonstrations(lookup, { teacher: values.teacher as LookupTeacher }).map((demo) =>
-      demonstrationTrajectory(tokenizer, demo),
+    const backend = new InProcessBackend(policy);
+    const teacher = values.teacher as LookupTeacher;
+    const demos = await demonstrationTrajectories(
+      backend,
+      task,
+      lookupDemonstrations(lookup, { teacher, protocol }),
+      protocol,
     );
     const sft = await runSft(
-      policy,
+      backend,
       task,
       demos,
       fresh,
@@ -139,7 +153,8 @@ for (const seed of seeds) {
         evalEvery: values["sft-eval-every"] ? Number(values["sft-eval-every"]) : sftSteps,
         evalSize: Number(values["eval-size"]),
         maxTurns: 3,
-        maxTokensPerTurn: 6,
+        maxTokensPerTurn,
+        protocol,
         checkpointEvery: sftSteps,
         quiet: true,
       },
@@ -168,9 +183,11 @@ for (const seed of seeds) {
       evalSize: Number(values["eval-size"]),
       checkpointEvery: rlSteps,
       quiet: true,
+      protocol,
+      maxTokensPerTurn,
       ...variantOptions[variant],
     };
-    await runRl(start, task, run, options, 0);
+    await runRl(new InProcessBackend(start), task, run, options, 0);
     run.close();
     const evals = readJsonlRecords<{ step: number; exact_match: number }>(join(dir, "eval.jsonl"));
     const final = evals[evals.length - 1]?.exact_match ?? 0;

@@ -184,6 +184,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
           const outcome = await runTool(tool as Tool, call.arguments, {
             signal: options.signal,
             question: options.question,
+            ...(options.questionId !== undefined ? { questionId: options.questionId } : {}),
             timeoutMs: limits.toolTimeoutMs,
           });
           content = truncateMiddle(outcome.content, limits.maxObservationChars);

@@ -1,18 +1,27 @@
 /**
- * `drkit train` (RL) and `drkit sft` for the in-process policy. Both write a run directory
- * (metrics.jsonl, eval.jsonl, checkpoint/) and resume from it when re-run with the same --run-dir.
+ * `drkit train` (RL) and `drkit sft` for the in-process policy, rolling out through the agent loop (any
+ * protocol, the task's real tools, any named reward). Both write a run directory (metrics.jsonl, eval.jsonl,
+ * checkpoint/) and resume from it when re-run with the same --run-dir.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { REACT_BAD_JSON_FEEDBACK, REACT_NO_ACTION_FEEDBACK } from "../agent/protocols/react.js";
+import { SEARCH_R1_INVALID_FEEDBACK } from "../agent/protocols/search-r1.js";
+import type { ProtocolName } from "../agent/types.js";
+import type { Config } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
-import { createReward } from "../reward/rewards.js";
+import type { Corpus } from "../corpus/types.js";
+import { createJudge, JUDGE_NAMES } from "../eval/judges/judge.js";
+import { createChatModel } from "../llm/from-config.js";
+import { createReward, type RewardFunction } from "../reward/rewards.js";
+import { InProcessBackend } from "../rl/policy/in-process-backend.js";
 import { InProcessPolicy, POLICY_PRESETS } from "../rl/policy/in-process-policy.js";
 import { WordTokenizer } from "../rl/policy/tokenizer.js";
-import { corpusTrainingTask, readQuestions } from "../rl/tasks/corpus-task.js";
-import { loadLookupTask } from "../rl/tasks/lookup-task.js";
+import { readQuestions, searchTrainingTask } from "../rl/tasks/corpus-task.js";
+import { loadLookupTask, REACT_CALL_WORDS } from "../rl/tasks/lookup-task.js";
 import {
   LOOKUP_TEACHERS,
   type LookupTeacher,
@@ -22,7 +31,9 @@ import {
 import { ALGORITHMS, getAlgorithm } from "../rl/trainer/algorithms.js";
 import { DEFAULT_RL_OPTIONS, type RlOptions, runRl, type TrainingTask } from "../rl/trainer/rl-trainer.js";
 import { RunDirectory } from "../rl/trainer/run-directory.js";
-import { demonstrationTrajectory, runSft } from "../rl/trainer/sft.js";
+import { demonstrationTrajectories, runSft } from "../rl/trainer/sft.js";
+import { createSearchProvider } from "../tools/search/create-provider.js";
+import { runTool } from "../tools/tool.js";
 import { configFrom, integerOption, numberOption, printJson } from "./context.js";
 
 /** The bundled corpus the lookup task is generated from (works from src/ and from dist/). */
@@ -30,10 +41,14 @@ export function bundledCorpusPath(): string {
   return fileURLToPath(new URL("../../data/hotpotqa/corpus.jsonl", import.meta.url));
 }
 
+const PROTOCOLS: readonly ProtocolName[] = ["search-r1", "react", "tools"];
+
 interface CommonFlags {
   policy: string;
   task: string;
+  protocol: string;
   corpus?: string;
+  search?: string;
   data?: string;
   corpusFile?: string;
   entities: number;
@@ -57,7 +72,8 @@ interface CommonFlags {
 interface Setup {
   task: TrainingTask;
   run: RunDirectory;
-  policy: InProcessPolicy;
+  backend: InProcessBackend;
+  protocol: ProtocolName;
   startStep: number;
   demonstrations?: ReturnType<typeof lookupDemonstrations>;
   fitTexts: string[];
@@ -67,7 +83,9 @@ function addCommonOptions(command: Command): Command {
   return command
     .option("--policy <preset>", `in-process model size (${Object.keys(POLICY_PRESETS).join(", ")})`, "tiny")
     .option("--task <name>", "built-in task when no --data is given (lookup)", "lookup")
+    .option("--protocol <name>", `agent protocol of the rollouts: ${PROTOCOLS.join(", ")}`, "search-r1")
     .option("--corpus <name>", "built corpus to search (with --data)")
+    .option("--search <provider>", "with --data: search provider instead of a corpus (retrieve[:url], serper, ...)")
     .option("--data <questions.jsonl>", "questions {question, answer} to train on (with --corpus)")
     .option("--corpus-file <file>", "passages JSONL the lookup task is generated from (default: bundled HotpotQA)")
     .option("--entities <n>", "lookup task: number of passages", integerOption("entities"), 48)
@@ -102,22 +120,48 @@ function addCommonOptions(command: Command): Command {
     .option("--quiet", "no progress output");
 }
 
+/** Every protocol string the word tokenizer should know (tags, feedback, the ReAct call shape). */
+const PROTOCOL_TEXTS = [
+  SEARCH_R1_INVALID_FEEDBACK,
+  REACT_NO_ACTION_FEEDBACK,
+  REACT_BAD_JSON_FEEDBACK,
+  REACT_CALL_WORDS,
+];
+
+async function dataTask(config: Config, flags: CommonFlags, protocol: ProtocolName) {
+  if (!flags.corpus && !flags.search)
+    throw new InputError(
+      "--data needs --corpus <name> (build one with: drkit corpus build <name> --from <file>) or --search <provider>",
+    );
+  const questions = readQuestions(flags.data as string);
+  let corpus: Corpus | undefined;
+  if (flags.corpus) corpus = openCorpus(flags.corpus, { home: config.home });
+  const provider = createSearchProvider({
+    provider: flags.search ?? "corpus",
+    ...(flags.corpus ? { corpus: flags.corpus } : {}),
+    home: config.home,
+  });
+  const task = searchTrainingTask(questions, provider, { ...(corpus ? { corpus } : {}), questionOnly: true });
+  const search = task.tools(protocol)[0];
+  const observations = search
+    ? await Promise.all(
+        questions.slice(0, 200).map(async (q) => (await runTool(search, { query: q.question })).content),
+      )
+    : [];
+  const fitTexts = [...questions.flatMap((q) => [q.question, ...q.goldAnswers]), ...observations, ...PROTOCOL_TEXTS];
+  return { task, fitTexts };
+}
+
 async function setup(command: Command, flags: CommonFlags, kind: string, algorithm: string): Promise<Setup> {
   const config = configFrom(command);
+  if (!PROTOCOLS.includes(flags.protocol as ProtocolName))
+    throw new InputError(`unknown --protocol "${flags.protocol}"; known: ${PROTOCOLS.join(", ")}`);
+  const protocol = flags.protocol as ProtocolName;
   let task: TrainingTask;
   let demonstrations: Setup["demonstrations"];
   let fitTexts: string[];
   if (flags.data) {
-    if (!flags.corpus)
-      throw new InputError("--data needs --corpus <name> (build one with: drkit corpus build <name> --from <file>)");
-    const questions = readQuestions(flags.data);
-    task = corpusTrainingTask(questions, openCorpus(flags.corpus, { home: config.home }));
-    const environment = task.environment;
-    fitTexts = [
-      ...questions.flatMap((q) => [q.question, ...q.goldAnswers]),
-      ...(await Promise.all(questions.slice(0, 200).map((q) => environment(q.question, q)))),
-      task.invalidObservation,
-    ];
+    ({ task, fitTexts } = await dataTask(config, flags, protocol));
   } else {
     if (flags.task !== "lookup")
       throw new InputError(`unknown --task "${flags.task}"; known: lookup (or give --data and --corpus)`);
@@ -137,7 +181,7 @@ async function setup(command: Command, flags: CommonFlags, kind: string, algorit
       seed: 7,
     });
     task = lookupTrainingTask(lookup);
-    demonstrations = lookupDemonstrations(lookup, { teacher });
+    demonstrations = lookupDemonstrations(lookup, { teacher, protocol });
     fitTexts = lookup.texts();
   }
   const runDir =
@@ -169,7 +213,7 @@ async function setup(command: Command, flags: CommonFlags, kind: string, algorit
       });
     }
   }
-  return { task, run, policy, startStep, demonstrations, fitTexts };
+  return { task, run, backend: new InProcessBackend(policy), protocol, startStep, demonstrations, fitTexts };
 }
 
 interface TrainFlags extends CommonFlags {
@@ -184,6 +228,18 @@ interface TrainFlags extends CommonFlags {
   maskObservations: boolean;
   saveRollouts?: boolean;
   reward: string;
+  judge?: string;
+}
+
+/** The training reward; judge-based rewards get an LLM judge from the config's judge endpoint. */
+function trainingReward(command: Command, flags: TrainFlags): RewardFunction {
+  const needsJudge = flags.reward === "webdancer" || flags.reward === "judge";
+  if (!needsJudge) return createReward(flags.reward);
+  const judgeName = flags.judge ?? "equivalence";
+  if (!JUDGE_NAMES.includes(judgeName))
+    throw new InputError(`unknown --judge "${judgeName}"; choose ${JUDGE_NAMES.join(", ")}`);
+  const config = configFrom(command);
+  return createReward(flags.reward, { judge: createJudge(judgeName, createChatModel(config, { role: "judge" })) });
 }
 
 function sameRun(keys: readonly string[]) {
@@ -222,20 +278,22 @@ export function registerTrainCommands(program: Command): void {
       "--reward <name>",
       "training reward: em, or a named reward of docs/rewards.md (deepresearch-r1, search-r1-format, ...); held-out evaluation is always EM",
       "em",
-    );
+    )
+    .option("--judge <name>", "LLM judge for --reward webdancer|judge (config.judge endpoint)", "equivalence");
   addCommonOptions(train).action(async (flags: TrainFlags, command: Command) => {
     // Bad flags fail before any work.
-    if (flags.reward !== "em") createReward(flags.reward);
+    const reward = trainingReward(command, flags);
     getAlgorithm(flags.algo);
     if (flags.temperature !== 1) {
       throw new InputError(
         `--temperature must be 1 for RL (got ${flags.temperature}): the in-process policy scores log-probabilities at temperature 1`,
       );
     }
-    const { task, run, policy, startStep } = await setup(command, flags, "train", flags.algo);
+    const { task, run, backend, protocol, startStep } = await setup(command, flags, "train", flags.algo);
     const options: RlOptions = {
       ...DEFAULT_RL_OPTIONS,
       algorithm: flags.algo,
+      protocol,
       steps: flags.steps,
       groupSize: flags.groupSize,
       promptsPerStep: flags.promptsPerStep,
@@ -267,6 +325,7 @@ export function registerTrainCommands(program: Command): void {
       } as Record<string, unknown>,
       sameRun([
         "algorithm",
+        "protocol",
         "seed",
         "groupSize",
         "promptsPerStep",
@@ -279,7 +338,7 @@ export function registerTrainCommands(program: Command): void {
         "reward",
       ]),
     );
-    const result = await runRl(policy, task, run, options, startStep);
+    const result = await runRl(backend, task, run, options, startStep, reward);
     run.close();
     printJson({ runDir: run.path, steps: result.steps, heldOutExactMatch: result.lastEval?.exact_match ?? null });
   });
@@ -296,7 +355,7 @@ export function registerTrainCommands(program: Command): void {
       "exact",
     );
   addCommonOptions(sft).action(async (flags: CommonFlags & { batchSize: number }, command: Command) => {
-    const { task, run, policy, startStep, demonstrations } = await setup(command, flags, "sft", "sft");
+    const { task, run, backend, protocol, startStep, demonstrations } = await setup(command, flags, "sft", "sft");
     if (!demonstrations) {
       throw new InputError(
         "drkit sft needs demonstrations: use the built-in --task lookup (trajectory files are not supported yet)",
@@ -311,6 +370,7 @@ export function registerTrainCommands(program: Command): void {
       evalSize: flags.evalSize,
       maxTurns: flags.maxTurns,
       maxTokensPerTurn: flags.maxTokensPerTurn,
+      protocol,
       checkpointEvery: flags.checkpointEvery,
       quiet: flags.quiet ?? false,
     };
@@ -323,10 +383,14 @@ export function registerTrainCommands(program: Command): void {
         askedFields: flags.askedFields,
         answerVocabulary: flags.answerVocabulary,
       } as Record<string, unknown>,
-      sameRun(["seed", "batchSize", "task", "learningRate", "teacher", "askedFields", "answerVocabulary"]),
+      sameRun(["seed", "batchSize", "task", "protocol", "learningRate", "teacher", "askedFields", "answerVocabulary"]),
     );
-    const trajectories = demonstrations.map((demo) => demonstrationTrajectory(policy.tokenizer, demo));
-    const result = await runSft(policy, task, trajectories, run, options, startStep);
+    const trajectories = await demonstrationTrajectories(backend, task, demonstrations, protocol);
+    if (trajectories.length === 0)
+      throw new InputError(
+        `no demonstration fits the policy's context (--max-length ${flags.maxLength}); raise --max-length`,
+      );
+    const result = await runSft(backend, task, trajectories, run, options, startStep);
     run.close();
     printJson({
       runDir: run.path,

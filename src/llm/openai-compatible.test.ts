@@ -75,6 +75,8 @@ describe("OpenAICompatibleChatModel", () => {
       logprobs: true,
       return_tokens_as_token_ids: true,
       return_token_ids: true,
+      // With token ids and stop strings, the stop string's tokens must stay in the sample (the next prompt extends it).
+      include_stop_str_in_output: true,
     });
   });
 

@@ -12,6 +12,8 @@ export interface ToolContext {
   signal?: AbortSignal;
   /** Question being researched (tools may log or key caches with it). */
   question?: string;
+  /** Id of that question, when the episode has one (per-question environments). */
+  questionId?: string;
 }
 
 export interface ToolOutput {

@@ -33,7 +33,8 @@ export const TokenizerFileSchema = z.object({
 });
 export type TokenizerFile = z.infer<typeof TokenizerFileSchema>;
 
-const TAG_PATTERN = /<\/?(?:think|search|information|answer)>/g;
+/** Protocol tags kept whole: Search-R1's and the ReAct protocol's (`<tool_call>`, `<tool_response>`). */
+const TAG_PATTERN = /<\/?(?:think|search|information|answer|tool_call|tool_response)>/g;
 const WORD_PATTERN = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?|[^\s\p{L}\p{N}]/gu;
 
 /** Split text into the tokenizer's units (lower-cased words, punctuation marks, protocol tags). */

@@ -1,14 +1,18 @@
 /**
- * A training task from a question file and a built corpus (`drkit corpus build`): the search action
- * runs BM25 over the corpus and the observation is Search-R1's rendering
+ * A training task from a question file and the agent's real search tools: a built corpus (`drkit corpus
+ * build`), a `/retrieve` server or a web provider; under search-r1 the observation is Search-R1's rendering
  * `Doc k(Title: t) text` inside `<information> … </information>`.
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DataError } from "../../core/errors.js";
 import type { Corpus } from "../../corpus/types.js";
-import type { TrainingTask } from "../trainer/rl-trainer.js";
-import type { RolloutQuestion } from "../trainer/rollout.js";
+import { CorpusSearchProvider } from "../../tools/search/corpus-provider.js";
+import type { SearchProvider } from "../../tools/search/provider.js";
+import { SearchTool } from "../../tools/search/search-tool.js";
+import type { Tool } from "../../tools/tool.js";
+import { VisitTool } from "../../tools/visit-tool.js";
+import type { RolloutQuestion, TrainingTask } from "../trainer/agent-rollouts.js";
 
 const QuestionLineSchema = z
   .object({
@@ -51,24 +55,56 @@ export function readQuestions(path: string): RolloutQuestion[] {
   return out;
 }
 
+/** Search-R1's rendering of the top passages for a query (`Doc k(Title: t) text` inside `<information>`). */
 export function renderDocuments(corpus: Corpus, query: string, topk: number): string {
   const hits = corpus.search([query], topk)[0] ?? [];
   const docs = hits.map((hit, k) => `Doc ${k + 1}(Title: ${hit.passage.title}) ${hit.passage.text}`).join("\n");
   return `<information> ${docs || "no results"} </information>`;
 }
 
+export interface SearchTaskOptions {
+  /** Results per search (default: the style's, 3 for search-r1 and 10 otherwise). */
+  topk?: number;
+  /** Share of the questions held out for evaluation (the first ones). Default 0.1. */
+  heldOutFraction?: number;
+  /** A local corpus `visit` reads pages from (react / tools protocols); without one no visit tool is offered. */
+  corpus?: Corpus;
+  /** Give the policy the question alone instead of the protocol's instructions (the tiny in-process policy). */
+  questionOnly?: boolean;
+}
+
+/**
+ * Train on your own questions with the agent's real tools: `search` over any provider (a local corpus,
+ * a `/retrieve` server, a web provider) in the protocol's rendering, plus `visit` over a local corpus.
+ */
+export function searchTrainingTask(
+  questions: readonly RolloutQuestion[],
+  provider: SearchProvider,
+  options: SearchTaskOptions = {},
+): TrainingTask {
+  const heldOutCount = Math.max(1, Math.round(questions.length * (options.heldOutFraction ?? 0.1)));
+  const search = new SearchTool({ provider, ...(options.topk ? { topk: options.topk } : {}) });
+  const visit = options.corpus ? new VisitTool({ corpus: options.corpus }) : undefined;
+  return {
+    name: `search:${provider.name}`,
+    train: questions.slice(heldOutCount),
+    heldOut: questions.slice(0, heldOutCount),
+    tools: (protocol) =>
+      protocol === "search-r1"
+        ? [search.withStyle("search-r1", options.topk)]
+        : [search as Tool, ...(visit ? [visit as Tool] : [])],
+    ...(options.questionOnly ? { systemPrompt: "{question}" } : {}),
+  };
+}
+
+/** `searchTrainingTask` over a built corpus (BM25 search, and visit over its pages). */
 export function corpusTrainingTask(
   questions: readonly RolloutQuestion[],
   corpus: Corpus,
-  options: { topk?: number; heldOutFraction?: number } = {},
+  options: Omit<SearchTaskOptions, "corpus"> = {},
 ): TrainingTask {
-  const heldOutCount = Math.max(1, Math.round(questions.length * (options.heldOutFraction ?? 0.1)));
   return {
+    ...searchTrainingTask(questions, new CorpusSearchProvider(corpus), { ...options, corpus }),
     name: `corpus:${corpus.name}`,
-    train: questions.slice(heldOutCount),
-    heldOut: questions.slice(0, heldOutCount),
-    environment: (query) => renderDocuments(corpus, query, options.topk ?? 3),
-    invalidObservation:
-      "<information> invalid action , use <search> query </search> or <answer> text </answer> </information>",
   };
 }

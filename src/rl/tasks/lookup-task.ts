@@ -95,6 +95,10 @@ export function questionText(entity: LookupEntity, field: (typeof FIELD_NAMES)[n
   return `question : what is the ${field} word of ${entity.title.join(" ")} ?`;
 }
 
+/** The words of a ReAct search call and its response, so the word tokenizer has them (`--protocol react`). */
+export const REACT_CALL_WORDS =
+  '<tool_call> {"name": "search", "arguments": {"query": ""}} </tool_call> <tool_response> </tool_response>';
+
 export const INVALID_OBSERVATION =
   "<information> invalid action , use <search> title </search> or <answer> word </answer> </information>";
 
@@ -204,6 +208,7 @@ export function loadLookupTask(options: LookupTaskOptions): LookupTask {
       ...entities.map((entity) => `${renderPassage(entity)} ${entity.pool.join(" ")}`),
       INVALID_OBSERVATION,
       "<information> no results </information>",
+      REACT_CALL_WORDS,
       ...FIELD_NAMES,
     ],
     search,

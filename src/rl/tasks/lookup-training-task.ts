@@ -1,7 +1,10 @@
-/** The lookup task as a `TrainingTask` (questions, search environment) plus its SFT demonstrations. */
+/** The lookup task as a `TrainingTask` (questions, its search tool) plus its SFT demonstrations. */
 
+import { z } from "zod";
+import type { ProtocolName } from "../../agent/types.js";
 import { Random } from "../../core/random.js";
-import type { TrainingTask } from "../trainer/rl-trainer.js";
+import type { Tool } from "../../tools/tool.js";
+import type { TrainingTask } from "../trainer/agent-rollouts.js";
 import type { Demonstration } from "../trainer/sft.js";
 import { INVALID_OBSERVATION, type LookupQuestion, type LookupTask } from "./lookup-task.js";
 
@@ -9,13 +12,35 @@ function toRolloutQuestion(question: LookupQuestion) {
   return { id: question.id, question: question.question, goldAnswers: [question.answer] };
 }
 
+const LookupSearchInput = z.object({ query: z.union([z.string(), z.array(z.string())]) });
+
+/**
+ * The task's `search` tool: the top passage for the query, with this episode's field values (the question id
+ * comes from the tool context). The protocol wraps it (`<information>` for search-r1, `<tool_response>` for react).
+ */
+export function lookupSearchTool(task: LookupTask): Tool<z.infer<typeof LookupSearchInput>> {
+  return {
+    name: "search",
+    description: "Look up a title; returns its passage with the fields first, second, third and fourth.",
+    inputSchema: LookupSearchInput,
+    async execute(input, context) {
+      const query = Array.isArray(input.query) ? input.query.join(" ") : input.query;
+      const block = task.observation(query, context.questionId);
+      return { content: block.replace(/^<information>\s*/, "").replace(/\s*<\/information>$/, "") };
+    },
+  };
+}
+
 export function lookupTrainingTask(task: LookupTask): TrainingTask {
+  const search = lookupSearchTool(task) as Tool;
   return {
     name: "lookup",
     train: task.train.map(toRolloutQuestion),
     heldOut: task.heldOut.map(toRolloutQuestion),
-    environment: (query, question) => task.observation(query, question.id),
-    invalidObservation: INVALID_OBSERVATION,
+    tools: () => [search],
+    // The tiny policy reads the question alone (no instructions) and gets the short feedback it was fitted on.
+    systemPrompt: "{question}",
+    invalidFeedback: INVALID_OBSERVATION,
   };
 }
 
@@ -30,10 +55,16 @@ export function lookupTrainingTask(task: LookupTask): TrainingTask {
 export type LookupTeacher = "exact" | "any-field";
 export const LOOKUP_TEACHERS: readonly LookupTeacher[] = ["exact", "any-field"];
 
+/** The search call a teacher writes under a protocol. */
+export function lookupSearchCall(query: string, protocol: ProtocolName): string {
+  if (protocol === "search-r1") return `<search> ${query} </search>`;
+  return `<tool_call> ${JSON.stringify({ name: "search", arguments: { query } })} </tool_call>`;
+}
+
 /** Chain-following demonstrations: search the title, then answer with a field of the result. */
 export function lookupDemonstrations(
   task: LookupTask,
-  options: { teacher?: LookupTeacher; seed?: number } = {},
+  options: { teacher?: LookupTeacher; seed?: number; protocol?: ProtocolName } = {},
 ): Demonstration[] {
   const random = new Random(options.seed ?? 11);
   return task.train.map((question) => {
@@ -43,10 +74,7 @@ export function lookupDemonstrations(
         : (question.fields[random.int(question.fields.length)] as string);
     return {
       question: toRolloutQuestion(question),
-      turns: [
-        { text: `<search> ${question.query} </search>`, observation: task.observation(question.query, question.id) },
-        { text: `<answer> ${answer} </answer>` },
-      ],
+      turns: [lookupSearchCall(question.query, options.protocol ?? "search-r1"), `<answer> ${answer} </answer>`],
     };
   });
 }

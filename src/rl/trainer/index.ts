@@ -1,6 +1,6 @@
+export * from "./agent-rollouts.js";
 export * from "./algorithms.js";
 export * from "./rl-trainer.js";
-export * from "./rollout.js";
 export * from "./run-directory.js";
 export * from "./sft.js";
 export * from "./token-batch.js";

@@ -1,37 +1,35 @@
 /**
- * The RL loop for the in-process policy:
- *   rollouts (token space, n per prompt) → token batch → advantages (registry) → actor objective
+ * The RL loop over any `TrainingBackend` (the in-process policy, a Tinker-API server):
+ *   rollouts through the agent loop (token path, n per prompt, any protocol, tools and reward) → token batch → advantages (registry) → actor objective
  *   (policy loss + entropy [+ KL]) and, for PPO, the clipped value loss → per-token weights →
  *   policy.backward → policy.step, with metrics per step, periodic held-out evaluation, checkpoints
  *   and exact resume (per-step seeds).
  */
+
+import type { ProtocolName } from "../../agent/types.js";
 import { InputError } from "../../core/errors.js";
 import { createProgress } from "../../core/progress.js";
 import { Random } from "../../core/random.js";
 import type { Trajectory } from "../../core/trajectory.js";
-import { createReward, rewardTrajectory } from "../../reward/rewards.js";
+import { createReward, type RewardFunction } from "../../reward/rewards.js";
 import { computeActorObjective } from "../actor-objective.js";
 import { getAdvantageEstimator } from "../advantage-registry.js";
-import type { InProcessPolicy } from "../policy/in-process-policy.js";
 import type { TokenWeights } from "../policy/policy.js";
+import type { TrainingBackend } from "../policy/training-backend.js";
 import { filterZeroVarianceGroups } from "../sampling-filters.js";
 import { groupRows, maskedMean } from "../tensor.js";
 import { computeValueLoss } from "../value-loss.js";
+import { agentRollouts, type TrainingTask } from "./agent-rollouts.js";
 import { getAlgorithm } from "./algorithms.js";
-import { type RolloutQuestion, rollout, type SearchEnvironment } from "./rollout.js";
 import type { RunDirectory } from "./run-directory.js";
 import { buildTokenBatch, fromSequenceAligned, selectRows, type TokenBatch, toSequenceAligned } from "./token-batch.js";
 
-export interface TrainingTask {
-  name: string;
-  train: RolloutQuestion[];
-  heldOut: RolloutQuestion[];
-  environment: SearchEnvironment;
-  invalidObservation: string;
-}
+export type { TrainingTask } from "./agent-rollouts.js";
 
 export interface RlOptions {
   algorithm: string;
+  /** Agent protocol of the rollouts (search-r1, react, tools). */
+  protocol: ProtocolName;
   steps: number;
   groupSize: number;
   promptsPerStep: number;
@@ -63,6 +61,7 @@ export interface RlOptions {
 
 export const DEFAULT_RL_OPTIONS: RlOptions = {
   algorithm: "grpo",
+  protocol: "search-r1",
   steps: 40,
   groupSize: 4,
   promptsPerStep: 8,
@@ -126,21 +125,20 @@ function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** Greedy rollouts on held-out questions. */
+/** Greedy rollouts on held-out questions, scored by exact match. */
 export async function evaluatePolicy(
-  policy: InProcessPolicy,
+  backend: TrainingBackend,
   task: TrainingTask,
-  options: Pick<RlOptions, "maxTurns" | "maxTokensPerTurn" | "evalSize" | "seed">,
+  options: Pick<RlOptions, "maxTurns" | "maxTokensPerTurn" | "evalSize" | "seed" | "protocol">,
   step: number,
 ): Promise<{ metrics: EvalMetrics; trajectories: Trajectory[] }> {
   const questions = options.evalSize > 0 ? task.heldOut.slice(0, options.evalSize) : task.heldOut;
-  const trajectories = await rollout(policy, policy.tokenizer, questions, {
+  const trajectories = await agentRollouts(await backend.tokenPath(), task, questions, {
+    protocol: options.protocol,
     groupSize: 1,
     maxTurns: options.maxTurns,
     maxTokensPerTurn: options.maxTokensPerTurn,
     temperature: 0,
-    environment: task.environment,
-    invalidObservation: task.invalidObservation,
     seed: stepSeed(options.seed, step, 99),
     step,
     phase: "eval",
@@ -160,7 +158,7 @@ export async function evaluatePolicy(
 
 /** One RL step on a batch of rollouts. Returns the step's metrics. */
 export async function trainOnTrajectories(
-  policy: InProcessPolicy,
+  backend: TrainingBackend,
   trajectories: readonly Trajectory[],
   options: RlOptions,
 ): Promise<Omit<StepMetrics, "step" | "tokens_per_second" | "seconds">> {
@@ -189,7 +187,7 @@ export async function trainOnTrajectories(
   if (batch.rows === 0) {
     return { ...summary, pg_loss: 0, pg_clipfrac: 0, pg_clipfrac_lower: 0, ppo_kl: 0, entropy: 0, grad_norm: 0 };
   }
-  const current = await policy.score(batch.sequences);
+  const current = await backend.score(batch.sequences);
   const logProb = fromSequenceAligned(
     batch,
     current.map((s) => s.logprobs),
@@ -253,8 +251,8 @@ export async function trainOnTrajectories(
     entropy: actor.gradEntropy ? toSequenceAligned(batch, row, actor.gradEntropy) : undefined,
     value: valueGrad ? toSequenceAligned(batch, row, valueGrad) : undefined,
   }));
-  await policy.backward(batch.sequences, weights);
-  const stepResult = await policy.step();
+  await backend.backward(batch.sequences, weights);
+  const stepResult = await backend.step();
   return {
     ...summary,
     pg_loss: actor.pgLoss,
@@ -272,13 +270,16 @@ export async function trainOnTrajectories(
  * loaded the policy (fresh, from --init, or from the run's checkpoint).
  */
 export async function runRl(
-  policy: InProcessPolicy,
+  backend: TrainingBackend,
   task: TrainingTask,
   run: RunDirectory,
   options: RlOptions,
   startStep: number,
+  /** The training reward when it needs more than a name (an LLM judge); default `createReward(options.reward)`. */
+  rewardFunction?: RewardFunction,
 ): Promise<{ lastEval?: EvalMetrics; steps: number }> {
-  getAlgorithm(options.algorithm);
+  if (getAlgorithm(options.algorithm).critic && !backend.hasCritic)
+    throw new InputError(`${options.algorithm} needs a value head, which the ${backend.name} backend does not have`);
   if (options.temperature !== 1) {
     // π_old is the sampler's log-probability (after temperature) while the policy scores log πθ at
     // temperature 1: any other temperature would make every ratio πθ/π_old wrong.
@@ -286,12 +287,11 @@ export async function runRl(
       `RL rollouts must sample at temperature 1 (got ${options.temperature}): the in-process policy scores log-probabilities at temperature 1`,
     );
   }
-  const trainingReward =
-    options.reward === undefined || options.reward === "em" ? undefined : createReward(options.reward);
-  policy.setLearningRate(options.learningRate);
+  const trainingReward: RewardFunction = rewardFunction ?? createReward(options.reward ?? "em");
+  backend.setLearningRate(options.learningRate);
   let lastEval: EvalMetrics | undefined;
   const evaluate = async (step: number) => {
-    const result = await evaluatePolicy(policy, task, options, step);
+    const result = await evaluatePolicy(backend, task, options, step);
     run.evaluations.append(result.metrics);
     if (options.saveRollouts) for (const trajectory of result.trajectories) run.rollouts.append(trajectory);
     lastEval = result.metrics;
@@ -299,9 +299,9 @@ export async function runRl(
   if (startStep === 0) {
     // A new run starts a fresh optimizer even from a trained checkpoint (--init): Adam moments left by
     // SFT would scale RL's first hundreds of updates by SFT's gradient magnitudes.
-    policy.resetOptimizer();
+    backend.resetOptimizer();
     if (options.evalEvery > 0) await evaluate(0);
-    await run.saveCheckpoint(policy, 0);
+    await run.saveCheckpoint(backend, 0);
   }
   const progress = createProgress({
     label: `train ${options.algorithm}`,
@@ -313,20 +313,17 @@ export async function runRl(
     const started = Date.now();
     const picker = new Random(stepSeed(options.seed, step, 1));
     const questions = picker.sample(task.train, options.promptsPerStep);
-    const sampled = await rollout(policy, policy.tokenizer, questions, {
+    const trajectories = await agentRollouts(await backend.tokenPath(), task, questions, {
+      protocol: options.protocol,
       groupSize: options.groupSize,
       maxTurns: options.maxTurns,
       maxTokensPerTurn: options.maxTokensPerTurn,
       temperature: options.temperature,
-      environment: task.environment,
-      invalidObservation: task.invalidObservation,
       seed: stepSeed(options.seed, step, 2),
       step,
+      reward: trainingReward,
     });
-    const trajectories = trainingReward
-      ? await Promise.all(sampled.map((trajectory) => rewardTrajectory(trajectory, trainingReward)))
-      : sampled;
-    const metrics = await trainOnTrajectories(policy, trajectories, options);
+    const metrics = await trainOnTrajectories(backend, trajectories, options);
     const seconds = (Date.now() - started) / 1000;
     const tokens = trajectories.reduce((sum, t) => sum + (t.usage.totalTokens ?? 0), 0);
     const record: StepMetrics = { step, ...metrics, tokens_per_second: tokens / seconds, seconds };
@@ -334,7 +331,7 @@ export async function runRl(
     run.metrics.append(record);
     if (options.evalEvery > 0 && (step % options.evalEvery === 0 || step === options.steps)) await evaluate(step);
     if (step % options.checkpointEvery === 0 || step === options.steps) {
-      await run.saveCheckpoint(policy, step);
+      await run.saveCheckpoint(backend, step);
     }
     progress.increment(1, {
       reward: record.reward.toFixed(2),

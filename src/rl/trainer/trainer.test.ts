@@ -2,13 +2,14 @@ import { describe, expect, it } from "vitest";
 import { Random } from "../../core/random.js";
 import { responseText } from "../../reward/format.js";
 import { createReward, rewardTrajectory } from "../../reward/rewards.js";
+import { InProcessBackend } from "../policy/in-process-backend.js";
 import { InProcessPolicy } from "../policy/in-process-policy.js";
 import { WordTokenizer } from "../policy/tokenizer.js";
 import { loadLookupTask } from "../tasks/lookup-task.js";
 import { lookupDemonstrations, lookupTrainingTask } from "../tasks/lookup-training-task.js";
+import { agentRollouts } from "./agent-rollouts.js";
 import { DEFAULT_RL_OPTIONS, stepSeed, trainOnTrajectories } from "./rl-trainer.js";
-import { rollout } from "./rollout.js";
-import { demonstrationTrajectory, sftStep } from "./sft.js";
+import { demonstrationTrajectories, sftStep } from "./sft.js";
 import { buildTokenBatch } from "./token-batch.js";
 
 const lookup = loadLookupTask({ corpusPath: "data/hotpotqa/corpus.jsonl", entities: 8, maxTitleWords: 1, seed: 7 });
@@ -16,29 +17,38 @@ const task = lookupTrainingTask(lookup);
 const tokenizer = WordTokenizer.fit(lookup.texts());
 const config = { vocabSize: tokenizer.size, dModel: 32, layers: 1, heads: 2, ffn: 64, maxLength: 48 };
 
-async function makePolicy(seed: number) {
-  return InProcessPolicy.create({ config, tokenizer, seed, microBatch: 8, optimizer: { learningRate: 3e-3 } });
+async function makePolicy(seed: number, maxLength = config.maxLength) {
+  const policy = await InProcessPolicy.create({
+    config: { ...config, maxLength },
+    tokenizer,
+    seed,
+    microBatch: 8,
+    optimizer: { learningRate: 3e-3 },
+  });
+  return new InProcessBackend(policy);
 }
 
-async function rolloutStep(policy: InProcessPolicy, step: number) {
+async function rolloutStep(backend: InProcessBackend, step: number) {
   const questions = new Random(stepSeed(0, step, 1)).sample(task.train, 2);
-  return rollout(policy, tokenizer, questions, {
+  return agentRollouts(await backend.tokenPath(), task, questions, {
+    protocol: "search-r1",
     groupSize: 3,
     maxTurns: 3,
     maxTokensPerTurn: 6,
     temperature: 1,
-    environment: task.environment,
-    invalidObservation: task.invalidObservation,
     seed: stepSeed(0, step, 2),
     step,
   });
 }
 
+const demonstrations = (backend: InProcessBackend) =>
+  demonstrationTrajectories(backend, task, lookupDemonstrations(lookup), "search-r1");
+
 describe("token-space rollouts", () => {
   it("keeps sampled ids and logprobs, tokenises observations alone, groups samples by uid", async () => {
     const policy = await makePolicy(1);
     // A little SFT so that the policy searches.
-    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    const demos = await demonstrations(policy);
     for (let i = 0; i < 10; i++) await sftStep(policy, demos.slice(0, 8));
     const trajectories = await rolloutStep(policy, 1);
     expect(trajectories).toHaveLength(6);
@@ -79,7 +89,7 @@ describe("token-space rollouts", () => {
         const trajectories = await rolloutStep(policy, step);
         metrics.push(await trainOnTrajectories(policy, trajectories, { ...DEFAULT_RL_OPTIONS, algorithm: "grpo" }));
       }
-      return { metrics, weights: Array.from(policy.parameters()[3]?.data ?? []) };
+      return { metrics, weights: Array.from(policy.policy.parameters()[3]?.data ?? []) };
     };
     const first = await run();
     const second = await run();
@@ -89,7 +99,7 @@ describe("token-space rollouts", () => {
 
   it("a GRPO step raises the log-likelihood of rewarded samples relative to the rest of their group", async () => {
     const policy = await makePolicy(5);
-    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    const demos = await demonstrations(policy);
     for (let i = 0; i < 5; i++) await sftStep(policy, demos.slice(0, 8));
     const trajectories = await rolloutStep(policy, 3);
     // Reward the first sample of each group only: GRPO advantages are then (+2, −1, −1)·c per group.
@@ -126,13 +136,13 @@ describe("token-space rollouts", () => {
 
   it("resetOptimizer starts Adam afresh: the first update moves every trained weight by the learning rate", async () => {
     const policy = await makePolicy(6);
-    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    const demos = await demonstrations(policy);
     for (let i = 0; i < 3; i++) await sftStep(policy, demos.slice(i * 4, i * 4 + 4));
     const largestMove = async () => {
-      const before = policy.parameters().map((t) => Float32Array.from(t.data));
+      const before = policy.policy.parameters().map((t) => Float32Array.from(t.data));
       await sftStep(policy, demos.slice(20, 28));
       let largest = 0;
-      policy.parameters().forEach((tensor, index) => {
+      policy.policy.parameters().forEach((tensor, index) => {
         const previous = before[index] as Float32Array;
         for (let i = 0; i < tensor.data.length; i++) {
           largest = Math.max(largest, Math.abs((tensor.data[i] as number) - (previous[i] as number)));
@@ -144,7 +154,7 @@ describe("token-space rollouts", () => {
     const withHistory = await largestMove();
     expect(Math.abs(withHistory - 3e-3)).toBeGreaterThan(1e-5);
     policy.resetOptimizer();
-    expect(policy.steps).toBe(0);
+    expect(policy.policy.steps).toBe(0);
     // Fresh Adam: m̂/√v̂ = g/|g| = ±1 for every weight with a gradient, so the largest move is the rate.
     expect(await largestMove()).toBeCloseTo(3e-3, 6);
   }, 60_000);
@@ -169,7 +179,7 @@ describe("token-space rollouts", () => {
 
   it("scores rollouts with a named training reward (DeepResearch-R1: 1.2 / 0.3 / 0.2 / 0)", async () => {
     const policy = await makePolicy(8);
-    const demos = lookupDemonstrations(lookup).map((d) => demonstrationTrajectory(tokenizer, d));
+    const demos = await demonstrations(policy);
     for (let i = 0; i < 30; i++) await sftStep(policy, demos.slice((i % 4) * 8, (i % 4) * 8 + 8));
     const trajectories = await rolloutStep(policy, 2);
     const reward = createReward("deepresearch-r1");
@@ -189,5 +199,40 @@ describe("token-space rollouts", () => {
       if (trajectory.prediction !== null) answered += 1;
     }
     expect(answered).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("react through the agent loop: teacher demonstrations parse as tool calls, the tool sees the question id", async () => {
+    const backend = await makePolicy(9, 64);
+    const demos = await demonstrationTrajectories(
+      backend,
+      task,
+      lookupDemonstrations(lookup, { protocol: "react" }),
+      "react",
+    );
+    expect(demos).toHaveLength(task.train.length);
+    const first = demos[0];
+    const question = lookup.train[0];
+    expect(first?.turns[0]?.toolCalls[0]).toMatchObject({ name: "search", arguments: { query: question?.query } });
+    // The observation is this question's own field values, wrapped by the react protocol.
+    expect(first?.turns[0]?.observation).toBe(
+      `<tool_response>\n${lookup.observation(question?.query ?? "", question?.id).replace(/^<information> | <\/information>$/g, "")}\n</tool_response>`,
+    );
+    expect(first?.prediction).toBe(question?.answer);
+    // Model spans end with <eos> (react turns end at the end-of-turn id), observations are masked spans.
+    const eos = tokenizer.id("<eos>");
+    for (const span of first?.tokens?.spans ?? []) if (span.source === "model") expect(span.ids.at(-1)).toBe(eos);
+    const path = await backend.tokenPath();
+    const rollouts = await agentRollouts(path, task, task.train.slice(0, 2), {
+      protocol: "react",
+      groupSize: 3,
+      maxTurns: 2,
+      maxTokensPerTurn: 24,
+      temperature: 1,
+      seed: 3,
+    });
+    expect(rollouts).toHaveLength(6);
+    const turns = Math.max(...rollouts.map((t) => t.turns.length));
+    // Concurrent episodes share one sampler batch per turn.
+    expect((path.sampler as unknown as { batches: number }).batches).toBe(turns);
   }, 60_000);
 });
