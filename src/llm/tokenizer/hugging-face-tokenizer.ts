@@ -30,6 +30,11 @@ export class HuggingFaceTokenizer {
   /** End-of-turn ids: `generation_config.json` eos ids, then the tokenizer's eos token. */
   readonly eosTokenIds: readonly number[];
   private readonly tokenizer: Tokenizer;
+  /** Splits text at added tokens (when they are all plain: no strip, not normalized), as the library does. */
+  private readonly addedTokens: RegExp | undefined;
+  private readonly addedTokenIds = new Map<string, number>();
+  /** Ids of long text segments seen before (system prompts, tool schemas repeat in every episode). */
+  private readonly segments = new Map<string, number[]>();
 
   constructor(files: SnapshotFiles) {
     const json = parseJson(files.tokenizerJson, "tokenizer.json", files.directory);
@@ -47,10 +52,56 @@ export class HuggingFaceTokenizer {
     const eosId = this.eosToken === undefined ? undefined : this.tokenToId(this.eosToken);
     if (eosId !== undefined) eos.add(eosId);
     this.eosTokenIds = [...eos];
+    this.addedTokens = this.addedTokenPattern(json.added_tokens);
   }
 
+  private addedTokenPattern(added: unknown): RegExp | undefined {
+    if (!Array.isArray(added) || added.length === 0) return undefined;
+    for (const token of added as Record<string, unknown>[]) {
+      if (token.lstrip || token.rstrip || token.single_word || token.normalized) return undefined;
+      if (typeof token.content !== "string" || typeof token.id !== "number") return undefined;
+      this.addedTokenIds.set(token.content, token.id);
+    }
+    const escaped = [...this.addedTokenIds.keys()]
+      .sort((a, b) => b.length - a.length)
+      .map((content) => content.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    return new RegExp(escaped.join("|"), "g");
+  }
+
+  /**
+   * Ids of text, no special tokens added. Long texts are encoded segment by segment between added tokens
+   * (what the library does internally), and segments of 256+ characters are cached: an episode's system prompt
+   * and tool schemas are tokenized once per process, not once per episode.
+   */
   encode(text: string): number[] {
+    if (!this.addedTokens || text.length < 256) return this.encodePlain(text);
+    const ids: number[] = [];
+    let last = 0;
+    for (const match of text.matchAll(this.addedTokens)) {
+      if (match.index > last) this.encodeSegment(text.slice(last, match.index), ids);
+      ids.push(this.addedTokenIds.get(match[0]) as number);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) this.encodeSegment(text.slice(last), ids);
+    return ids;
+  }
+
+  private encodePlain(text: string): number[] {
     return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  private encodeSegment(segment: string, out: number[]): void {
+    if (segment.length < 256) {
+      for (const id of this.encodePlain(segment)) out.push(id);
+      return;
+    }
+    let ids = this.segments.get(segment);
+    if (!ids) {
+      ids = this.encodePlain(segment);
+      if (this.segments.size >= 512) this.segments.delete(this.segments.keys().next().value as string);
+      this.segments.set(segment, ids);
+    }
+    for (const id of ids) out.push(id);
   }
 
   /** Text of ids; `skipSpecial` drops special tokens (eos, chat markers) as transformers' decode does. */
