@@ -4,5 +4,6 @@ export * from "./protocols/protocol.js";
 export * from "./protocols/react.js";
 export * from "./protocols/search-r1.js";
 export * from "./run-agent.js";
+export * from "./token-session.js";
 export * from "./token-view.js";
 export * from "./types.js";
