@@ -32,4 +32,6 @@ export interface ChatTemplate {
   decode(ids: readonly number[]): string;
   /** Ids of plain text (no special tokens added). */
   encode(text: string): number[];
+  /** The text of one token, special tokens included (for servers that take stop strings only). */
+  tokenText(id: number): string | undefined;
 }

@@ -113,6 +113,10 @@ export class JinjaChatTemplate implements ChatTemplate {
     return this.tokenizer.encode(text);
   }
 
+  tokenText(id: number): string | undefined {
+    return this.tokenizer.idToToken(id);
+  }
+
   decode(ids: readonly number[]): string {
     return this.tokenizer.decode(ids, true);
   }

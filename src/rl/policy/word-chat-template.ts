@@ -41,6 +41,10 @@ export class WordChatTemplate implements ChatTemplate {
     return text.replace(/"\s*([^"]*?)\s*"/g, (_match, inner: string) => `"${inner}"`);
   }
 
+  tokenText(id: number): string | undefined {
+    return this.tokenizer.vocabulary[id];
+  }
+
   encode(text: string): number[] {
     return this.tokenizer.encode(text);
   }
