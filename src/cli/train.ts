@@ -12,10 +12,12 @@ import { SEARCH_R1_INVALID_FEEDBACK } from "../agent/protocols/search-r1.js";
 import type { ProtocolName } from "../agent/types.js";
 import type { Config } from "../core/config.js";
 import { InputError } from "../core/errors.js";
+import { readJsonlRecords } from "../core/jsonl-store.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import type { Corpus } from "../corpus/types.js";
 import { createJudge, JUDGE_NAMES } from "../eval/judges/judge.js";
 import { createChatModel } from "../llm/from-config.js";
+import { JinjaChatTemplate } from "../llm/tokenizer/jinja-chat-template.js";
 import { createReward, type RewardFunction } from "../reward/rewards.js";
 import { InProcessBackend } from "../rl/policy/in-process-backend.js";
 import { InProcessPolicy, POLICY_PRESETS } from "../rl/policy/in-process-policy.js";
@@ -28,10 +30,13 @@ import {
   lookupDemonstrations,
   lookupTrainingTask,
 } from "../rl/tasks/lookup-training-task.js";
+import { TinkerClient } from "../rl/tinker/client.js";
+import { readTinkerCheckpoint, TinkerBackend } from "../rl/tinker/tinker-backend.js";
 import { ALGORITHMS, getAlgorithm } from "../rl/trainer/algorithms.js";
 import { DEFAULT_RL_OPTIONS, type RlOptions, runRl, type TrainingTask } from "../rl/trainer/rl-trainer.js";
 import { RunDirectory } from "../rl/trainer/run-directory.js";
 import { demonstrationTrajectories, runSft } from "../rl/trainer/sft.js";
+import { readSftRecords, sftRecordTrajectory } from "../rl/trainer/sft-records.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
 import { runTool } from "../tools/tool.js";
 import { configFrom, integerOption, numberOption, printJson } from "./context.js";
@@ -42,8 +47,42 @@ export function bundledCorpusPath(): string {
 }
 
 const PROTOCOLS: readonly ProtocolName[] = ["search-r1", "react", "tools"];
+const BACKENDS = ["in-process", "tinker"];
+
+/** The Tinker backend: a session and LoRA model on the server, resumed from the run's checkpoint when there is one. */
+async function startTinker(
+  config: Config,
+  flags: CommonFlags,
+  run: RunDirectory,
+  resume: boolean,
+): Promise<TinkerBackend> {
+  if (!flags.baseModel)
+    throw new InputError("--backend tinker needs --base-model <hub id|path> (the base model the Tinker server serves)");
+  if (!flags.tokenizer)
+    throw new InputError(
+      "--backend tinker needs --tokenizer <dir|hub id> (the base model's tokenizer and chat template)",
+    );
+  const baseUrl = flags.tinkerUrl ?? config.tinker.baseUrl;
+  if (!baseUrl) throw new InputError("--backend tinker needs the server: --tinker-url <url> or TINKER_BASE_URL");
+  const template = JinjaChatTemplate.load(flags.tokenizer);
+  const client = new TinkerClient({ baseUrl, ...(config.tinker.apiKey ? { apiKey: config.tinker.apiKey } : {}) });
+  return TinkerBackend.start({
+    client,
+    baseModel: flags.baseModel,
+    template,
+    loraRank: flags.loraRank,
+    seed: flags.seed,
+    learningRate: flags.lr ?? 4e-5,
+    ...(resume ? { resume: readTinkerCheckpoint(run.checkpointPath) } : {}),
+  });
+}
 
 interface CommonFlags {
+  backend?: string;
+  baseModel?: string;
+  tokenizer?: string;
+  tinkerUrl?: string;
+  loraRank: number;
   policy: string;
   task: string;
   protocol: string;
@@ -63,7 +102,7 @@ interface CommonFlags {
   evalEvery: number;
   evalSize: number;
   maxTurns: number;
-  maxTokensPerTurn: number;
+  maxTokensPerTurn?: number;
   maxLength: number;
   checkpointEvery: number;
   quiet?: boolean;
@@ -72,7 +111,7 @@ interface CommonFlags {
 interface Setup {
   task: TrainingTask;
   run: RunDirectory;
-  backend: InProcessBackend;
+  backend: InProcessBackend | TinkerBackend;
   protocol: ProtocolName;
   startStep: number;
   demonstrations?: ReturnType<typeof lookupDemonstrations>;
@@ -81,6 +120,15 @@ interface Setup {
 
 function addCommonOptions(command: Command): Command {
   return command
+    .option(
+      "--backend <name>",
+      "in-process (a small CPU policy) or tinker (a Tinker-API server: SkyRL or hosted)",
+      "in-process",
+    )
+    .option("--base-model <id|path>", "tinker: the base model the server serves (e.g. Qwen/Qwen3-8B)")
+    .option("--tokenizer <dir|hub-id>", "tinker: the base model's tokenizer files (chat template), never downloaded")
+    .option("--tinker-url <url>", "tinker: server URL (env TINKER_BASE_URL; key in TINKER_API_KEY)")
+    .option("--lora-rank <n>", "tinker: LoRA rank", integerOption("lora-rank"), 32)
     .option("--policy <preset>", `in-process model size (${Object.keys(POLICY_PRESETS).join(", ")})`, "tiny")
     .option("--task <name>", "built-in task when no --data is given (lookup)", "lookup")
     .option("--protocol <name>", `agent protocol of the rollouts: ${PROTOCOLS.join(", ")}`, "search-r1")
@@ -114,7 +162,11 @@ function addCommonOptions(command: Command): Command {
     )
     .option("--eval-size <n>", "held-out questions per evaluation (0: all)", integerOption("eval-size"), 0)
     .option("--max-turns <n>", "turns per episode", integerOption("max-turns"), 3)
-    .option("--max-tokens-per-turn <n>", "sampled tokens per turn", integerOption("max-tokens-per-turn"), 6)
+    .option(
+      "--max-tokens-per-turn <n>",
+      "sampled tokens per turn (default 6 in process, 1024 with tinker)",
+      integerOption("max-tokens-per-turn"),
+    )
     .option("--max-length <n>", "context length of a fresh policy", integerOption("max-length"), 48)
     .option("--checkpoint-every <n>", "save a checkpoint every n steps", integerOption("checkpoint-every"), 5)
     .option("--quiet", "no progress output");
@@ -128,7 +180,7 @@ const PROTOCOL_TEXTS = [
   REACT_CALL_WORDS,
 ];
 
-async function dataTask(config: Config, flags: CommonFlags, protocol: ProtocolName) {
+async function dataTask(config: Config, flags: CommonFlags, protocol: ProtocolName, inProcess: boolean) {
   if (!flags.corpus && !flags.search)
     throw new InputError(
       "--data needs --corpus <name> (build one with: drkit corpus build <name> --from <file>) or --search <provider>",
@@ -141,8 +193,8 @@ async function dataTask(config: Config, flags: CommonFlags, protocol: ProtocolNa
     ...(flags.corpus ? { corpus: flags.corpus } : {}),
     home: config.home,
   });
-  const task = searchTrainingTask(questions, provider, { ...(corpus ? { corpus } : {}), questionOnly: true });
-  const search = task.tools(protocol)[0];
+  const task = searchTrainingTask(questions, provider, { ...(corpus ? { corpus } : {}), questionOnly: inProcess });
+  const search = inProcess ? task.tools(protocol)[0] : undefined;
   const observations = search
     ? await Promise.all(
         questions.slice(0, 200).map(async (q) => (await runTool(search, { query: q.question })).content),
@@ -160,8 +212,15 @@ async function setup(command: Command, flags: CommonFlags, kind: string, algorit
   let task: TrainingTask;
   let demonstrations: Setup["demonstrations"];
   let fitTexts: string[];
+  const backendKind = flags.backend ?? "in-process";
+  if (!BACKENDS.includes(backendKind))
+    throw new InputError(`unknown --backend "${backendKind}"; known: ${BACKENDS.join(", ")}`);
   if (flags.data) {
-    ({ task, fitTexts } = await dataTask(config, flags, protocol));
+    ({ task, fitTexts } = await dataTask(config, flags, protocol, backendKind === "in-process"));
+  } else if (backendKind === "tinker") {
+    throw new InputError(
+      "--backend tinker trains on your questions: give --data q.jsonl with --corpus <name> or --search <provider>",
+    );
   } else {
     if (flags.task !== "lookup")
       throw new InputError(`unknown --task "${flags.task}"; known: lookup (or give --data and --corpus)`);
@@ -189,6 +248,14 @@ async function setup(command: Command, flags: CommonFlags, kind: string, algorit
     join(config.home, "runs", `${kind}-${flags.data ? "data" : flags.task}-${algorithm}-seed${flags.seed}`);
   const run = new RunDirectory(runDir);
   const state = run.state();
+  if (backendKind === "tinker") {
+    if (state) {
+      run.truncateAfter(state.step);
+      if (!flags.quiet) process.stderr.write(`resuming ${runDir} from step ${state.step}\n`);
+    } else run.truncateAfter(-1);
+    const backend = await startTinker(config, flags, run, state !== undefined);
+    return { task, run, backend, protocol, startStep: state?.step ?? 0, demonstrations, fitTexts };
+  }
   let policy: InProcessPolicy;
   let startStep = 0;
   if (state) {
@@ -214,6 +281,55 @@ async function setup(command: Command, flags: CommonFlags, kind: string, algorit
     }
   }
   return { task, run, backend: new InProcessBackend(policy), protocol, startStep, demonstrations, fitTexts };
+}
+
+/** `drkit sft --backend tinker --data <sft-chatml export>`: cross-entropy on the trained assistant tokens only. */
+async function sftWithTinker(command: Command, flags: CommonFlags & { batchSize: number }): Promise<void> {
+  if (!flags.data)
+    throw new InputError(
+      "drkit sft --backend tinker needs --data <file>: an sft-chatml export (drkit collect export --format sft-chatml)",
+    );
+  const config = configFrom(command);
+  const records = readSftRecords(flags.data);
+  const run = new RunDirectory(flags.runDir ?? join(config.home, "runs", `sft-tinker-seed${flags.seed}`));
+  const state = run.state();
+  run.truncateAfter(state?.step ?? -1);
+  if (state && !flags.quiet) process.stderr.write(`resuming ${run.path} from step ${state.step}\n`);
+  const backend = await startTinker(config, flags, run, state !== undefined);
+  const trajectories = records.map((record) => sftRecordTrajectory(record, backend.template));
+  const options = {
+    steps: flags.steps,
+    batchSize: flags.batchSize,
+    learningRate: flags.lr ?? 1e-4,
+    seed: flags.seed,
+    evalEvery: 0,
+    evalSize: 0,
+    maxTurns: flags.maxTurns,
+    maxTokensPerTurn: flags.maxTokensPerTurn ?? 1024,
+    protocol: "react" as ProtocolName,
+    checkpointEvery: flags.checkpointEvery,
+    quiet: flags.quiet ?? false,
+  };
+  run.options(
+    { ...options, steps: undefined, data: flags.data, baseModel: flags.baseModel, loraRank: flags.loraRank } as Record<
+      string,
+      unknown
+    >,
+    sameRun(["seed", "batchSize", "data", "learningRate", "baseModel", "loraRank"]),
+  );
+  try {
+    await runSft(backend, undefined, trajectories, run, options, state?.step ?? 0);
+  } finally {
+    await backend.close();
+    run.close();
+  }
+  const losses = readJsonlRecords<{ step: number; sft_loss: number }>(join(run.path, "metrics.jsonl"));
+  printJson({
+    runDir: run.path,
+    checkpoint: run.checkpointPath,
+    firstLoss: losses[0]?.sft_loss ?? null,
+    lastLoss: losses.at(-1)?.sft_loss ?? null,
+  });
 }
 
 interface TrainFlags extends CommonFlags {
@@ -297,13 +413,13 @@ export function registerTrainCommands(program: Command): void {
       steps: flags.steps,
       groupSize: flags.groupSize,
       promptsPerStep: flags.promptsPerStep,
-      learningRate: flags.lr ?? DEFAULT_RL_OPTIONS.learningRate,
+      learningRate: flags.lr ?? (flags.backend === "tinker" ? 4e-5 : DEFAULT_RL_OPTIONS.learningRate),
       clipRatio: flags.clipRatio,
       clipRatioHigh: flags.clipRatioHigh,
       entropyCoeff: flags.entropyCoeff,
       valueCoeff: flags.valueCoeff,
       maxTurns: flags.maxTurns,
-      maxTokensPerTurn: flags.maxTokensPerTurn,
+      maxTokensPerTurn: flags.maxTokensPerTurn ?? (flags.backend === "tinker" ? 1024 : 6),
       temperature: flags.temperature,
       seed: flags.seed,
       evalEvery: flags.evalEvery,
@@ -339,6 +455,7 @@ export function registerTrainCommands(program: Command): void {
       ]),
     );
     const result = await runRl(backend, task, run, options, startStep, reward);
+    if (backend instanceof TinkerBackend) await backend.close();
     run.close();
     printJson({ runDir: run.path, steps: result.steps, heldOutExactMatch: result.lastEval?.exact_match ?? null });
   });
@@ -355,6 +472,10 @@ export function registerTrainCommands(program: Command): void {
       "exact",
     );
   addCommonOptions(sft).action(async (flags: CommonFlags & { batchSize: number }, command: Command) => {
+    if (flags.backend === "tinker") {
+      await sftWithTinker(command, flags);
+      return;
+    }
     const { task, run, backend, protocol, startStep, demonstrations } = await setup(command, flags, "sft", "sft");
     if (!demonstrations) {
       throw new InputError(
@@ -369,7 +490,7 @@ export function registerTrainCommands(program: Command): void {
       evalEvery: flags.evalEvery,
       evalSize: flags.evalSize,
       maxTurns: flags.maxTurns,
-      maxTokensPerTurn: flags.maxTokensPerTurn,
+      maxTokensPerTurn: flags.maxTokensPerTurn ?? (flags.backend === "tinker" ? 1024 : 6),
       protocol,
       checkpointEvery: flags.checkpointEvery,
       quiet: flags.quiet ?? false,

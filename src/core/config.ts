@@ -49,6 +49,14 @@ export const ConfigSchema = z.object({
       corpus: z.string().optional(),
     })
     .default({}),
+  /** A Tinker-API training server (SkyRL's open server or hosted Tinker) for `--backend tinker`. */
+  tinker: z
+    .object({
+      baseUrl: z.string().optional(),
+      /** Sent as X-API-Key; never logged or stored in records. */
+      apiKey: z.string().optional(),
+    })
+    .default({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -109,6 +117,10 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
       baseUrl: env.DRKIT_JUDGE_BASE_URL || undefined,
       apiKey: env.DRKIT_JUDGE_API_KEY || undefined,
       model: env.DRKIT_JUDGE_MODEL || undefined,
+    },
+    tinker: {
+      baseUrl: env.TINKER_BASE_URL || undefined,
+      apiKey: env.TINKER_API_KEY || undefined,
     },
     extractor: {
       baseUrl: env.DRKIT_EXTRACTOR_BASE_URL || undefined,

@@ -28,4 +28,6 @@ export interface TrainingBackend {
   save(directory: string, extraFiles?: Record<string, string>): Promise<void>;
   /** Whether the backend returns a value head (PPO's critic). */
   readonly hasCritic: boolean;
+  /** Release server-side resources (a remote model). */
+  close?(): Promise<void>;
 }

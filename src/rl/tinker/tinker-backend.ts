@@ -12,10 +12,11 @@
  *   checkpoint directory, and a resumed run loads it into a fresh model (load_weights must be a model's first call).
  * - A heartbeat every 60 s keeps the session's models loaded (SkyRL unloads them after 300 s without one).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { z } from "zod";
 import type { TokenPath } from "../../agent/token-session.js";
-import { TrainingError } from "../../core/errors.js";
+import { DataError, TrainingError } from "../../core/errors.js";
 import type { ChatTemplate } from "../../llm/chat-template.js";
 import type { TokenSample, TokenSampleRequest, TokenSampler } from "../../llm/token-sampler.js";
 import type { BackwardResult, OptimizerStepResult, SequenceScores, TokenWeights } from "../policy/policy.js";
@@ -137,7 +138,7 @@ export class TinkerBackend implements TrainingBackend {
 
   private constructor(
     private readonly options: TinkerBackendOptions,
-    private readonly sessionId: string,
+    readonly sessionId: string,
     readonly modelId: string,
   ) {
     this.learningRate = options.learningRate;
@@ -192,6 +193,10 @@ export class TinkerBackend implements TrainingBackend {
   async tokenPath(): Promise<TokenPath> {
     this.samplerHistory.push(this.sampler.label);
     return { sampler: this.sampler, template: this.options.template };
+  }
+
+  get template(): ChatTemplate {
+    return this.options.template;
   }
 
   /** The sampler of the last rollout phase (recorded per step in the metrics). */
@@ -287,4 +292,21 @@ export class TinkerBackend implements TrainingBackend {
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.options.client.unloadModel(this.modelId).catch(() => undefined);
   }
+}
+
+const TinkerCheckpointSchema = z.object({
+  baseModel: z.string(),
+  loraRank: z.number().int().positive(),
+  weightsPath: z.string(),
+  steps: z.number().int().nonnegative(),
+});
+
+/** The server-side state recorded in a checkpoint directory (`tinker.json`). */
+export function readTinkerCheckpoint(directory: string): TinkerCheckpoint {
+  const file = join(directory, "tinker.json");
+  if (!existsSync(file))
+    throw new DataError("this run's checkpoint has no tinker.json: it was not made by --backend tinker", { file });
+  const parsed = TinkerCheckpointSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  if (!parsed.success) throw new DataError(`invalid Tinker checkpoint: ${parsed.error.issues[0]?.message}`, { file });
+  return parsed.data;
 }

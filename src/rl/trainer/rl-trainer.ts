@@ -100,8 +100,14 @@ export interface StepMetrics {
   turns: number;
   searches: number;
   groups_kept: number;
+  /** Mean |trainer − sampler| logprob over the sampled tokens (0 when both score the same weights identically). */
+  logprob_mismatch: number;
   tokens_per_second: number;
   seconds: number;
+  rollout_seconds: number;
+  train_seconds: number;
+  /** The sampler the rollouts came from (the Tinker sampling session, or the in-process policy). */
+  sampler: string;
 }
 
 export interface EvalMetrics {
@@ -161,7 +167,9 @@ export async function trainOnTrajectories(
   backend: TrainingBackend,
   trajectories: readonly Trajectory[],
   options: RlOptions,
-): Promise<Omit<StepMetrics, "step" | "tokens_per_second" | "seconds">> {
+): Promise<
+  Omit<StepMetrics, "step" | "tokens_per_second" | "seconds" | "rollout_seconds" | "train_seconds" | "sampler">
+> {
   const algorithm = getAlgorithm(options.algorithm);
   let batch: TokenBatch = buildTokenBatch(trajectories, { maskObservations: options.maskObservations });
   const scoreAll = batch.scores;
@@ -185,7 +193,16 @@ export async function trainOnTrajectories(
     groups_kept: groupsKept,
   };
   if (batch.rows === 0) {
-    return { ...summary, pg_loss: 0, pg_clipfrac: 0, pg_clipfrac_lower: 0, ppo_kl: 0, entropy: 0, grad_norm: 0 };
+    return {
+      ...summary,
+      pg_loss: 0,
+      pg_clipfrac: 0,
+      pg_clipfrac_lower: 0,
+      ppo_kl: 0,
+      entropy: 0,
+      grad_norm: 0,
+      logprob_mismatch: 0,
+    };
   }
   const current = await backend.score(batch.sequences);
   const logProb = fromSequenceAligned(
@@ -205,8 +222,15 @@ export async function trainOnTrajectories(
   // π_old: the sampler's logprobs on model tokens; observation tokens (when unmasked in the ablation) use
   // the current policy's, since the sampler never produced them.
   const oldLogProb = new Float64Array(batch.rows * batch.columns);
+  let mismatch = 0;
+  let sampled = 0;
   for (let k = 0; k < oldLogProb.length; k++) {
-    oldLogProb[k] = batch.responseMask[k] === 1 ? (batch.samplerLogProb[k] as number) : (logProb[k] as number);
+    const isModel = batch.responseMask[k] === 1;
+    oldLogProb[k] = isModel ? (batch.samplerLogProb[k] as number) : (logProb[k] as number);
+    if (isModel) {
+      mismatch += Math.abs((logProb[k] as number) - (batch.samplerLogProb[k] as number));
+      sampled += 1;
+    }
   }
   const shape = { rows: batch.rows, columns: batch.columns };
   const advantage = getAdvantageEstimator(algorithm.estimator).compute(
@@ -262,6 +286,7 @@ export async function trainOnTrajectories(
     entropy: maskedMean(entropy, batch.responseMask),
     ...(valueLoss ? { vf_loss: valueLoss.loss, vf_clipfrac: valueLoss.vf_clipfrac } : {}),
     grad_norm: stepResult.gradNorm,
+    logprob_mismatch: sampled === 0 ? 0 : mismatch / sampled,
   };
 }
 
@@ -313,7 +338,8 @@ export async function runRl(
     const started = Date.now();
     const picker = new Random(stepSeed(options.seed, step, 1));
     const questions = picker.sample(task.train, options.promptsPerStep);
-    const trajectories = await agentRollouts(await backend.tokenPath(), task, questions, {
+    const path = await backend.tokenPath();
+    const trajectories = await agentRollouts(path, task, questions, {
       protocol: options.protocol,
       groupSize: options.groupSize,
       maxTurns: options.maxTurns,
@@ -323,10 +349,19 @@ export async function runRl(
       step,
       reward: trainingReward,
     });
+    const rolloutSeconds = (Date.now() - started) / 1000;
     const metrics = await trainOnTrajectories(backend, trajectories, options);
     const seconds = (Date.now() - started) / 1000;
     const tokens = trajectories.reduce((sum, t) => sum + (t.usage.totalTokens ?? 0), 0);
-    const record: StepMetrics = { step, ...metrics, tokens_per_second: tokens / seconds, seconds };
+    const record: StepMetrics = {
+      step,
+      ...metrics,
+      tokens_per_second: tokens / seconds,
+      seconds,
+      rollout_seconds: rolloutSeconds,
+      train_seconds: seconds - rolloutSeconds,
+      sampler: path.sampler.name,
+    };
     if (options.saveRollouts) for (const trajectory of trajectories) run.rollouts.append(trajectory);
     run.metrics.append(record);
     if (options.evalEvery > 0 && (step % options.evalEvery === 0 || step === options.steps)) await evaluate(step);

@@ -110,7 +110,8 @@ export async function sftStep(backend: TrainingBackend, demonstrations: readonly
 
 export async function runSft(
   backend: TrainingBackend,
-  task: TrainingTask,
+  /** Held-out questions to evaluate on (greedy rollouts); none: no evaluation. */
+  task: TrainingTask | undefined,
   demonstrations: readonly Trajectory[],
   run: RunDirectory,
   options: SftOptions,
@@ -120,6 +121,7 @@ export async function runSft(
   let lastEval: EvalMetrics | undefined;
   const evalOptions: Pick<RlOptions, "maxTurns" | "maxTokensPerTurn" | "evalSize" | "seed" | "protocol"> = options;
   const evaluate = async (step: number) => {
+    if (!task) return;
     lastEval = (await evaluatePolicy(backend, task, evalOptions, step)).metrics;
     run.evaluations.append(lastEval);
   };
