@@ -18,7 +18,7 @@
  * and <out>/eval-curves.csv (every held-out evaluation: variant, seed, step, exact match).
  *
  * Rollouts (SFT demonstrations, RL samples, held-out evaluation) all run through the agent loop (runAgent on
- * the token path) under --protocol (search-r1, or react with JSON tool calls and a 64-token context).
+ * the token path) under --protocol (search-r1, or react with JSON tool calls (26 tokens a call) in an 80-token context).
  * Run: npx tsx bench/learning-check.ts [--seeds 1,2,3] [--variants grpo,ppo] [--out docs/results/learning-check]
  *      [--sft-only] (only the SFT starts, so that two processes can then share them)
  * Defaults: --sft-steps 300 --rl-steps 100 --group-size 8 --prompts-per-step 8 --lr 1e-3 --eval-size 48.
@@ -69,8 +69,8 @@ const out = values.out as string;
 const variants = (values.variants as string).split(",");
 // Rollouts run through the agent loop under this protocol; react's JSON tool calls need a longer context.
 const protocol = values.protocol as ProtocolName;
-const maxLength = protocol === "search-r1" ? 48 : 64;
-const maxTokensPerTurn = protocol === "search-r1" ? 6 : 24;
+const maxLength = protocol === "search-r1" ? 48 : 80;
+const maxTokensPerTurn = protocol === "search-r1" ? 6 : 32;
 
 const lookup = loadLookupTask({
   corpusPath: "data/hotpotqa/corpus.jsonl",

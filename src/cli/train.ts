@@ -74,6 +74,7 @@ async function startTinker(
     seed: flags.seed,
     learningRate: flags.lr ?? 4e-5,
     ...(resume ? { resume: readTinkerCheckpoint(run.checkpointPath) } : {}),
+    ...(!resume && flags.init ? { init: readTinkerCheckpoint(flags.init) } : {}),
   });
 }
 

@@ -289,11 +289,11 @@ export class TinkerClient {
     return this.parse(SaveWeightsOutputSchema, await this.future("/save_weights", body, true), "save_weights").path;
   }
 
-  /** Load a checkpoint (with optimizer state) into a fresh model: it must be the model's first request. */
-  async loadWeights(modelId: string, path: string, seqId: number): Promise<void> {
+  /** Load a checkpoint (weights, and the optimizer state unless `optimizer` is false) into a fresh model: it must be the model's first request. */
+  async loadWeights(modelId: string, path: string, seqId: number, optimizer = true): Promise<void> {
     await this.future(
       "/load_weights",
-      { model_id: modelId, path, optimizer: true, seq_id: seqId, type: "load_weights" },
+      { model_id: modelId, path, optimizer, seq_id: seqId, type: "load_weights" },
       true,
     );
   }

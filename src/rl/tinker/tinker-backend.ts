@@ -35,8 +35,10 @@ export interface TinkerBackendOptions {
   learningRate: number;
   adam?: Partial<Omit<AdamParams, "learning_rate">>;
   topP?: number;
-  /** Sampler weights to resume from; unset: sample the fresh model. */
+  /** A checkpoint of this run to resume from (weights and Adam state). */
   resume?: TinkerCheckpoint;
+  /** Another run's checkpoint to start from (weights only, fresh optimizer), e.g. an SFT run (`--init`). */
+  init?: TinkerCheckpoint;
   heartbeatMs?: number;
 }
 
@@ -108,7 +110,8 @@ class TinkerSampler implements TokenSampler {
         temperature: request.temperature ?? 1,
         top_p: request.topP ?? this.topP,
         top_k: -1,
-        ...(request.seed !== undefined ? { seed: request.seed } : {}),
+        // SkyRL keeps seeds in int32.
+        ...(request.seed !== undefined ? { seed: request.seed % 2_147_483_647 } : {}),
         ...(stop.length > 0 ? { stop: stop as string[] | number[] } : {}),
       },
       source:
@@ -165,8 +168,9 @@ export class TinkerBackend implements TrainingBackend {
       client.heartbeat(sessionId).catch(() => undefined);
     }, options.heartbeatMs ?? 60_000);
     backend.heartbeat.unref();
-    if (options.resume) {
-      await client.loadWeights(modelId, options.resume.weightsPath, backend.seq++);
+    const start = options.resume ?? options.init;
+    if (start) {
+      await client.loadWeights(modelId, start.weightsPath, backend.seq++, options.resume !== undefined);
       await backend.refreshSampler();
     }
     return backend;

@@ -7,7 +7,7 @@
  */
 
 import type { ProtocolName } from "../../agent/types.js";
-import { InputError } from "../../core/errors.js";
+import { InputError, TrainingError } from "../../core/errors.js";
 import { createProgress } from "../../core/progress.js";
 import { Random } from "../../core/random.js";
 import type { Trajectory } from "../../core/trajectory.js";
@@ -108,6 +108,22 @@ export interface StepMetrics {
   train_seconds: number;
   /** The sampler the rollouts came from (the Tinker sampling session, or the in-process policy). */
   sampler: string;
+  /** Rollouts that ended before sampling a token (a sampler error): left out of the batch. */
+  failed_rollouts: number;
+}
+
+/** Rollouts with at least one sampled token; when none has one, the step fails with the first error. */
+export function usableRollouts(trajectories: readonly Trajectory[], step: number): Trajectory[] {
+  const usable = trajectories.filter((t) =>
+    t.tokens?.spans.some((span) => span.source === "model" && span.ids.length > 0),
+  );
+  if (usable.length === 0 && trajectories.length > 0) {
+    const failure = trajectories.find((t) => t.error)?.error;
+    throw new TrainingError(
+      `every rollout of step ${step} failed before sampling a token${failure ? `: ${failure.message}` : ""}`,
+    );
+  }
+  return usable;
 }
 
 export interface EvalMetrics {
@@ -168,7 +184,10 @@ export async function trainOnTrajectories(
   trajectories: readonly Trajectory[],
   options: RlOptions,
 ): Promise<
-  Omit<StepMetrics, "step" | "tokens_per_second" | "seconds" | "rollout_seconds" | "train_seconds" | "sampler">
+  Omit<
+    StepMetrics,
+    "step" | "tokens_per_second" | "seconds" | "rollout_seconds" | "train_seconds" | "sampler" | "failed_rollouts"
+  >
 > {
   const algorithm = getAlgorithm(options.algorithm);
   let batch: TokenBatch = buildTokenBatch(trajectories, { maskObservations: options.maskObservations });
@@ -350,7 +369,8 @@ export async function runRl(
       reward: trainingReward,
     });
     const rolloutSeconds = (Date.now() - started) / 1000;
-    const metrics = await trainOnTrajectories(backend, trajectories, options);
+    const usable = usableRollouts(trajectories, step);
+    const metrics = await trainOnTrajectories(backend, usable, options);
     const seconds = (Date.now() - started) / 1000;
     const tokens = trajectories.reduce((sum, t) => sum + (t.usage.totalTokens ?? 0), 0);
     const record: StepMetrics = {
@@ -361,6 +381,7 @@ export async function runRl(
       rollout_seconds: rolloutSeconds,
       train_seconds: seconds - rolloutSeconds,
       sampler: path.sampler.name,
+      failed_rollouts: trajectories.length - usable.length,
     };
     if (options.saveRollouts) for (const trajectory of trajectories) run.rollouts.append(trajectory);
     run.metrics.append(record);
