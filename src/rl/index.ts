@@ -17,6 +17,8 @@ export * from "./rollout-batch.js";
 export * from "./sampling-filters.js";
 export * from "./tasks/index.js";
 export * from "./tensor.js";
+export * from "./tinker/client.js";
+export * from "./tinker/tinker-backend.js";
 export * from "./tinker-datum.js";
 export * from "./trainer/index.js";
 export * from "./value-loss.js";

@@ -3,7 +3,6 @@ export * from "./in-process-backend.js";
 export * from "./in-process-policy.js";
 export * from "./openai-sampling-policy.js";
 export * from "./policy.js";
-export * from "./remote-trainer.js";
 export * from "./tokenizer.js";
 export * from "./training-backend.js";
 export * from "./transformer.js";

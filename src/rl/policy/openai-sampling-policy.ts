@@ -1,7 +1,7 @@
 /**
  * A sampling backend over an OpenAI-compatible server with token-in/token-out (vLLM `/v1/completions`
  * with `prompt: int[]`, `return_token_ids`, `logprobs`): rollouts of large models keep the exact sampled
- * ids and sampler logprobs, and a GPU trainer (remote-trainer.ts) can consume them.
+ * ids and sampler logprobs, and a Tinker-API trainer (src/rl/tinker) can consume them.
  */
 import { ProviderError } from "../../core/errors.js";
 import type { TokenCompletionModel } from "../../llm/chat-model.js";
