@@ -9,6 +9,8 @@
  *   encode (JS)    @huggingface/tokenizers on the continuation text alone
  *   encode (Rust)  the `tokenizers` npm binding (Rust) on the same text — the anchor; ids are checked equal
  *   re-render      what a re-rendering loop pays instead: the whole conversation rendered and encoded at turn k
+ * Client CPU per step (this process only; the fixture server runs in its own) separates drkit's cost from the
+ * fixture's: on the token path the server also parses the prompt ids the client sends.
  * Run: npx tsx bench/token-path.ts [--turns 10] [--episodes 256]
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -119,6 +121,7 @@ async function stepsPerSecond(baseUrl: string, tokenPath: boolean, episodes: num
   const token = tokenPath ? { sampler: completionTokenSampler(model), template } : undefined;
   let next = 0;
   let steps = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, episodes) }, async () => {
@@ -137,8 +140,10 @@ async function stepsPerSecond(baseUrl: string, tokenPath: boolean, episodes: num
       }
     }),
   );
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   await model.close();
-  return steps / ((performance.now() - started) / 1000);
+  return { stepsPerSecond: steps / seconds, cpuPerStep: (cpu.user + cpu.system) / steps };
 }
 
 process.stdout.write(`load average ${loadavg()[0]?.toFixed(2)} on this machine\n\n`);
@@ -146,7 +151,7 @@ await turnCosts(Number(values.turns));
 const { baseUrl, child } = await startServer();
 try {
   process.stdout.write(
-    "\n| concurrent episodes | chat path steps/s (anchor) | token path steps/s | token / chat |\n|---|---|---|---|\n",
+    "\n| concurrent episodes | chat path steps/s (anchor) | token path steps/s | token / chat | client CPU µs/step chat | token |\n|---|---|---|---|---|---|\n",
   );
   const episodes = Number(values.episodes);
   for (const concurrency of [1, 64, 256]) {
@@ -156,7 +161,7 @@ try {
     const chat = await stepsPerSecond(baseUrl, false, count, concurrency);
     const token = await stepsPerSecond(baseUrl, true, count, concurrency);
     process.stdout.write(
-      `| ${concurrency} | ${chat.toFixed(0)} | ${token.toFixed(0)} | ${(token / chat).toFixed(2)} |\n`,
+      `| ${concurrency} | ${chat.stepsPerSecond.toFixed(0)} | ${token.stepsPerSecond.toFixed(0)} | ${(token.stepsPerSecond / chat.stepsPerSecond).toFixed(2)} | ${chat.cpuPerStep.toFixed(0)} | ${token.cpuPerStep.toFixed(0)} |\n`,
     );
   }
 } finally {

@@ -69,12 +69,12 @@ export class HuggingFaceTokenizer {
   }
 
   /**
-   * Ids of text, no special tokens added. Long texts are encoded segment by segment between added tokens
-   * (what the library does internally), and segments of 256+ characters are cached: an episode's system prompt
-   * and tool schemas are tokenized once per process, not once per episode.
+   * Ids of text, no special tokens added. Text is encoded segment by segment between added tokens (what the
+   * library does internally), and segments are cached: an episode's system prompt, tool schemas and the chat
+   * markers between turns are tokenized once per process, not once per turn.
    */
   encode(text: string): number[] {
-    if (!this.addedTokens || text.length < 256) return this.encodePlain(text);
+    if (!this.addedTokens) return this.encodePlain(text);
     const ids: number[] = [];
     let last = 0;
     for (const match of text.matchAll(this.addedTokens)) {
@@ -91,15 +91,13 @@ export class HuggingFaceTokenizer {
   }
 
   private encodeSegment(segment: string, out: number[]): void {
-    if (segment.length < 256) {
-      for (const id of this.encodePlain(segment)) out.push(id);
-      return;
-    }
     let ids = this.segments.get(segment);
     if (!ids) {
       ids = this.encodePlain(segment);
-      if (this.segments.size >= 512) this.segments.delete(this.segments.keys().next().value as string);
-      this.segments.set(segment, ids);
+      if (segment.length <= 65_536) {
+        if (this.segments.size >= 4096) this.segments.delete(this.segments.keys().next().value as string);
+        this.segments.set(segment, ids);
+      }
     }
     for (const id of ids) out.push(id);
   }
