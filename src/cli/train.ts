@@ -439,10 +439,16 @@ export function registerTrainCommands(program: Command): void {
         init: flags.init ?? null,
         askedFields: flags.askedFields,
         answerVocabulary: flags.answerVocabulary,
+        backend: flags.backend ?? "in-process",
+        baseModel: flags.baseModel ?? null,
+        loraRank: flags.backend === "tinker" ? flags.loraRank : null,
       } as Record<string, unknown>,
       sameRun([
         "algorithm",
         "protocol",
+        "backend",
+        "baseModel",
+        "loraRank",
         "seed",
         "groupSize",
         "promptsPerStep",
@@ -455,8 +461,12 @@ export function registerTrainCommands(program: Command): void {
         "reward",
       ]),
     );
-    const result = await runRl(backend, task, run, options, startStep, reward);
-    if (backend instanceof TinkerBackend) await backend.close();
+    let result: Awaited<ReturnType<typeof runRl>>;
+    try {
+      result = await runRl(backend, task, run, options, startStep, reward);
+    } finally {
+      if (backend instanceof TinkerBackend) await backend.close();
+    }
     run.close();
     printJson({ runDir: run.path, steps: result.steps, heldOutExactMatch: result.lastEval?.exact_match ?? null });
   });
