@@ -8,7 +8,8 @@
  *   continuation   drkit's append-only rule: render [user, assistant(placeholder), observation] + encode (JS)
  *   encode (JS)    @huggingface/tokenizers on the continuation text alone
  *   encode (Rust)  the `tokenizers` npm binding (Rust) on the same text — the anchor; ids are checked equal
- *   re-render      what a re-rendering loop pays instead: the whole conversation rendered and encoded at turn k
+ *   re-render      the whole conversation rendered and encoded at turn k (its earlier segments already cached)
+ * Every timed call gets text it has not seen (other passages), so no tokenizer cache answers it.
  * Client CPU per step (this process only; the fixture server runs in its own) separates drkit's cost from the
  * fixture's: on the token path the server also parses the prompt ids the client sends.
  * Run: npx tsx bench/token-path.ts [--turns 10] [--episodes 256]
@@ -41,18 +42,28 @@ const passages = readFileSync("data/hotpotqa/corpus.jsonl", "utf8")
   .filter(Boolean)
   .map((line) => JSON.parse(line) as { title: string; text: string });
 
-function time<T>(work: () => T, repeats: number): { value: T; microseconds: number } {
-  let value = work();
+const REPEATS = 20;
+
+/** Mean µs of `work(variant)` over distinct variants, so no call is answered from the tokenizer's segment cache. */
+function time<T>(work: (variant: number) => T, repeats = REPEATS): { value: T; microseconds: number } {
+  const value = work(0);
   const started = performance.now();
-  for (let i = 0; i < repeats; i++) value = work();
+  for (let i = 1; i <= repeats; i++) work(i);
   return { value, microseconds: ((performance.now() - started) * 1000) / repeats };
 }
 
-async function timeAsync<T>(work: () => Promise<T>, repeats: number): Promise<{ value: T; microseconds: number }> {
-  let value = await work();
+async function timeAsync<T>(work: (variant: number) => Promise<T>): Promise<{ value: T; microseconds: number }> {
+  const value = await work(0);
   const started = performance.now();
-  for (let i = 0; i < repeats; i++) value = await work();
-  return { value, microseconds: ((performance.now() - started) * 1000) / repeats };
+  for (let i = 1; i <= REPEATS; i++) await work(i);
+  return { value, microseconds: ((performance.now() - started) * 1000) / REPEATS };
+}
+
+/** The react observation of turn `turn`, variant `variant` (different passages: cold for every cache). */
+function observationOf(turn: number, variant: number): ChatMessage[] {
+  const start = (turn * 5 + variant * 53) % (passages.length - 5);
+  const docs = passages.slice(start, start + 5).map((p, k) => `${k + 1}. ${p.title}\n${p.text}`);
+  return [{ role: "user", content: `<tool_response>\n${docs.join("\n\n")}\n</tool_response>` }];
 }
 
 async function turnCosts(turns: number) {
@@ -62,18 +73,16 @@ async function turnCosts(turns: number) {
   const rows: string[] = [];
   let sums = { continuation: 0, js: 0, rust: 0, rerender: 0, tokens: 0 };
   for (let turn = 0; turn < turns; turn++) {
-    const docs = passages.slice(turn * 5, turn * 5 + 5).map((p, k) => `${k + 1}. ${p.title}\n${p.text}`);
     const sampledText = `<think>\nturn ${turn}\n</think>\n\n<tool_call>\n{"name": "search", "arguments": {"query": "q${turn}"}}\n</tool_call>`;
     const sampled = [...template.encode(sampledText), template.stopTokenIds[0] as number];
-    const observation: ChatMessage[] = [
-      { role: "user", content: `<tool_response>\n${docs.join("\n\n")}\n</tool_response>` },
-    ];
-    const text = template.continuationText(observation, sampled);
-    const continuation = time(() => template.continuationIds(observation, sampled), 20);
-    const js = time(() => template.encode(text), 20);
-    const rustIds = await timeAsync(
-      async () => (await rust.encode(text, null, { addSpecialTokens: false })).getIds(),
-      20,
+    const observation = observationOf(turn, 0);
+    const texts = Array.from({ length: REPEATS + 1 }, (_, v) =>
+      template.continuationText(observationOf(turn, v), sampled),
+    );
+    const continuation = time((v) => template.continuationIds(observationOf(turn, v + 100), sampled));
+    const js = time((v) => template.encode(`${texts[v]}${v === 0 ? "" : ` ${turn}-${v}`}`));
+    const rustIds = await timeAsync(async (v) =>
+      (await rust.encode(`${texts[v]}${v === 0 ? "" : ` ${turn}-${v}`}`, null, { addSpecialTokens: false })).getIds(),
     );
     if (JSON.stringify(rustIds.value) !== JSON.stringify(js.value))
       throw new Error(`turn ${turn}: @huggingface/tokenizers and the Rust binding disagree`);
@@ -95,7 +104,7 @@ async function turnCosts(turns: number) {
   );
   process.stdout.write(`${rows.join("\n")}\n`);
   process.stdout.write(
-    `mean per turn: continuation ${(sums.continuation / turns).toFixed(0)} µs for ${(sums.tokens / turns).toFixed(0)} tokens; JS encode ${(sums.js / sums.rust).toFixed(2)}× the Rust binding; re-rendering the context every turn would cost ${(sums.rerender / sums.continuation).toFixed(1)}× the append-only continuation over ${turns} turns\n`,
+    `mean per turn: continuation ${(sums.continuation / turns).toFixed(0)} µs for ${(sums.tokens / turns).toFixed(0)} tokens (render + encode, text not seen before); JS encode ${(sums.js / sums.rust).toFixed(2)}× the Rust binding on the same texts; re-rendering the whole context (earlier turns' segments cached) ${(sums.rerender / turns).toFixed(0)} µs\n`,
   );
 }
 
