@@ -373,7 +373,9 @@ function sameRun(keys: readonly string[]) {
 export function registerTrainCommands(program: Command): void {
   const train = program
     .command("train")
-    .description("RL-train the in-process policy on search-r1 rollouts (GRPO, PPO, DAPO, RLOO, REINFORCE++, ...)")
+    .description(
+      "RL through the agent loop (GRPO, PPO, DAPO, RLOO, REINFORCE++, ...): the in-process policy, or a real model on a Tinker server",
+    )
     .option("--algo <name>", `algorithm (${Object.keys(ALGORITHMS).join(", ")})`, "grpo")
     .option("--group-size <n>", "samples per question (GRPO group size n)", integerOption("group-size"), 4)
     .option("--prompts-per-step <n>", "questions per step", integerOption("prompts-per-step"), 8)
@@ -474,7 +476,7 @@ export function registerTrainCommands(program: Command): void {
   const sft = program
     .command("sft")
     .description(
-      "Masked SFT of the in-process policy on chain-following demonstrations (observation tokens get no loss)",
+      "Masked SFT (observation tokens get no loss): the in-process policy on demonstrations, or a real model on a Tinker server from an sft-chatml export",
     )
     .option("--batch-size <n>", "demonstrations per step", integerOption("batch-size"), 16)
     .option(

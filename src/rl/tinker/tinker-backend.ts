@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import type { TokenPath } from "../../agent/token-session.js";
-import { DataError, TrainingError } from "../../core/errors.js";
+import { DataError, InputError, TrainingError } from "../../core/errors.js";
 import type { ChatTemplate } from "../../llm/chat-template.js";
 import type { TokenSample, TokenSampleRequest, TokenSampler } from "../../llm/token-sampler.js";
 import type { BackwardResult, OptimizerStepResult, SequenceScores, TokenWeights } from "../policy/policy.js";
@@ -158,6 +158,11 @@ export class TinkerBackend implements TrainingBackend {
   /** Open a session, create the LoRA model (loading a checkpoint when resuming) and its first sampler. */
   static async start(options: TinkerBackendOptions): Promise<TinkerBackend> {
     const client = options.client;
+    const served = await client.capabilities();
+    if (served.length > 0 && !served.includes(options.baseModel))
+      throw new InputError(
+        `the Tinker server does not serve base model "${options.baseModel}"; it serves: ${served.join(", ")} (pass one of them to --base-model)`,
+      );
     const sessionId = await client.createSession(["drkit"]);
     const modelId = await client.createModel(sessionId, options.baseModel, {
       rank: options.loraRank,

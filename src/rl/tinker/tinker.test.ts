@@ -79,6 +79,21 @@ describe("Tinker client", () => {
     expect(error.message).toContain("two clients share one model_id");
   });
 
+  it("refuses a base model the server does not serve, naming the ones it does", async () => {
+    server = await startTinkerFixture({ vocabularySize: V, timeouts: 0 });
+    const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1 });
+    const error = await TinkerBackend.start({
+      client,
+      baseModel: "Qwen/Other",
+      template,
+      loraRank: 4,
+      learningRate: 0.1,
+    }).catch((e) => e);
+    expect(error.message).toBe(
+      'the Tinker server does not serve base model "Qwen/Other"; it serves: fixture-base (pass one of them to --base-model)',
+    );
+  });
+
   it("names the LoRA adapter limit, an expired session and a late load_weights", async () => {
     server = await startTinkerFixture({ vocabularySize: V, timeouts: 0, maxLoraAdapters: 2, sessionTtlMs: 50 });
     const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1, maxRetries: 0 });
