@@ -346,6 +346,7 @@ interface TrainFlags extends CommonFlags {
   saveRollouts?: boolean;
   reward: string;
   judge?: string;
+  lossPath: "custom" | "native";
 }
 
 /** The training reward; judge-based rewards get an LLM judge from the config's judge endpoint. */
@@ -398,10 +399,19 @@ export function registerTrainCommands(program: Command): void {
       "training reward: em, or a named reward of docs/rewards.md (deepresearch-r1, search-r1-format, ...); held-out evaluation is always EM",
       "em",
     )
-    .option("--judge <name>", "LLM judge for --reward webdancer|judge (config.judge endpoint)", "equivalence");
+    .option("--judge <name>", "LLM judge for --reward webdancer|judge (config.judge endpoint)", "equivalence")
+    .option(
+      "--loss-path <path>",
+      "custom (drkit's loss through d loss/d logprob; any algorithm) or native (tinker: the server's PPO-clip loss, no forward pass)",
+      "custom",
+    );
   addCommonOptions(train).action(async (flags: TrainFlags, command: Command) => {
     // Bad flags fail before any work.
     const reward = trainingReward(command, flags);
+    if (flags.lossPath !== "custom" && flags.lossPath !== "native")
+      throw new InputError(`--loss-path must be custom or native, not "${flags.lossPath}"`);
+    if (flags.lossPath === "native" && flags.backend !== "tinker")
+      throw new InputError("--loss-path native needs --backend tinker (the in-process policy has no native loss)");
     getAlgorithm(flags.algo);
     if (flags.temperature !== 1) {
       throw new InputError(
@@ -413,6 +423,7 @@ export function registerTrainCommands(program: Command): void {
       ...DEFAULT_RL_OPTIONS,
       algorithm: flags.algo,
       protocol,
+      lossPath: flags.lossPath,
       steps: flags.steps,
       groupSize: flags.groupSize,
       promptsPerStep: flags.promptsPerStep,

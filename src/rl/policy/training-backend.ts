@@ -8,6 +8,19 @@
 import type { TokenPath } from "../../agent/token-session.js";
 import type { BackwardResult, OptimizerStepResult, SequenceScores, TokenWeights } from "./policy.js";
 
+/** Sequence-aligned per-token inputs of a native policy loss (entry t belongs to ids[t]). */
+export interface NativePolicyLossInput {
+  sequences: readonly (readonly number[])[];
+  /** Advantage × aggregation weight; 0 off the trained tokens. */
+  advantages: readonly ArrayLike<number>[];
+  /** The sampler's logprobs (π_old). */
+  samplerLogprobs: readonly ArrayLike<number>[];
+  /** 1 on trained tokens. */
+  mask: readonly ArrayLike<number>[];
+  /** PPO clip thresholds on the ratio; absent: plain importance sampling. */
+  clip?: { low: number; high: number };
+}
+
 export interface TrainingBackend {
   readonly name: string;
   /**
@@ -28,6 +41,11 @@ export interface TrainingBackend {
   save(directory: string, extraFiles?: Record<string, string>): Promise<void>;
   /** Whether the backend returns a value head (PPO's critic). */
   readonly hasCritic: boolean;
+  /**
+   * The server's own PPO-clip / importance-sampling loss (summed over tokens) and its gradient, without a
+   * forward pass first; returns the logprobs the loss was taken at. Optional: only remote trainers have one.
+   */
+  nativePolicyLoss?(input: NativePolicyLossInput): Promise<SequenceScores[]>;
   /** Release server-side resources (a remote model). */
   close?(): Promise<void>;
 }

@@ -20,7 +20,7 @@ import { DataError, InputError, TrainingError } from "../../core/errors.js";
 import type { ChatTemplate } from "../../llm/chat-template.js";
 import type { TokenSample, TokenSampleRequest, TokenSampler } from "../../llm/token-sampler.js";
 import type { BackwardResult, OptimizerStepResult, SequenceScores, TokenWeights } from "../policy/policy.js";
-import type { TrainingBackend } from "../policy/training-backend.js";
+import type { NativePolicyLossInput, TrainingBackend } from "../policy/training-backend.js";
 import type { TinkerClient } from "./client.js";
 import type { AdamParams, ForwardBackwardOutput, TinkerDatum } from "./wire.js";
 
@@ -241,6 +241,28 @@ export class TinkerBackend implements TrainingBackend {
       for (let t = 1; t < score.logprobs.length; t++) objective += (gradient[t] ?? 0) * (score.logprobs[t] as number);
     });
     return { objective, scores };
+  }
+
+  /** SkyRL / Tinker `ppo` (or `importance_sampling`) with drkit's scaled advantages; one call, no forward first. */
+  async nativePolicyLoss(input: NativePolicyLossInput): Promise<SequenceScores[]> {
+    const data = input.sequences.map((ids, row) =>
+      toDatum(ids, {
+        advantages: input.advantages[row] ?? [],
+        logprobs: input.samplerLogprobs[row] ?? [],
+        weights: input.mask[row] ?? [],
+      }),
+    );
+    const output = await this.options.client.forwardBackward(
+      this.modelId,
+      data,
+      input.clip ? "ppo" : "importance_sampling",
+      this.seq++,
+      input.clip ? { clip_low_threshold: input.clip.low, clip_high_threshold: input.clip.high } : null,
+    );
+    return logprobsOf(output, input.sequences).map((logprobs) => ({
+      logprobs,
+      entropy: new Float32Array(logprobs.length),
+    }));
   }
 
   async step(): Promise<OptimizerStepResult> {

@@ -233,3 +233,54 @@ describe("Tinker training backend", () => {
     expect(server.models.size).toBe(0);
   });
 });
+
+describe("native loss path", () => {
+  it("one GRPO step through the server's ppo loss moves the weights as drkit's own loss does (custom path)", async () => {
+    const { trainOnTrajectories, DEFAULT_RL_OPTIONS } = await import("../trainer/rl-trainer.js");
+    server = await startTinkerFixture({ vocabularySize: V, timeouts: 0, initialLogits: skewed });
+    const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1 });
+    const start = () =>
+      TinkerBackend.start({ client, baseModel: "fixture-base", template, loraRank: 4, learningRate: 0.05 });
+    const custom = await start();
+    const native = await start();
+    const logp = logSoftmax(skewed(V));
+    // Two groups of two on-policy samples (sampler logprobs = the model's), rewards 1/0 in each group.
+    const responses = [[5, 6, 7], [8, 9], [6, 6, 10, 11], [12]];
+    const trajectories = responses.map((ids, index) => ({
+      version: 1 as const,
+      id: `t${index}`,
+      question: "q",
+      goldAnswers: [],
+      protocol: "react",
+      sample: index % 2,
+      messages: [],
+      turns: [],
+      tokens: {
+        tokenizer: "t",
+        promptIds: [1, 3],
+        spans: [{ source: "model" as const, turn: 0, ids, logprobs: ids.map((id) => logp[id] as number) }],
+      },
+      usage: { promptTokens: 0, completionTokens: ids.length, totalTokens: 0, llmCalls: 1, toolCalls: 0, costUsd: 0 },
+      timings: { startedAt: "", durationMs: 0 },
+      termination: "answer" as const,
+      prediction: "x",
+      reward: { score: index % 2 === 0 ? 1 : 0, components: {}, name: "em" },
+      verdicts: [],
+      metadata: { uid: `g${Math.floor(index / 2)}` },
+    }));
+    const options = { ...DEFAULT_RL_OPTIONS, algorithm: "grpo", learningRate: 0.05 };
+    const viaCustom = await trainOnTrajectories(custom, trajectories, { ...options, lossPath: "custom" });
+    const viaNative = await trainOnTrajectories(native, trajectories, { ...options, lossPath: "native" });
+    const a = server.models.get(custom.modelId)?.theta ?? new Float64Array();
+    const b = server.models.get(native.modelId)?.theta ?? new Float64Array();
+    expect(viaNative.grad_norm).toBeCloseTo(viaCustom.grad_norm, 6);
+    expect(viaNative.grad_norm).toBeGreaterThan(0);
+    expect(viaNative.pg_loss).toBeCloseTo(viaCustom.pg_loss, 6);
+    for (let v = 0; v < V; v++) expect(b[v]).toBeCloseTo(a[v] as number, 6);
+    // The native path made no forward call.
+    const forwards = server.requests.filter((r) => r.path === "/api/v1/forward").map((r) => r.body.model_id);
+    expect(forwards).toEqual([custom.modelId]);
+    await custom.close();
+    await native.close();
+  });
+});

@@ -21,6 +21,7 @@ import { groupRows, maskedMean } from "../tensor.js";
 import { computeValueLoss } from "../value-loss.js";
 import { agentRollouts, type TrainingTask } from "./agent-rollouts.js";
 import { getAlgorithm } from "./algorithms.js";
+import { nativeLossStep } from "./native-loss-step.js";
 import type { RunDirectory } from "./run-directory.js";
 import { buildTokenBatch, fromSequenceAligned, selectRows, type TokenBatch, toSequenceAligned } from "./token-batch.js";
 
@@ -30,6 +31,12 @@ export interface RlOptions {
   algorithm: string;
   /** Agent protocol of the rollouts (search-r1, react, tools). */
   protocol: ProtocolName;
+  /**
+   * `custom` (default): current logprobs from the backend, drkit's loss, backward with d(loss)/d(logprob) — any
+   * loss. `native`: the backend's own PPO-clip loss on scaled advantages, no forward pass (Tinker; src/rl/trainer/
+   * native-loss-step.ts).
+   */
+  lossPath?: "custom" | "native";
   steps: number;
   groupSize: number;
   promptsPerStep: number;
@@ -223,6 +230,8 @@ export async function trainOnTrajectories(
       logprob_mismatch: 0,
     };
   }
+  if (options.lossPath === "native")
+    return { ...summary, ...(await nativeLossStep(backend, batch, algorithm, options)) };
   const current = await backend.score(batch.sequences);
   const logProb = fromSequenceAligned(
     batch,

@@ -1,0 +1,98 @@
+/**
+ * The native-loss update (`--loss-path native`): the server computes the PPO-clip / importance-sampling loss itself
+ * (Tinker `ppo` / `importance_sampling`, summed over tokens), so no `forward` pass is needed first. drkit sends each
+ * token's advantage times its aggregation weight (token-mean: 1/Σmask; seq-mean-*: per row), which makes the
+ * server's sum equal drkit's aggregated loss, with the sampler's logprobs as π_old. The logprobs the server returns
+ * are the ones the loss was taken at; drkit's own loss on them gives the step's metrics.
+ *
+ * Covered: PPO-clip losses without a critic or entropy bonus (grpo, dapo, dr-grpo, rloo, reinforce++,
+ * reinforce++-baseline, opo, grpo-passk). verl's dual clip (ratio > 3 with a negative advantage) is not in the
+ * server's loss; on-policy ratios never reach it.
+ */
+import { InputError } from "../../core/errors.js";
+import { computeActorObjective } from "../actor-objective.js";
+import { getAdvantageEstimator } from "../advantage-registry.js";
+import { aggregationRowWeights } from "../loss-aggregation.js";
+import type { TrainingBackend } from "../policy/training-backend.js";
+import type { AlgorithmPreset } from "./algorithms.js";
+import type { RlOptions } from "./rl-trainer.js";
+import { fromSequenceAligned, type TokenBatch, toSequenceAligned } from "./token-batch.js";
+
+export interface NativeStepMetrics {
+  pg_loss: number;
+  pg_clipfrac: number;
+  pg_clipfrac_lower: number;
+  ppo_kl: number;
+  entropy: number;
+  grad_norm: number;
+  logprob_mismatch: number;
+}
+
+export async function nativeLossStep(
+  backend: TrainingBackend,
+  batch: TokenBatch,
+  algorithm: AlgorithmPreset,
+  options: RlOptions,
+): Promise<NativeStepMetrics> {
+  if (!backend.nativePolicyLoss)
+    throw new InputError(`the ${backend.name} backend has no native loss; use --loss-path custom`);
+  if (algorithm.lossMode !== "vanilla" || algorithm.critic || options.entropyCoeff !== 0)
+    throw new InputError(
+      `--loss-path native covers PPO-clip losses without a critic or entropy bonus; ${options.algorithm} takes --loss-path custom`,
+    );
+  const shape = { rows: batch.rows, columns: batch.columns };
+  const advantage = getAdvantageEstimator(algorithm.estimator).compute(
+    { ...shape, tokenLevelRewards: batch.tokenLevelRewards, responseMask: batch.lossMask, index: batch.index },
+    { gamma: options.gamma, lam: options.lam },
+  );
+  const rowWeights = aggregationRowWeights(batch.lossMask, shape, { mode: algorithm.lossAggMode });
+  const scaled = new Float64Array(shape.rows * shape.columns);
+  for (let k = 0; k < scaled.length; k++)
+    scaled[k] =
+      (advantage.advantages[k] as number) *
+      (rowWeights[Math.floor(k / shape.columns)] as number) *
+      (batch.lossMask[k] as number);
+  const clipHigh = options.clipRatioHigh ?? algorithm.clipRatioHigh ?? options.clipRatio;
+  const scores = await backend.nativePolicyLoss({
+    sequences: batch.sequences,
+    advantages: batch.sequences.map((_, row) => toSequenceAligned(batch, row, scaled)),
+    samplerLogprobs: batch.sequences.map((_, row) => toSequenceAligned(batch, row, batch.samplerLogProb)),
+    mask: batch.sequences.map((_, row) => toSequenceAligned(batch, row, batch.lossMask)),
+    clip: { low: 1 - options.clipRatio, high: 1 + clipHigh },
+  });
+  const logProb = fromSequenceAligned(
+    batch,
+    scores.map((score) => score.logprobs),
+  );
+  const oldLogProb = new Float64Array(logProb.length);
+  let mismatch = 0;
+  let sampled = 0;
+  for (let k = 0; k < logProb.length; k++) {
+    const isModel = batch.responseMask[k] === 1;
+    oldLogProb[k] = isModel ? (batch.samplerLogProb[k] as number) : (logProb[k] as number);
+    if (isModel) {
+      mismatch += Math.abs((logProb[k] as number) - (batch.samplerLogProb[k] as number));
+      sampled += 1;
+    }
+  }
+  const actor = computeActorObjective(
+    { ...shape, oldLogProb, logProb, advantages: advantage.advantages, responseMask: batch.lossMask },
+    {
+      lossMode: algorithm.lossMode,
+      lossAggMode: algorithm.lossAggMode,
+      clipRatio: options.clipRatio,
+      clipRatioHigh: clipHigh,
+      entropyCoeff: 0,
+    },
+  );
+  const step = await backend.step();
+  return {
+    pg_loss: actor.pgLoss,
+    pg_clipfrac: actor.metrics.pg_clipfrac,
+    pg_clipfrac_lower: actor.metrics.pg_clipfrac_lower,
+    ppo_kl: actor.metrics.ppo_kl,
+    entropy: 0,
+    grad_norm: step.gradNorm,
+    logprob_mismatch: sampled === 0 ? 0 : mismatch / sampled,
+  };
+}
