@@ -168,7 +168,8 @@ describe("--backend tinker", () => {
     expect(summary.firstLoss).toBeGreaterThan(11); // uniform over 151,669 ids: ln V = 11.93
     expect(summary.lastLoss).toBeLessThan(summary.firstLoss - 1);
     const forwardBackward = server.requests.filter((r) => r.path === "/api/v1/forward_backward").at(-1)?.body;
-    expect(forwardBackward.forward_backward_input.loss_fn).toBe("cross_entropy");
+    // drkit's loss derivative travels as importance_sampling advantages at ratio 1 (weight 1 on trained tokens).
+    expect(forwardBackward.forward_backward_input.loss_fn).toBe("importance_sampling");
     const weights = forwardBackward.forward_backward_input.data[0].loss_fn_inputs.weights.data as number[];
     // Only the assistant tokens carry weight: the prompt and the tool response do not.
     expect(weights.filter((w) => w !== 0).length).toBeLessThan(weights.length / 2);

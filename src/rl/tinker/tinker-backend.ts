@@ -5,9 +5,9 @@
  *
  * - Rollouts sample with `asample` on the current sampler weights: after every optimizer step a fresh ephemeral
  *   sampler (`save_weights_for_sampler`), so rollouts are on-policy; `samplerHistory` records one per step.
- * - Updates take the `forward_backward_custom` path of the Tinker SDK: drkit's loss gives d(loss)/d(logprob) per
- *   token, sent as `cross_entropy` weights = −d(loss)/d(logprob) (the server's loss is Σ −logprob·weight), so any
- *   loss of drkit's registry trains the same way as in process. `score` is a `forward` (logprobs of the targets).
+ * - Updates: drkit's loss gives d(loss)/d(logprob) per token, sent as `importance_sampling` advantages at ratio 1
+ *   (π_old = the current logprobs from `forward`), scaled to undo the server's loss reduction, so any loss of drkit's
+ *   registry trains the same way as in process; or the server's own `ppo` loss (`nativePolicyLoss`).
  * - Checkpoints: `save_weights` (weights + Adam state) under `step-N`; its `tinker://` path is written to the
  *   checkpoint directory, and a resumed run loads it into a fresh model (load_weights must be a model's first call).
  * - A heartbeat every 60 s keeps the session's models loaded (SkyRL unloads them after 300 s without one).
@@ -37,6 +37,12 @@ export interface TinkerBackendOptions {
   topP?: number;
   /** A checkpoint of this run to resume from (weights and Adam state). */
   resume?: TinkerCheckpoint;
+  /**
+   * How the server reduces a forward_backward loss: `sequence-mean` (SkyRL's JAX backend: each sequence's sum over
+   * its weight sum, gradients averaged over sequences) or `sum` (the Tinker SDK's documented Σ over tokens). drkit
+   * scales what it sends so the gradient is its own loss's either way. Default `sequence-mean`.
+   */
+  lossReduction?: "sequence-mean" | "sum";
   /** Another run's checkpoint to start from (weights only, fresh optimizer), e.g. an SFT run (`--init`). */
   init?: TinkerCheckpoint;
   heartbeatMs?: number;
@@ -138,6 +144,7 @@ export class TinkerBackend implements TrainingBackend {
   private steps: number;
   private sampler: TinkerSampler;
   private heartbeat: NodeJS.Timeout | undefined;
+  private lastScores: { sequences: readonly (readonly number[])[]; logprobs: Float32Array[] } | undefined;
 
   private constructor(
     private readonly options: TinkerBackendOptions,
@@ -216,21 +223,63 @@ export class TinkerBackend implements TrainingBackend {
   async score(sequences: readonly (readonly number[])[]): Promise<SequenceScores[]> {
     const data = sequences.map((ids) => toDatum(ids, { weights: new Float32Array(ids.length).fill(0) }));
     const output = await this.options.client.forward(this.modelId, data, "cross_entropy", this.seq++);
-    return logprobsOf(output, sequences).map((logprobs) => ({ logprobs, entropy: new Float32Array(logprobs.length) }));
+    const scores = logprobsOf(output, sequences).map((logprobs) => ({
+      logprobs,
+      entropy: new Float32Array(logprobs.length),
+    }));
+    this.lastScores = { sequences, logprobs: scores.map((score) => score.logprobs) };
+    return scores;
   }
 
+  /** Current logprobs of `sequences`: from the `score` call just made on them, else a `forward`. */
+  private async currentLogprobs(sequences: readonly (readonly number[])[]): Promise<Float32Array[]> {
+    if (this.lastScores?.sequences === sequences) return this.lastScores.logprobs;
+    return (await this.score(sequences)).map((score) => score.logprobs);
+  }
+
+  /**
+   * Per-sequence factors that undo the server's reduction: with `sequence-mean` (SkyRL's JAX backend) each
+   * sequence's summed loss is divided by its weight sum and the gradient by the number of sequences, so the
+   * values sent are multiplied by (trained tokens of the sequence) × (sequences).
+   */
+  private reductionFactors(masks: readonly ArrayLike<number>[]): number[] {
+    if ((this.options.lossReduction ?? "sequence-mean") === "sum") return masks.map(() => 1);
+    return masks.map((mask) => {
+      let tokens = 0;
+      for (let t = 1; t < mask.length; t++) tokens += mask[t] as number;
+      return tokens * masks.length;
+    });
+  }
+
+  /**
+   * Accumulate the gradient of Σ weights·logprob. The server differentiates `importance_sampling` at ratio 1
+   * (π_old = the current logprobs), whose per-token derivative is −advantage: advantage = −d(loss)/d(logprob),
+   * weight 1 on every token with a derivative, scaled to undo the server's reduction. (A `cross_entropy` loss with
+   * signed weights would do under a plain sum, but SkyRL divides each sequence by its weight sum, which for
+   * GRPO's balanced advantages is about 0.)
+   */
   async backward(sequences: readonly (readonly number[])[], weights: readonly TokenWeights[]): Promise<BackwardResult> {
     for (const weight of weights)
       if (weight.entropy && Array.from(weight.entropy).some((value) => value !== 0))
         throw new TrainingError(
           "the Tinker backend cannot train an entropy bonus (the server returns logprobs only); use --entropy-coeff 0",
         );
-    // The server's cross_entropy loss is Σ −logprob·weight: weight = −d(loss)/d(logprob).
+    const current = await this.currentLogprobs(sequences);
+    const masks = sequences.map((ids, row) => {
+      const gradient = weights[row]?.logprob ?? [];
+      return Float32Array.from({ length: ids.length }, (_, t) => (t > 0 && (gradient[t] ?? 0) !== 0 ? 1 : 0));
+    });
+    const factors = this.reductionFactors(masks);
     const data = sequences.map((ids, row) => {
       const gradient = weights[row]?.logprob ?? [];
-      return toDatum(ids, { weights: Array.from({ length: ids.length }, (_, t) => -(gradient[t] ?? 0)) });
+      const factor = factors[row] as number;
+      return toDatum(ids, {
+        advantages: Array.from({ length: ids.length }, (_, t) => -(gradient[t] ?? 0) * factor),
+        logprobs: current[row] ?? [],
+        weights: masks[row] ?? [],
+      });
     });
-    const output = await this.options.client.forwardBackward(this.modelId, data, "cross_entropy", this.seq++);
+    const output = await this.options.client.forwardBackward(this.modelId, data, "importance_sampling", this.seq++);
     const scores = logprobsOf(output, sequences).map((logprobs) => ({
       logprobs,
       entropy: new Float32Array(logprobs.length),
@@ -245,13 +294,16 @@ export class TinkerBackend implements TrainingBackend {
 
   /** SkyRL / Tinker `ppo` (or `importance_sampling`) with drkit's scaled advantages; one call, no forward first. */
   async nativePolicyLoss(input: NativePolicyLossInput): Promise<SequenceScores[]> {
-    const data = input.sequences.map((ids, row) =>
-      toDatum(ids, {
-        advantages: input.advantages[row] ?? [],
+    const factors = this.reductionFactors(input.mask);
+    const data = input.sequences.map((ids, row) => {
+      const advantages = input.advantages[row] ?? [];
+      const factor = factors[row] as number;
+      return toDatum(ids, {
+        advantages: Array.from({ length: ids.length }, (_, t) => (advantages[t] ?? 0) * factor),
         logprobs: input.samplerLogprobs[row] ?? [],
         weights: input.mask[row] ?? [],
-      }),
-    );
+      });
+    });
     const output = await this.options.client.forwardBackward(
       this.modelId,
       data,

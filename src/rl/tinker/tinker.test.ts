@@ -111,100 +111,48 @@ describe("Tinker client", () => {
 });
 
 describe("Tinker training backend", () => {
-  it("backward sends −d(loss)/d(logprob) as cross_entropy weights: the server's gradient is drkit's, token for token", async () => {
-    server = await startTinkerFixture({ vocabularySize: V, timeouts: 0, initialLogits: skewed });
-    const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1 });
-    const backend = await TinkerBackend.start({
-      client,
-      baseModel: "fixture-base",
-      template,
-      loraRank: 4,
-      learningRate: 0.01,
+  for (const reduction of ["sequence-mean", "sum"] as const)
+    it(`backward (${reduction} server reduction): the gradient the server applies is drkit's, token for token`, async () => {
+      server = await startTinkerFixture({ vocabularySize: V, timeouts: 0, initialLogits: skewed, reduction });
+      const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1 });
+      const backend = await TinkerBackend.start({
+        lossReduction: reduction,
+        client,
+        baseModel: "fixture-base",
+        template,
+        loraRank: 4,
+        learningRate: 0.01,
+      });
+      const sequences = [
+        [1, 5, 6, 7, 2],
+        [1, 8, 9, 2],
+      ];
+      const weights = [
+        [0, 0.5, -0.25, 1, 0],
+        [0, 0, 2, -1],
+      ];
+      const theta = Float64Array.from(server.models.get(backend.modelId)?.theta ?? []);
+      const result = await backend.backward(
+        sequences,
+        weights.map((logprob) => ({ logprob })),
+      );
+      const expected = analyticGradient(theta, sequences, weights);
+      const got = server.meanGradient(backend.modelId);
+      for (let v = 0; v < V; v++) expect(got[v]).toBeCloseTo(expected[v] as number, 5);
+      const logp = logSoftmax(theta);
+      const objective = sequences.reduce(
+        (sum, ids, row) =>
+          sum + ids.slice(1).reduce((s, id, i) => s + (weights[row]?.[i + 1] ?? 0) * (logp[id] as number), 0),
+        0,
+      );
+      expect(result.objective).toBeCloseTo(objective, 5);
+      const scores = await backend.score(sequences);
+      expect(scores[0]?.logprobs[0]).toBe(0);
+      expect(scores[0]?.logprobs[2]).toBeCloseTo(logp[6] as number, 5);
+      const step = await backend.step();
+      expect(step.gradNorm).toBeCloseTo(Math.hypot(...expected), 6);
+      await backend.close();
     });
-    const sequences = [
-      [1, 5, 6, 7, 2],
-      [1, 8, 9, 2],
-    ];
-    const weights = [
-      [0, 0.5, -0.25, 1, 0],
-      [0, 0, 2, -1],
-    ];
-    const theta = Float64Array.from(server.models.get(backend.modelId)?.theta ?? []);
-    const result = await backend.backward(
-      sequences,
-      weights.map((logprob) => ({ logprob })),
-    );
-    const expected = analyticGradient(theta, sequences, weights);
-    const got = server.models.get(backend.modelId)?.gradient ?? new Float64Array();
-    for (let v = 0; v < V; v++) expect(got[v]).toBeCloseTo(expected[v] as number, 9);
-    const logp = logSoftmax(theta);
-    const objective = sequences.reduce(
-      (sum, ids, row) =>
-        sum + ids.slice(1).reduce((s, id, i) => s + (weights[row]?.[i + 1] ?? 0) * (logp[id] as number), 0),
-      0,
-    );
-    expect(result.objective).toBeCloseTo(objective, 5);
-    const scores = await backend.score(sequences);
-    expect(scores[0]?.logprobs[0]).toBe(0);
-    expect(scores[0]?.logprobs[2]).toBeCloseTo(logp[6] as number, 5);
-    const step = await backend.step();
-    expect(step.gradNorm).toBeCloseTo(Math.hypot(...expected), 6);
-    await backend.close();
-  });
-
-  it("GRPO through drkit's loss (custom path) equals SkyRL's native importance_sampling with token-mean advantages", async () => {
-    server = await startTinkerFixture({ vocabularySize: V, timeouts: 0, initialLogits: skewed });
-    const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1 });
-    const backend = await TinkerBackend.start({
-      client,
-      baseModel: "fixture-base",
-      template,
-      loraRank: 4,
-      learningRate: 0.01,
-    });
-    // Two responses of 3 tokens after a 2-token prompt; sampler logprobs = current (on-policy, ratio 1).
-    const sequences = [
-      [1, 3, 5, 6, 7],
-      [1, 3, 8, 9, 2],
-    ];
-    const scores = await backend.score(sequences);
-    const rows = 2;
-    const columns = 3;
-    const logProb = new Float64Array(rows * columns);
-    for (let row = 0; row < rows; row++)
-      for (let t = 0; t < columns; t++) logProb[row * columns + t] = scores[row]?.logprobs[2 + t] as number;
-    const advantages = Float64Array.from([1, 1, 1, -1, -1, -1]);
-    const responseMask = new Float64Array(rows * columns).fill(1);
-    const actor = computeActorObjective(
-      { rows, columns, oldLogProb: logProb, logProb, advantages, responseMask },
-      { lossMode: "vanilla", lossAggMode: "token-mean", clipRatio: 0.2, entropyCoeff: 0 },
-    );
-    const weights = sequences.map((ids, row) => {
-      const w = new Array(ids.length).fill(0);
-      for (let t = 0; t < columns; t++) w[2 + t] = actor.gradLogProb[row * columns + t];
-      return { logprob: w };
-    });
-    await backend.backward(sequences, weights);
-    const custom = Float64Array.from(server.models.get(backend.modelId)?.gradient ?? []);
-    server.models.get(backend.modelId)?.gradient.fill(0);
-    // Native: the server's summed importance-sampling loss with advantages / (number of response tokens).
-    const data = sequences.map((ids, row) => {
-      const advantage = new Array(ids.length).fill(0);
-      const sampling = new Array(ids.length).fill(0);
-      const mask = new Array(ids.length).fill(0);
-      for (let t = 0; t < columns; t++) {
-        advantage[2 + t] = (advantages[row * columns + t] as number) / (rows * columns);
-        sampling[2 + t] = logProb[row * columns + t];
-        mask[2 + t] = 1;
-      }
-      return toDatum(ids, { advantages: advantage, logprobs: sampling, weights: mask });
-    });
-    await client.forwardBackward(backend.modelId, data, "importance_sampling", 99);
-    const native = server.models.get(backend.modelId)?.gradient ?? new Float64Array();
-    for (let v = 0; v < V; v++) expect(native[v]).toBeCloseTo(custom[v] as number, 7);
-    expect(Math.hypot(...custom)).toBeGreaterThan(0);
-    await backend.close();
-  });
 
   it("after each optimizer step rollouts sample a fresh sampler of the new weights", async () => {
     server = await startTinkerFixture({ vocabularySize: V, timeouts: 0 });
@@ -235,52 +183,60 @@ describe("Tinker training backend", () => {
 });
 
 describe("native loss path", () => {
-  it("one GRPO step through the server's ppo loss moves the weights as drkit's own loss does (custom path)", async () => {
-    const { trainOnTrajectories, DEFAULT_RL_OPTIONS } = await import("../trainer/rl-trainer.js");
-    server = await startTinkerFixture({ vocabularySize: V, timeouts: 0, initialLogits: skewed });
-    const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1 });
-    const start = () =>
-      TinkerBackend.start({ client, baseModel: "fixture-base", template, loraRank: 4, learningRate: 0.05 });
-    const custom = await start();
-    const native = await start();
-    const logp = logSoftmax(skewed(V));
-    // Two groups of two on-policy samples (sampler logprobs = the model's), rewards 1/0 in each group.
-    const responses = [[5, 6, 7], [8, 9], [6, 6, 10, 11], [12]];
-    const trajectories = responses.map((ids, index) => ({
-      version: 1 as const,
-      id: `t${index}`,
-      question: "q",
-      goldAnswers: [],
-      protocol: "react",
-      sample: index % 2,
-      messages: [],
-      turns: [],
-      tokens: {
-        tokenizer: "t",
-        promptIds: [1, 3],
-        spans: [{ source: "model" as const, turn: 0, ids, logprobs: ids.map((id) => logp[id] as number) }],
-      },
-      usage: { promptTokens: 0, completionTokens: ids.length, totalTokens: 0, llmCalls: 1, toolCalls: 0, costUsd: 0 },
-      timings: { startedAt: "", durationMs: 0 },
-      termination: "answer" as const,
-      prediction: "x",
-      reward: { score: index % 2 === 0 ? 1 : 0, components: {}, name: "em" },
-      verdicts: [],
-      metadata: { uid: `g${Math.floor(index / 2)}` },
-    }));
-    const options = { ...DEFAULT_RL_OPTIONS, algorithm: "grpo", learningRate: 0.05 };
-    const viaCustom = await trainOnTrajectories(custom, trajectories, { ...options, lossPath: "custom" });
-    const viaNative = await trainOnTrajectories(native, trajectories, { ...options, lossPath: "native" });
-    const a = server.models.get(custom.modelId)?.theta ?? new Float64Array();
-    const b = server.models.get(native.modelId)?.theta ?? new Float64Array();
-    expect(viaNative.grad_norm).toBeCloseTo(viaCustom.grad_norm, 6);
-    expect(viaNative.grad_norm).toBeGreaterThan(0);
-    expect(viaNative.pg_loss).toBeCloseTo(viaCustom.pg_loss, 6);
-    for (let v = 0; v < V; v++) expect(b[v]).toBeCloseTo(a[v] as number, 6);
-    // The native path made no forward call.
-    const forwards = server.requests.filter((r) => r.path === "/api/v1/forward").map((r) => r.body.model_id);
-    expect(forwards).toEqual([custom.modelId]);
-    await custom.close();
-    await native.close();
-  });
+  for (const reduction of ["sequence-mean", "sum"] as const)
+    it(`one GRPO step through the server's ppo loss moves the weights as drkit's own loss does (${reduction})`, async () => {
+      const { trainOnTrajectories, DEFAULT_RL_OPTIONS } = await import("../trainer/rl-trainer.js");
+      server = await startTinkerFixture({ vocabularySize: V, timeouts: 0, initialLogits: skewed, reduction });
+      const client = new TinkerClient({ baseUrl: server.baseUrl, retryBaseDelayMs: 1 });
+      const start = () =>
+        TinkerBackend.start({
+          client,
+          baseModel: "fixture-base",
+          template,
+          loraRank: 4,
+          learningRate: 0.05,
+          lossReduction: reduction,
+        });
+      const custom = await start();
+      const native = await start();
+      const logp = logSoftmax(skewed(V));
+      // Two groups of two on-policy samples (sampler logprobs = the model's), rewards 1/0 in each group.
+      const responses = [[5, 6, 7], [8, 9], [6, 6, 10, 11], [12]];
+      const trajectories = responses.map((ids, index) => ({
+        version: 1 as const,
+        id: `t${index}`,
+        question: "q",
+        goldAnswers: [],
+        protocol: "react",
+        sample: index % 2,
+        messages: [],
+        turns: [],
+        tokens: {
+          tokenizer: "t",
+          promptIds: [1, 3],
+          spans: [{ source: "model" as const, turn: 0, ids, logprobs: ids.map((id) => logp[id] as number) }],
+        },
+        usage: { promptTokens: 0, completionTokens: ids.length, totalTokens: 0, llmCalls: 1, toolCalls: 0, costUsd: 0 },
+        timings: { startedAt: "", durationMs: 0 },
+        termination: "answer" as const,
+        prediction: "x",
+        reward: { score: index % 2 === 0 ? 1 : 0, components: {}, name: "em" },
+        verdicts: [],
+        metadata: { uid: `g${Math.floor(index / 2)}` },
+      }));
+      const options = { ...DEFAULT_RL_OPTIONS, algorithm: "grpo", learningRate: 0.05 };
+      const viaCustom = await trainOnTrajectories(custom, trajectories, { ...options, lossPath: "custom" });
+      const viaNative = await trainOnTrajectories(native, trajectories, { ...options, lossPath: "native" });
+      const a = server.models.get(custom.modelId)?.theta ?? new Float64Array();
+      const b = server.models.get(native.modelId)?.theta ?? new Float64Array();
+      expect(viaNative.grad_norm).toBeCloseTo(viaCustom.grad_norm, 6);
+      expect(viaNative.grad_norm).toBeGreaterThan(0);
+      expect(viaNative.pg_loss).toBeCloseTo(viaCustom.pg_loss, 6);
+      for (let v = 0; v < V; v++) expect(b[v]).toBeCloseTo(a[v] as number, 6);
+      // The native path made no forward call.
+      const forwards = server.requests.filter((r) => r.path === "/api/v1/forward").map((r) => r.body.model_id);
+      expect(forwards).toEqual([custom.modelId]);
+      await custom.close();
+      await native.close();
+    });
 });
