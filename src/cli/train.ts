@@ -64,6 +64,9 @@ async function startTinker(
     );
   const baseUrl = flags.tinkerUrl ?? config.tinker.baseUrl;
   if (!baseUrl) throw new InputError("--backend tinker needs the server: --tinker-url <url> or TINKER_BASE_URL");
+  const reduction = flags.tinkerLossReduction;
+  if (reduction !== "sequence-mean" && reduction !== "sum")
+    throw new InputError(`--tinker-loss-reduction must be sequence-mean or sum, not "${reduction}"`);
   const template = JinjaChatTemplate.load(flags.tokenizer);
   const client = new TinkerClient({ baseUrl, ...(config.tinker.apiKey ? { apiKey: config.tinker.apiKey } : {}) });
   return TinkerBackend.start({
@@ -71,6 +74,7 @@ async function startTinker(
     baseModel: flags.baseModel,
     template,
     loraRank: flags.loraRank,
+    lossReduction: reduction,
     seed: flags.seed,
     learningRate: flags.lr ?? 4e-5,
     ...(resume ? { resume: readTinkerCheckpoint(run.checkpointPath) } : {}),
@@ -84,6 +88,7 @@ interface CommonFlags {
   tokenizer?: string;
   tinkerUrl?: string;
   loraRank: number;
+  tinkerLossReduction: string;
   policy: string;
   task: string;
   protocol: string;
@@ -130,6 +135,11 @@ function addCommonOptions(command: Command): Command {
     .option("--tokenizer <dir|hub-id>", "tinker: the base model's tokenizer files (chat template), never downloaded")
     .option("--tinker-url <url>", "tinker: server URL (env TINKER_BASE_URL; key in TINKER_API_KEY)")
     .option("--lora-rank <n>", "tinker: LoRA rank", integerOption("lora-rank"), 32)
+    .option(
+      "--tinker-loss-reduction <mode>",
+      "tinker: how the server reduces a loss — sequence-mean (SkyRL's JAX backend) or sum (the Tinker SDK's Σ)",
+      "sequence-mean",
+    )
     .option("--policy <preset>", `in-process model size (${Object.keys(POLICY_PRESETS).join(", ")})`, "tiny")
     .option("--task <name>", "built-in task when no --data is given (lookup)", "lookup")
     .option("--protocol <name>", `agent protocol of the rollouts: ${PROTOCOLS.join(", ")}`, "search-r1")
