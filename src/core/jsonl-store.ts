@@ -67,3 +67,41 @@ export class JsonlWriter {
     this.fd = undefined;
   }
 }
+
+/**
+ * Read a user's JSONL file line by line through a zod schema; a bad line fails with file:line and `expected`
+ * (what the line should be) in the message. Blank lines are skipped.
+ */
+export function readValidatedJsonl<T>(
+  path: string,
+  schema: {
+    safeParse(
+      value: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  expected: string,
+): { value: T; line: number }[] {
+  const out: { value: T; line: number }[] = [];
+  readFileSync(path, "utf8")
+    .split("\n")
+    .forEach((text, index) => {
+      if (text.trim() === "") return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new DataError(`invalid JSON: ${(error as Error).message}`, { file: path, line: index + 1 });
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.length ? `${issue.path.map(String).join(".")}: ` : "";
+        throw new DataError(`expected ${expected}: ${where}${issue?.message ?? "bad shape"}`, {
+          file: path,
+          line: index + 1,
+        });
+      }
+      out.push({ value: parsed.data, line: index + 1 });
+    });
+  return out;
+}

@@ -3,9 +3,9 @@
  * build`), a `/retrieve` server or a web provider; under search-r1 the observation is Search-R1's rendering
  * `Doc k(Title: t) text` inside `<information> … </information>`.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DataError } from "../../core/errors.js";
+import { readValidatedJsonl } from "../../core/jsonl-store.js";
 import type { Corpus } from "../../corpus/types.js";
 import { CorpusSearchProvider } from "../../tools/search/corpus-provider.js";
 import type { SearchProvider } from "../../tools/search/provider.js";
@@ -28,29 +28,12 @@ const QuestionLineSchema = z
 /** Questions from JSONL: {question, answer | answers | golden_answers, id?}. */
 export function readQuestions(path: string): RolloutQuestion[] {
   const out: RolloutQuestion[] = [];
-  readFileSync(path, "utf8")
-    .split("\n")
-    .forEach((line, index) => {
-      if (line.trim() === "") return;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (error) {
-        throw new DataError(`invalid JSON: ${(error as Error).message}`, { file: path, line: index + 1 });
-      }
-      const parsed = QuestionLineSchema.safeParse(value);
-      if (!parsed.success) {
-        throw new DataError(`expected {question, answer}: ${parsed.error.issues[0]?.message}`, {
-          file: path,
-          line: index + 1,
-        });
-      }
-      const row = parsed.data;
-      const golds =
-        row.golden_answers ?? row.answers ?? (Array.isArray(row.answer) ? row.answer : row.answer ? [row.answer] : []);
-      if (golds.length === 0) throw new DataError("the question has no answer", { file: path, line: index + 1 });
-      out.push({ id: String(row.id ?? row._id ?? `q${index + 1}`), question: row.question, goldAnswers: golds });
-    });
+  for (const { value: row, line } of readValidatedJsonl(path, QuestionLineSchema, "{question, answer}")) {
+    const golds =
+      row.golden_answers ?? row.answers ?? (Array.isArray(row.answer) ? row.answer : row.answer ? [row.answer] : []);
+    if (golds.length === 0) throw new DataError("the question has no answer", { file: path, line });
+    out.push({ id: String(row.id ?? row._id ?? `q${line}`), question: row.question, goldAnswers: golds });
+  }
   if (out.length < 2) throw new DataError("need at least two questions (training and held-out)", { file: path });
   return out;
 }

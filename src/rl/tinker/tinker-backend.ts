@@ -8,7 +8,7 @@
  * - Updates: drkit's loss gives d(loss)/d(logprob) per token, sent as `importance_sampling` advantages at ratio 1
  *   (π_old = the current logprobs from `forward`), scaled to undo the server's loss reduction, so any loss of drkit's
  *   registry trains the same way as in process; or the server's own `ppo` loss (`nativePolicyLoss`).
- * - Checkpoints: `save_weights` (weights + Adam state) under `step-N`; its `tinker://` path is written to the
+ * - Checkpoints: `save_weights` (weights + Adam state) as `drkit-step-N-…`; its `tinker://` path is written to the
  *   checkpoint directory, and a resumed run loads it into a fresh model (load_weights must be a model's first call).
  * - A heartbeat every 60 s keeps the session's models loaded (SkyRL unloads them after 300 s without one).
  */

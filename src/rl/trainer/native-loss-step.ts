@@ -16,7 +16,7 @@ import { aggregationRowWeights } from "../loss-aggregation.js";
 import type { TrainingBackend } from "../policy/training-backend.js";
 import type { AlgorithmPreset } from "./algorithms.js";
 import type { RlOptions } from "./rl-trainer.js";
-import { fromSequenceAligned, type TokenBatch, toSequenceAligned } from "./token-batch.js";
+import { fromSequenceAligned, samplerOldLogProb, type TokenBatch, toSequenceAligned } from "./token-batch.js";
 
 export interface NativeStepMetrics {
   pg_loss: number;
@@ -64,17 +64,8 @@ export async function nativeLossStep(
     batch,
     scores.map((score) => score.logprobs),
   );
-  const oldLogProb = new Float64Array(logProb.length);
-  let mismatch = 0;
-  let sampled = 0;
-  for (let k = 0; k < logProb.length; k++) {
-    const isModel = batch.responseMask[k] === 1;
-    oldLogProb[k] = isModel ? (batch.samplerLogProb[k] as number) : (logProb[k] as number);
-    if (isModel) {
-      mismatch += Math.abs((logProb[k] as number) - (batch.samplerLogProb[k] as number));
-      sampled += 1;
-    }
-  }
+  const { oldLogProb, mismatch } = samplerOldLogProb(batch, logProb);
+
   const actor = computeActorObjective(
     { ...shape, oldLogProb, logProb, advantages: advantage.advantages, responseMask: batch.lossMask },
     {
@@ -93,6 +84,6 @@ export async function nativeLossStep(
     ppo_kl: actor.metrics.ppo_kl,
     entropy: 0,
     grad_norm: step.gradNorm,
-    logprob_mismatch: sampled === 0 ? 0 : mismatch / sampled,
+    logprob_mismatch: mismatch,
   };
 }

@@ -23,7 +23,14 @@ import { agentRollouts, type TrainingTask } from "./agent-rollouts.js";
 import { getAlgorithm } from "./algorithms.js";
 import { nativeLossStep } from "./native-loss-step.js";
 import type { RunDirectory } from "./run-directory.js";
-import { buildTokenBatch, fromSequenceAligned, selectRows, type TokenBatch, toSequenceAligned } from "./token-batch.js";
+import {
+  buildTokenBatch,
+  fromSequenceAligned,
+  samplerOldLogProb,
+  selectRows,
+  type TokenBatch,
+  toSequenceAligned,
+} from "./token-batch.js";
 
 export type { TrainingTask } from "./agent-rollouts.js";
 
@@ -247,19 +254,8 @@ export async function trainOnTrajectories(
         current.map((s) => s.values ?? new Float32Array(s.logprobs.length)),
       )
     : undefined;
-  // π_old: the sampler's logprobs on model tokens; observation tokens (when unmasked in the ablation) use
-  // the current policy's, since the sampler never produced them.
-  const oldLogProb = new Float64Array(batch.rows * batch.columns);
-  let mismatch = 0;
-  let sampled = 0;
-  for (let k = 0; k < oldLogProb.length; k++) {
-    const isModel = batch.responseMask[k] === 1;
-    oldLogProb[k] = isModel ? (batch.samplerLogProb[k] as number) : (logProb[k] as number);
-    if (isModel) {
-      mismatch += Math.abs((logProb[k] as number) - (batch.samplerLogProb[k] as number));
-      sampled += 1;
-    }
-  }
+  const { oldLogProb, mismatch } = samplerOldLogProb(batch, logProb);
+
   const shape = { rows: batch.rows, columns: batch.columns };
   const advantage = getAdvantageEstimator(algorithm.estimator).compute(
     {
@@ -314,7 +310,7 @@ export async function trainOnTrajectories(
     entropy: maskedMean(entropy, batch.responseMask),
     ...(valueLoss ? { vf_loss: valueLoss.loss, vf_clipfrac: valueLoss.vf_clipfrac } : {}),
     grad_norm: stepResult.gradNorm,
-    logprob_mismatch: sampled === 0 ? 0 : mismatch / sampled,
+    logprob_mismatch: mismatch,
   };
 }
 

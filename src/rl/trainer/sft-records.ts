@@ -4,9 +4,9 @@
  * message are the prompt; each trained assistant message is a model span (its text, native tool calls written in
  * the template's format, then the end-of-turn id); everything between is a continuation span (loss off).
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { DataError } from "../../core/errors.js";
+import { readValidatedJsonl } from "../../core/jsonl-store.js";
 import type { ChatMessage, TokenSpan, Trajectory } from "../../core/trajectory.js";
 import type { ChatTemplate } from "../../llm/chat-template.js";
 
@@ -29,25 +29,11 @@ export type SftRecord = z.infer<typeof SftRecordSchema>;
 
 /** Read sft-chatml JSONL; a bad line fails with file:line. */
 export function readSftRecords(path: string): SftRecord[] {
-  const records: SftRecord[] = [];
-  readFileSync(path, "utf8")
-    .split("\n")
-    .forEach((line, index) => {
-      if (line.trim() === "") return;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (error) {
-        throw new DataError(`invalid JSON: ${(error as Error).message}`, { file: path, line: index + 1 });
-      }
-      const parsed = SftRecordSchema.safeParse(value);
-      if (!parsed.success)
-        throw new DataError(
-          `expected an sft-chatml record (drkit collect export --format sft-chatml): ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`,
-          { file: path, line: index + 1 },
-        );
-      records.push(parsed.data);
-    });
+  const records = readValidatedJsonl(
+    path,
+    SftRecordSchema,
+    "an sft-chatml record (drkit collect export --format sft-chatml)",
+  ).map(({ value }) => value);
   if (records.length === 0) throw new DataError("no records", { file: path });
   return records;
 }

@@ -133,3 +133,26 @@ export function selectRows(batch: TokenBatch, keep: readonly number[]): TokenBat
     rollout: selectBatchRows(batch.rollout, keep),
   };
 }
+
+/**
+ * π_old for the loss: the sampler's logprobs on model tokens, the current policy's elsewhere (observation tokens,
+ * which the sampler never produced, join the loss only in the unmasked ablation); and the mean |current − sampler|
+ * over the model tokens (`logprob_mismatch`).
+ */
+export function samplerOldLogProb(
+  batch: TokenBatch,
+  logProb: ArrayLike<number>,
+): { oldLogProb: Float64Array; mismatch: number } {
+  const oldLogProb = new Float64Array(batch.rows * batch.columns);
+  let mismatch = 0;
+  let sampled = 0;
+  for (let k = 0; k < oldLogProb.length; k++) {
+    const isModel = batch.responseMask[k] === 1;
+    oldLogProb[k] = isModel ? (batch.samplerLogProb[k] as number) : (logProb[k] as number);
+    if (isModel) {
+      mismatch += Math.abs((logProb[k] as number) - (batch.samplerLogProb[k] as number));
+      sampled += 1;
+    }
+  }
+  return { oldLogProb, mismatch: sampled === 0 ? 0 : mismatch / sampled };
+}
