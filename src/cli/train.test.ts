@@ -107,6 +107,10 @@ describe("drkit train", () => {
       [["--temperature", "0.7"], /--temperature must be 1 for RL/],
       [["--algo", "nope"], /unknown --algo "nope"/],
       [["--asked-fields", "5"], /--asked-fields must be 1, 2, 3 or 4/],
+      [["--steps", "-3"], /--steps must be at least 1, got -3/],
+      [["--init", "/no/such/checkpoint"], /--init: no checkpoint directory at \/no\/such\/checkpoint/],
+      [["--protocol", "nope"], /unknown --protocol "nope"/],
+      [["--backend", "tinker"], /--backend tinker trains on your questions/],
     ];
     for (const [flags, message] of cases) {
       const badDir = join(home, `bad-${flags[0]?.replace(/^--/, "")}`);

@@ -215,8 +215,27 @@ async function dataTask(config: Config, flags: CommonFlags, protocol: ProtocolNa
   return { task, fitTexts };
 }
 
+/** Bad numbers and a missing --init fail before the run directory is created. */
+function checkCounts(flags: CommonFlags & { groupSize?: number; promptsPerStep?: number; batchSize?: number }): void {
+  const counts: [string, number | undefined][] = [
+    ["steps", flags.steps],
+    ["max-turns", flags.maxTurns],
+    ["max-tokens-per-turn", flags.maxTokensPerTurn],
+    ["checkpoint-every", flags.checkpointEvery],
+    ["group-size", flags.groupSize],
+    ["prompts-per-step", flags.promptsPerStep],
+    ["batch-size", flags.batchSize],
+    ["lora-rank", flags.loraRank],
+  ];
+  for (const [name, value] of counts)
+    if (value !== undefined && value < 1) throw new InputError(`--${name} must be at least 1, got ${value}`);
+  if (flags.evalEvery < 0 || flags.evalSize < 0) throw new InputError("--eval-every and --eval-size must be ≥ 0");
+  if (flags.init && !existsSync(flags.init)) throw new InputError(`--init: no checkpoint directory at ${flags.init}`);
+}
+
 async function setup(command: Command, flags: CommonFlags, kind: string, algorithm: string): Promise<Setup> {
   const config = configFrom(command);
+  checkCounts(flags);
   if (!PROTOCOLS.includes(flags.protocol as ProtocolName))
     throw new InputError(`unknown --protocol "${flags.protocol}"; known: ${PROTOCOLS.join(", ")}`);
   const protocol = flags.protocol as ProtocolName;
@@ -301,6 +320,7 @@ async function sftWithTinker(command: Command, flags: CommonFlags & { batchSize:
       "drkit sft --backend tinker needs --data <file>: an sft-chatml export (drkit collect export --format sft-chatml)",
     );
   const config = configFrom(command);
+  checkCounts(flags);
   const records = readSftRecords(flags.data);
   const run = new RunDirectory(flags.runDir ?? join(config.home, "runs", `sft-tinker-seed${flags.seed}`));
   const state = run.state();

@@ -346,6 +346,8 @@ export async function runRl(
     lastEval = result.metrics;
   };
   if (startStep === 0) {
+    // A start killed before its first step left at most a step-0 evaluation: drop it, it is re-done now.
+    run.truncateAfter(-1);
     // A new run starts a fresh optimizer even from a trained checkpoint (--init): Adam moments left by
     // SFT would scale RL's first hundreds of updates by SFT's gradient magnitudes.
     backend.resetOptimizer();

@@ -126,6 +126,7 @@ export async function runSft(
     run.evaluations.append(lastEval);
   };
   if (startStep === 0) {
+    run.truncateAfter(-1); // a start killed before its first step: its step-0 evaluation is re-done now
     backend.resetOptimizer();
     if (options.evalEvery > 0) await evaluate(0);
     await run.saveCheckpoint(backend, 0);
