@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { UsageTracker } from "../core/budget.js";
 import { DrkitError, describeError, InputError } from "../core/errors.js";
+import { taggedBlocks } from "../core/tagged-blocks.js";
 import {
   type ChatMessage,
   type Termination,
@@ -281,7 +282,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         for (const [index, call] of parsed.calls.entries()) call.id = `call_${turnIndex}_${index}`;
       const turn = recordTurn(turnIndex, response, parsed, startedAt, ms);
       messages.push(protocol.assistantMessage(parsed, response));
-      const think = /<think>([\s\S]*?)<\/think>/.exec(parsed.text)?.[1]?.trim() ?? response.reasoning;
+      const think = taggedBlocks(parsed.text, "<think>", "</think>")[0]?.trim() ?? response.reasoning;
       if (think) emit({ type: "think", turn: turnIndex, text: think });
       if (parsed.action === "answer") {
         prediction = parsed.answer ?? null;

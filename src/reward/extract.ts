@@ -2,6 +2,8 @@
  * Final-answer extraction, per recipe (reference rewards-and-judges.md §1.3). The recipes differ and the
  * differences change scores, so each is kept by name.
  */
+
+import { taggedBlocks } from "../core/tagged-blocks.js";
 import { stripPython } from "./normalize.js";
 
 export type ExtractionStyle =
@@ -18,7 +20,7 @@ export const EXTRACTION_STYLES: readonly ExtractionStyle[] = ["search-r1", "verl
 
 /** Every `<answer>(.*?)</answer>` match (DOTALL), not stripped. */
 export function answerMatches(text: string): string[] {
-  return [...text.matchAll(/<answer>([\s\S]*?)<\/answer>/g)].map((match) => match[1] as string);
+  return taggedBlocks(text, "<answer>", "</answer>");
 }
 
 /** The extracted answer (stripped), or null when the recipe finds none. */
@@ -57,5 +59,5 @@ export function answerTagCount(text: string): number {
 
 /** Every `<information>…</information>` block (Search-R1 retrieval-hit check). */
 export function informationBlocks(text: string): string[] {
-  return [...text.matchAll(/<information>([\s\S]*?)<\/information>/g)].map((match) => match[1] as string);
+  return taggedBlocks(text, "<information>", "</information>");
 }

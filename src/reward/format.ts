@@ -4,6 +4,7 @@
  * answer present) and native function calling.
  */
 import JSON5 from "json5";
+import { taggedBlocks } from "../core/tagged-blocks.js";
 import type { Trajectory } from "../core/trajectory.js";
 
 export interface FormatCheck {
@@ -104,7 +105,7 @@ export function checkReactFormat(assistantTexts: readonly string[]): FormatCheck
       const close = countOf(text, `</${tag}>`);
       if (open !== close) return fail(`turn ${index}: unbalanced <${tag}> tags`);
     }
-    const calls = [...text.matchAll(/<tool_call>([\s\S]*?)<\/tool_call>/g)].map((match) => match[1] as string);
+    const calls = taggedBlocks(text, "<tool_call>", "</tool_call>");
     if (calls.length > 1) return fail(`turn ${index}: more than one <tool_call>`);
     for (const call of calls) if (!isValidToolCallJson(call)) return fail(`turn ${index}: tool call is not valid JSON`);
     const isLast = index === assistantTexts.length - 1;

@@ -6,6 +6,7 @@
  * A reward takes a `Trajectory` or `{ solution, golds }` and returns the core `Reward`.
  */
 import { InputError, JudgeError } from "../core/errors.js";
+import { splitAroundBlocks } from "../core/tagged-blocks.js";
 import type { Reward, Trajectory, Verdict } from "../core/trajectory.js";
 import { answerTagCount, type ExtractionStyle, extractAnswer, informationBlocks } from "./extract.js";
 import {
@@ -234,8 +235,7 @@ function webDancer(options: RewardOptions): RewardFunction {
 
 /** ReAct check of a flat response: the assistant parts are the text between `<tool_response>` blocks. */
 function checkTrajectoryFormatFromText(text: string): FormatCheck {
-  const parts = text
-    .split(/<tool_response>[\s\S]*?<\/tool_response>/)
+  const parts = splitAroundBlocks(text, "<tool_response>", "</tool_response>")
     .map((part) => part.trim())
     .filter((part) => part !== "");
   return checkReactFormat(parts);

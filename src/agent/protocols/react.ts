@@ -6,6 +6,7 @@
  * at `<tool_response>` if the model wrote one anyway. Prompt wording is ours.
  */
 import JSON5 from "json5";
+import { taggedBlocks } from "../../core/tagged-blocks.js";
 import type { ChatMessage, ToolCall } from "../../core/trajectory.js";
 import { wrapReasoning } from "../../llm/reasoning.js";
 import {
@@ -144,9 +145,8 @@ export function createReactProtocol(options: { maxCallsPerTurn?: number } = {}):
       if (final) return { text, cut, action: "invalid", calls: [], feedback: noAction };
       const names = toolNamesOf(context);
       const calls: ParsedTurn["calls"] = [];
-      const pattern = /<tool_call>([\s\S]*?)<\/tool_call>/g;
-      for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-        const call = parseToolCallBody(match[1] ?? "", calls.length, names);
+      for (const body of taggedBlocks(text, "<tool_call>", "</tool_call>")) {
+        const call = parseToolCallBody(body, calls.length, names);
         if (calls.length >= maxCallsPerTurn && !call.error)
           call.error = `Error: only ${maxCallsPerTurn} tool call(s) per turn are run; this one was skipped. Call it again in the next turn.`;
         calls.push(call);

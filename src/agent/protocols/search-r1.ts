@@ -4,6 +4,8 @@
  * Output is cut after the first `</search>` (else `</answer>`); the first `<(search|answer)>…</\1>` decides the
  * action; anything else gets the invalid-action feedback. Prompt and feedback wording are ours.
  */
+
+import { firstTaggedBlock } from "../../core/tagged-blocks.js";
 import type { ChatMessage } from "../../core/trajectory.js";
 import { wrapReasoning } from "../../llm/reasoning.js";
 import {
@@ -67,10 +69,10 @@ export const searchR1Protocol: Protocol = {
     const full = restoreStop(wrapReasoning(response.text, response.reasoning), response.finishReason);
     const text = cutSearchR1(full);
     const cut = text.length !== full.length || full !== wrapReasoning(response.text, response.reasoning);
-    const match = /<(search|answer)>([\s\S]*?)<\/\1>/.exec(text);
-    if (match?.[1] === "answer") return { text, cut, action: "answer", calls: [], answer: (match[2] ?? "").trim() };
-    if (match?.[1] === "search" && !final) {
-      const query = (match[2] ?? "").trim();
+    const block = firstTaggedBlock(text, ["search", "answer"]);
+    if (block?.tag === "answer") return { text, cut, action: "answer", calls: [], answer: block.content.trim() };
+    if (block?.tag === "search" && !final) {
+      const query = block.content.trim();
       return {
         text,
         cut,
