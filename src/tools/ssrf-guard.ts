@@ -37,6 +37,7 @@ function buildLists() {
     privateRanges.addSubnet(network, prefix, "ipv4");
   privateRanges.addSubnet("fc00::", 7, "ipv6");
   privateRanges.addSubnet("fe80::", 10, "ipv6");
+  privateRanges.addSubnet("fec0::", 10, "ipv6"); // site-local (deprecated, still routed inside some networks)
   const alwaysBlocked = new BlockList();
   for (const [network, prefix] of [
     ["0.0.0.0", 8],
@@ -60,18 +61,46 @@ function buildLists() {
   return { loopback, privateRanges, alwaysBlocked, metadata };
 }
 
-/** IPv4 behind an IPv4-mapped / NAT64 IPv6 address, else the address itself. */
-function unwrapMapped(address: string): { address: string; family: "ipv4" | "ipv6" } {
-  const lower = address.toLowerCase();
-  const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (mapped) return { address: mapped[1] as string, family: "ipv4" };
-  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hexMapped) {
-    const high = Number.parseInt(hexMapped[1] as string, 16);
-    const low = Number.parseInt(hexMapped[2] as string, 16);
-    return { address: `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`, family: "ipv4" };
+/** The eight 16-bit groups of an IPv6 address (with `::` expanded and a dotted IPv4 tail), or undefined. */
+export function ipv6Groups(address: string): number[] | undefined {
+  if (isIP(address) !== 6) return undefined;
+  let text = address.toLowerCase().replace(/%.*$/, "");
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  return { address, family: isIP(address) === 4 ? "ipv4" : "ipv6" };
+  const [head = "", tail] = text.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const zeros = tail === undefined ? 0 : 8 - left.length - right.length;
+  const groups = [...left, ...new Array(zeros).fill("0"), ...right].map((group) => Number.parseInt(group, 16));
+  return groups.length === 8 && groups.every((group) => group >= 0 && group <= 0xffff) ? groups : undefined;
+}
+
+function ipv4Of(high: number, low: number): string {
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+/**
+ * The IPv4 address an IPv6 address carries, in every transition form a URL can use: IPv4-mapped (`::ffff:0:0/96`,
+ * also in hex), IPv4-compatible (`::/96`, e.g. `::127.0.0.1`), SIIT (`::ffff:0:0:0/96`), NAT64 (`64:ff9b::/96` and
+ * the local-use `64:ff9b:1::/48`), 6to4 (`2002::/16`, bits 16–47) and Teredo (`2001::/32`, the client address
+ * stored inverted in the last 32 bits).
+ */
+export function embeddedIPv4(address: string): string | undefined {
+  const g = ipv6Groups(address);
+  if (!g) return undefined;
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [number, number, number, number, number, number, number, number];
+  const zeroTo = (end: number) => g.slice(0, end).every((group) => group === 0);
+  if (zeroTo(5) && g5 === 0xffff) return ipv4Of(g6, g7); // ::ffff:a.b.c.d
+  if (zeroTo(4) && g4 === 0xffff && g5 === 0) return ipv4Of(g6, g7); // ::ffff:0:a.b.c.d
+  if (zeroTo(6) && !(g6 === 0 && g7 <= 1)) return ipv4Of(g6, g7); // ::a.b.c.d (not :: or ::1)
+  if (g0 === 0x64 && g1 === 0xff9b && ((g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) || g2 === 1))
+    return ipv4Of(g6, g7); // NAT64
+  if (g0 === 0x2002) return ipv4Of(g1, g2); // 6to4
+  if (g0 === 0x2001 && g1 === 0) return ipv4Of(g6 ^ 0xffff, g7 ^ 0xffff); // Teredo client
+  return undefined;
 }
 
 export class SsrfGuard {
@@ -84,7 +113,14 @@ export class SsrfGuard {
 
   /** Why an IP address is refused, or undefined when it may be fetched. */
   blockReason(ip: string): string | undefined {
-    const { address, family } = unwrapMapped(ip.replace(/^\[|\]$/g, ""));
+    const bare = ip.replace(/^\[|\]$/g, "");
+    const embedded = embeddedIPv4(bare);
+    // An IPv6 address that carries an IPv4 one is judged by both (NAT64, 6to4 and Teredo reach the IPv4 host).
+    if (embedded) return this.reasonFor(embedded, "ipv4") ?? this.reasonFor(bare, "ipv6");
+    return this.reasonFor(bare, isIP(bare) === 4 ? "ipv4" : "ipv6");
+  }
+
+  private reasonFor(address: string, family: "ipv4" | "ipv6"): string | undefined {
     const { loopback, privateRanges, alwaysBlocked, metadata } = this.lists;
     if (metadata.check(address, family)) return "a cloud metadata address";
     if (alwaysBlocked.check(address, family)) return "a reserved, multicast or unspecified address";

@@ -22,7 +22,7 @@ import {
   SerperSearchProvider,
   TavilySearchProvider,
 } from "./search/web-providers.js";
-import { guardedFetch, SsrfGuard } from "./ssrf-guard.js";
+import { embeddedIPv4, guardedFetch, SsrfGuard } from "./ssrf-guard.js";
 import { runTool, type Tool, toolDefinition } from "./tool.js";
 import { withToolCache } from "./tool-cache.js";
 import { VisitTool } from "./visit-tool.js";
@@ -78,6 +78,31 @@ describe("SSRF guard", () => {
     expect(permissive.blockReason("127.0.0.1")).toBeUndefined();
     expect(permissive.blockReason("10.0.0.1")).toBeUndefined();
     expect(permissive.blockReason("169.254.169.254")).toBe("a cloud metadata address");
+  });
+
+  it("decodes every IPv6 form that carries an IPv4 address and judges the IPv4 it reaches", () => {
+    const cases: [string, string | undefined][] = [
+      ["64:ff9b::a9fe:a9fe", "a cloud metadata address"], // NAT64, hex form as URLs write it
+      ["64:ff9b::169.254.169.254", "a cloud metadata address"],
+      ["64:ff9b:1::a00:1", "a private or link-local address"], // local-use NAT64 of 10.0.0.1
+      ["::127.0.0.1", "a loopback address"], // IPv4-compatible
+      ["::7f00:1", "a loopback address"],
+      ["::ffff:0:7f00:1", "a loopback address"], // SIIT ::ffff:0:0/96
+      ["::ffff:a9fe:a9fe", "a cloud metadata address"],
+      ["2002:7f00:1::", "a loopback address"], // 6to4 of 127.0.0.1
+      ["2002:c0a8:0101::1", "a private or link-local address"], // 6to4 of 192.168.1.1
+      ["2001:0:4136:e378:8000:63bf:80ff:fffe", "a loopback address"], // Teredo: client ~0x80fffffe = 127.0.0.1
+      ["fec0::1", "a private or link-local address"], // site-local
+      ["[::ffff:10.0.0.1]", "a private or link-local address"],
+      ["::1", "a loopback address"],
+      ["::", "a reserved, multicast or unspecified address"],
+      ["64:ff9b::5db8:d822", undefined], // NAT64 of the public 93.184.216.34
+      ["2002:5db8:d822::1", undefined],
+      ["2606:4700::1111", undefined],
+    ];
+    for (const [address, reason] of cases) expect([address, guard.blockReason(address)]).toEqual([address, reason]);
+    expect(embeddedIPv4("64:ff9b::a9fe:a9fe")).toBe("169.254.169.254");
+    expect(embeddedIPv4("2606:4700::1111")).toBeUndefined();
   });
 
   it("refuses loopback URLs, localhost and non-http schemes unless allowed", async () => {
