@@ -9,6 +9,7 @@ import { runAgent } from "../agent/run-agent.js";
 import type { ProtocolName } from "../agent/types.js";
 import { resolveEndpoint } from "../core/config.js";
 import { InputError } from "../core/errors.js";
+import { withoutCredentials } from "../core/redact.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { loadBenchmark } from "../data/load.js";
 import { createJudge, JsonlVerdictCache, JUDGE_NAMES } from "../eval/judges/judge.js";
@@ -195,7 +196,7 @@ export function registerEvalCommand(program: Command): void {
         k: options.k,
         protocol,
         model: config.model.model ?? null,
-        baseUrl: config.model.baseUrl ?? null,
+        baseUrl: config.model.baseUrl ? withoutCredentials(config.model.baseUrl) : null,
         search: providerName === "corpus" ? `corpus:${corpusName}` : providerName,
         judge: judgeName === "none" ? null : judgeName,
         judgeModel: judgeEndpoint?.model ?? null,

@@ -116,3 +116,13 @@ describe("random", () => {
     expect(new Set(new Random(1).shuffle([1, 2, 3, 4, 5]))).toEqual(new Set([1, 2, 3, 4, 5]));
   });
 });
+
+describe("withoutCredentials", () => {
+  it("drops user and password from URLs that are stored", async () => {
+    const { withoutCredentials } = await import("./redact.js");
+    expect(withoutCredentials("http://user:s3cret@10.0.0.5:8000/v1")).toBe("http://10.0.0.5:8000/v1");
+    expect(withoutCredentials("https://token@api.example.com/v1")).toBe("https://api.example.com/v1");
+    expect(withoutCredentials("http://127.0.0.1:8000/v1")).toBe("http://127.0.0.1:8000/v1");
+    expect(withoutCredentials("not a url //me:pw@host")).toBe("not a url //host");
+  });
+});

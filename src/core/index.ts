@@ -4,4 +4,6 @@ export * from "./errors.js";
 export * from "./jsonl-store.js";
 export * from "./progress.js";
 export * from "./random.js";
+export * from "./redact.js";
+export * from "./tagged-blocks.js";
 export * from "./trajectory.js";
