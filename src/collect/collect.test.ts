@@ -254,3 +254,23 @@ describe("trajectory files", () => {
     await expect(readTrajectoryFile(file)).rejects.toThrow(/:2: invalid JSON/);
   });
 });
+
+describe("verl data_source names", () => {
+  it("writes the names verl's Search-R1 scorer accepts under searchR1_", async () => {
+    const { verlDataSource } = await import("./verl-parquet.js");
+    const accepted = ["nq", "triviaqa", "popqa", "hotpotqa", "2wikimultihopqa", "musique", "bamboogle"];
+    for (const [source, expected] of [
+      ["tq", "triviaqa"],
+      ["triviaqa", "triviaqa"],
+      ["2wiki", "2wikimultihopqa"],
+      ["Bamboogle", "bamboogle"],
+      ["nq", "nq"],
+      ["hotpotqa", "hotpotqa"],
+    ] as const) {
+      expect(verlDataSource(source, "searchR1_")).toBe(`searchR1_${expected}`);
+      expect(accepted).toContain(expected);
+    }
+    expect(verlDataSource("tq", "")).toBe("tq");
+    expect(verlDataSource("frames", "searchR1_")).toBe("searchR1_frames");
+  });
+});

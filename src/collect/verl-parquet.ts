@@ -97,8 +97,30 @@ export interface VerlRow {
   agent_name?: string;
 }
 
+/**
+ * The dataset names verl's built-in Search-R1 scorer accepts after `searchR1_` (verl `utils/reward_score/__init__.py`
+ * raises NotImplementedError on any other), from the names FlashRAG-style files and drkit's registry use.
+ */
+const SEARCH_R1_SOURCES: Record<string, string> = {
+  nq: "nq",
+  tq: "triviaqa",
+  triviaqa: "triviaqa",
+  popqa: "popqa",
+  hotpotqa: "hotpotqa",
+  "2wiki": "2wikimultihopqa",
+  "2wikimultihopqa": "2wikimultihopqa",
+  musique: "musique",
+  bamboogle: "bamboogle",
+};
+
+/** `data_source` of a row: with the `searchR1_` prefix the source is written in verl's canonical spelling. */
+export function verlDataSource(source: string, prefix = ""): string {
+  if (prefix !== "searchR1_") return `${prefix}${source}`;
+  return `${prefix}${SEARCH_R1_SOURCES[source.toLowerCase()] ?? source}`;
+}
+
 export function toVerlRow(question: QuestionRecord, index: number, options: VerlRowOptions = {}): VerlRow {
-  const dataSource = `${options.dataSourcePrefix ?? ""}${question.source}`;
+  const dataSource = verlDataSource(question.source, options.dataSourcePrefix);
   const user = options.promptStyle === "plain" ? question.question : searchR1Prompt(question.question);
   const prompt = [
     ...(options.systemPrompt ? [{ role: "system", content: options.systemPrompt }] : []),
