@@ -17,6 +17,7 @@ interface ServeRetrievalOptions {
   topk: number;
   maxTopk: number;
   maxQueries: number;
+  maxResults: number;
   maxBodyMb: number;
   maxPostings: number;
   cache: number;
@@ -71,7 +72,13 @@ export function registerServeCommand(program: Command): void {
     .option("--port <port>", "port", integerOption("port"), 8000)
     .option("--topk <k>", "results per query when a request sends topk null or 0", integerOption("topk"), 3)
     .option("--max-topk <k>", "largest topk a request may ask for", integerOption("max-topk"), 100)
-    .option("--max-queries <n>", "most queries per request", integerOption("max-queries"), 1024)
+    .option(
+      "--max-queries <n>",
+      "most queries per request (Search-R1's GRPO sends 2,560)",
+      integerOption("max-queries"),
+      8192,
+    )
+    .option("--max-results <n>", "most results per request (queries × topk)", integerOption("max-results"), 32_768)
     .option("--max-body-mb <mb>", "largest request body in MiB", integerOption("max-body-mb"), 4)
     .option(
       "--max-postings <n>",
@@ -100,8 +107,8 @@ export function registerServeCommand(program: Command): void {
       if (options.maxTopk < 1 || options.topk < 1 || options.topk > options.maxTopk) {
         throw new InputError("--topk must be at least 1 and at most --max-topk");
       }
-      if (options.maxQueries < 1 || options.maxBodyMb < 1) {
-        throw new InputError("--max-queries and --max-body-mb must be at least 1");
+      if (options.maxQueries < 1 || options.maxBodyMb < 1 || options.maxResults < 1) {
+        throw new InputError("--max-queries, --max-results and --max-body-mb must be at least 1");
       }
       if (options.workers < 1) throw new InputError("--workers must be at least 1");
       if (options.workers > 1 && cluster.isPrimary) {
@@ -123,6 +130,7 @@ export function registerServeCommand(program: Command): void {
           topk: options.topk,
           maxTopk: options.maxTopk,
           maxQueries: options.maxQueries,
+          maxResults: options.maxResults,
           maxBodyBytes: options.maxBodyMb * 1024 * 1024,
           ...(options.log
             ? {

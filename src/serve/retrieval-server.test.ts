@@ -150,4 +150,29 @@ describe("POST /retrieve (Search-R1 / verl contract)", () => {
     await other.close();
     await expect(fetch(`${other.url}/health`)).rejects.toThrow();
   });
+
+  it("answers Search-R1's 2,560-query requests by default and refuses more results than one request may ask for", async () => {
+    const big = await startRetrievalServer(corpus, { port: 0 });
+    try {
+      const queries = Array.from({ length: 2560 }, (_, i) => `query ${i % 7}`);
+      const ok = await fetch(`${big.url}/retrieve`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ queries, topk: 3, return_scores: true }),
+      });
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { result: unknown[] }).result).toHaveLength(2560);
+      const tooMuch = await fetch(`${big.url}/retrieve`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ queries: queries.slice(0, 1024), topk: 100 }),
+      });
+      expect(tooMuch.status).toBe(400);
+      expect(((await tooMuch.json()) as { error: string }).error).toContain(
+        "1024 queries × topk 100 = 102400 results, more than the 32768 one request may ask for",
+      );
+    } finally {
+      await big.close();
+    }
+  });
 });

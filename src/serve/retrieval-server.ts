@@ -25,8 +25,13 @@ export interface RetrievalServerOptions {
   topk?: number;
   /** Largest topk a request may ask for (default 100). */
   maxTopk?: number;
-  /** Most queries in one request (default 1024). */
+  /**
+   * Most queries in one request (default 8192: Search-R1's GRPO script sends 2,560 at once — batch 512 × 5 — and
+   * a smaller cap answers 400 where it expects results).
+   */
   maxQueries?: number;
+  /** Most results in one request, queries × topk (default 32,768): bounds the work and the reply of one request. */
+  maxResults?: number;
   /** Largest request body in bytes (default 4 MiB). */
   maxBodyBytes?: number;
   /** Called once per request after the response is sent (for logging). */
@@ -72,7 +77,8 @@ export async function startRetrievalServer(
   const host = options.host ?? "127.0.0.1";
   const defaultTopk = options.topk ?? 3;
   const maxTopk = options.maxTopk ?? 100;
-  const maxQueries = options.maxQueries ?? 1024;
+  const maxQueries = options.maxQueries ?? 8192;
+  const maxResults = options.maxResults ?? 32_768;
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
   if (!(Number.isInteger(defaultTopk) && defaultTopk >= 1 && defaultTopk <= maxTopk)) {
     throw new RangeError(`topk must be a whole number between 1 and maxTopk (${maxTopk})`);
@@ -96,6 +102,11 @@ export async function startRetrievalServer(
       throw new HttpError(400, `${where}${message ?? "invalid request"}`);
     }
     const topk = parsed.data.topk ? parsed.data.topk : defaultTopk;
+    if (parsed.data.queries.length * topk > maxResults)
+      throw new HttpError(
+        400,
+        `${parsed.data.queries.length} queries × topk ${topk} = ${parsed.data.queries.length * topk} results, more than the ${maxResults} one request may ask for; split the request or lower topk`,
+      );
     const hits = corpus.search(parsed.data.queries, topk);
     if (parsed.data.return_scores) {
       return {
