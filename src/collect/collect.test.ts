@@ -148,7 +148,7 @@ describe("SFT exports", () => {
     expect(record.messages[1]).toEqual({
       role: "assistant",
       content: "<think>\nI should search\n</think>\n",
-      tool_calls: [{ id: "c1", type: "function", function: { name: "search", arguments: '{"query":["q"]}' } }],
+      tool_calls: [{ id: "c1", type: "function", function: { name: "search", arguments: { query: ["q"] } } }],
       loss: true,
     });
     expect(record.messages[2]).toEqual({ role: "tool", content: "results", tool_call_id: "c1", loss: false });

@@ -11,7 +11,12 @@ import { wrapReasoning } from "../llm/reasoning.js";
 export interface SftChatmlMessage {
   role: ChatMessage["role"];
   content: string;
-  tool_calls?: Array<{ id: string; type: "function"; function: { name: string; arguments: string } }>;
+  /**
+   * Native tool calls with `arguments` as a JSON object, as chat templates render them (`tool_call.arguments | tojson`
+   * in TRL / transformers) and as vLLM's hermes parser and verl produce them; a string here would teach the model to
+   * write an escaped string.
+   */
+  tool_calls?: Array<{ id: string; type: "function"; function: { name: string; arguments: unknown } }>;
   tool_call_id?: string;
   name?: string;
   /** true: train on this message's tokens; false: context only (masked, label −100). */
@@ -47,7 +52,7 @@ export function toSftChatml(trajectory: Trajectory, options: SftExportOptions = 
       out.tool_calls = message.toolCalls.map((call) => ({
         id: call.id,
         type: "function",
-        function: { name: call.name, arguments: call.raw ?? JSON.stringify(call.arguments ?? {}) },
+        function: { name: call.name, arguments: call.arguments ?? {} },
       }));
     }
     if (message.toolCallId) out.tool_call_id = message.toolCallId;

@@ -14,7 +14,7 @@ const SftMessageSchema = z.object({
   role: z.enum(["system", "user", "assistant", "tool"]),
   content: z.string(),
   tool_calls: z
-    .array(z.object({ id: z.string().optional(), function: z.object({ name: z.string(), arguments: z.string() }) }))
+    .array(z.object({ id: z.string().optional(), function: z.object({ name: z.string(), arguments: z.unknown() }) }))
     .optional(),
   tool_call_id: z.string().optional(),
   name: z.string().optional(),
@@ -50,11 +50,13 @@ function chatMessage(message: SftRecord["messages"][number]): ChatMessage {
 /** The text a model writes for an assistant message: content, then its tool calls in the template's format. */
 function assistantText(message: SftRecord["messages"][number], template: ChatTemplate): string {
   const calls = (message.tool_calls ?? []).map((call) => {
-    let args: unknown = call.function.arguments;
-    try {
-      args = JSON.parse(call.function.arguments);
-    } catch {
-      // keep the raw text
+    let args: unknown = call.function.arguments ?? {};
+    if (typeof args === "string") {
+      try {
+        args = JSON.parse(args);
+      } catch {
+        // keep the raw text
+      }
     }
     const body = JSON.stringify({ name: call.function.name, arguments: args })
       .replace(/":/g, '": ')
