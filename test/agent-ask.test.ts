@@ -195,4 +195,11 @@ describe("drkit ask", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`no tokenizer.json (looked for ${join(home, "tokenizer.json")})`);
   });
+
+  it("a bad option value is one line and exit 2, not a stack trace", async () => {
+    const result = await runCli(["ask", "q", "--corpus", "hotpot", "--max-turns", "abc"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`--max-turns must be a whole number, got "abc"`);
+    expect(result.stderr).not.toContain("unexpected error");
+  });
 });

@@ -1,5 +1,5 @@
 /** Shared CLI helpers: config from the global flags, and output. */
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { type Config, type ConfigInput, type DeepPartial, loadConfig } from "../core/config.js";
 
 /** Load the config using the program-level `--home` / `--config` flags plus per-command overrides. */
@@ -17,7 +17,7 @@ export function printJson(value: unknown): void {
 export function integerOption(name: string): (value: string) => number {
   return (value: string) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed)) throw new Error(`--${name} must be a whole number, got "${value}"`);
+    if (!Number.isInteger(parsed)) throw new InvalidArgumentError(`--${name} must be a whole number, got "${value}"`);
     return parsed;
   };
 }
@@ -25,7 +25,7 @@ export function integerOption(name: string): (value: string) => number {
 export function numberOption(name: string): (value: string) => number {
   return (value: string) => {
     const parsed = Number(value);
-    if (!Number.isFinite(parsed)) throw new Error(`--${name} must be a number, got "${value}"`);
+    if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`--${name} must be a number, got "${value}"`);
     return parsed;
   };
 }

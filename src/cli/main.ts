@@ -26,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // A CLI mistake (unknown option, bad value, missing argument) exits 2; --help and --version exit 0.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (DrkitError.isInstance(error)) {
       process.stderr.write(`drkit: ${error.message}\n`);
       return error.code === "input" || error.code === "config" || error.code === "data" || error.code === "not-found"
