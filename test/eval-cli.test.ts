@@ -230,4 +230,17 @@ describe("drkit eval (CLI, end to end)", () => {
     expect(stored.filter((t) => t.prediction !== "unknown")).toHaveLength(6);
     expect(server.requestsTo("/v1/chat/completions")).toHaveLength(0);
   }, 60_000);
+
+  it("a model server that is down: the first error is printed, the run stops early and exits 1", async () => {
+    const config = join(home, "no-retries.json");
+    writeFileSync(config, JSON.stringify({ model: { maxRetries: 0, timeoutMs: 2000 } }));
+    const runDirectory = join(home, "runs", "down");
+    const args = evalArgs(runDirectory, "http://127.0.0.1:9/v1", ["--concurrency", "1"]);
+    args.splice(args.indexOf("--home"), 0, "--config", config);
+    const result = await runCli(args);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/first error: .*127\.0\.0\.1:9/);
+    expect(result.stdout).toContain("stopped early: the first 8 rollouts all failed with that error");
+    expect(storedKeys(runDirectory)).toHaveLength(8);
+  }, 60_000);
 });

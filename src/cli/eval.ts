@@ -264,14 +264,19 @@ export function registerEvalCommand(program: Command): void {
       const { overall } = report;
       process.stdout.write(
         `${loaded.name}: ${summary.completed} rollouts run, ${summary.skipped} already done, ${summary.errors} errors` +
-          `${summary.interrupted ? `, ${summary.interrupted} interrupted (run the same command to resume)` : ""}\n` +
+          `${summary.interrupted && !summary.stoppedEarly ? `, ${summary.interrupted} interrupted (run the same command to resume)` : ""}\n` +
+          (summary.firstError ? `  first error: ${summary.firstError}\n` : "") +
+          (summary.stoppedEarly
+            ? `  stopped early: the first ${summary.completed} rollouts all failed with that error; fix it and run the same command to resume (${summary.interrupted} left)\n`
+            : "") +
           `  correctness by ${report.scoredBy}: Pass@1 ${(overall.pass1 * 100).toFixed(1)}  Avg@${manifest.k} ${(overall.avgAtK * 100).toFixed(1)}  Pass@${overall.k} ${((overall.passAtK[String(overall.k)] ?? 0) * 100).toFixed(1)}  Cons@${manifest.k} ${(overall.consAtK * 100).toFixed(1)}  EM ${(report.em.avgAtK * 100).toFixed(1)}${overall.unscored ? `  (${overall.unscored} unscored: judge errors)` : ""}\n` +
           (report.reward
             ? `  reward ${report.reward.name}: mean ${report.reward.mean.toFixed(3)} over ${report.reward.count} rollouts\n`
             : "") +
           `  report: ${join(runDirectory, "report.md")} and report.html\n`,
       );
-      if (summary.interrupted) process.exitCode = 130;
+      if (summary.stoppedEarly || (summary.completed > 0 && summary.errors === summary.completed)) process.exitCode = 1;
+      else if (summary.interrupted) process.exitCode = 130;
     });
 
   evaluate

@@ -61,6 +61,10 @@ export interface EvaluationSummary {
   completed: number;
   /** Items that ended in error or timeout. */
   errors: number;
+  /** The message of the first failed rollout. */
+  firstError?: string;
+  /** True when the first rollouts all failed with the same error and the rest were left for a resume. */
+  stoppedEarly: boolean;
   /** Items not finished because of the abort signal. */
   interrupted: number;
   total: number;
@@ -204,8 +208,10 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
   let completed = 0;
   let errors = 0;
   let interrupted = 0;
+  let firstError: string | undefined;
+  let stoppedEarly = false;
   const runOne = async ({ question, sample }: { question: Question; sample: number }) => {
-    if (options.signal?.aborted) {
+    if (options.signal?.aborted || stoppedEarly) {
       interrupted += 1;
       return;
     }
@@ -257,7 +263,11 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     const scored = await scoreTrajectory(trajectory, question, options.judge, options.reward);
     writer.append(scored);
     if (scored.termination === "error" || scored.error) errors += 1;
+    firstError ??= scored.error?.message;
     completed += 1;
+    // Every rollout so far failed the same way (a server that is down, a bad key): stop instead of failing them all.
+    if (completed >= SAME_FAILURES_TO_STOP && errors === completed && scored.error?.message === firstError)
+      stoppedEarly = true;
     count(scored);
     progress.increment(1, fields());
     options.onRecord?.(scored);
@@ -268,5 +278,17 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     writer.close();
     progress.stop();
   }
-  return { runDirectory: options.runDirectory, skipped, completed, errors, interrupted, total };
+  return {
+    runDirectory: options.runDirectory,
+    skipped,
+    completed,
+    errors,
+    interrupted,
+    total,
+    ...(firstError !== undefined ? { firstError } : {}),
+    stoppedEarly,
+  };
 }
+
+/** Rollouts that must all fail with one message before a run stops early. */
+export const SAME_FAILURES_TO_STOP = 8;
