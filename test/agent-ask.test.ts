@@ -201,5 +201,11 @@ describe("drkit ask", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`--max-turns must be a whole number, got "abc"`);
     expect(result.stderr).not.toContain("unexpected error");
+    const negative = await runCli(["score", "--pred", "x.jsonl", "--gold", "bamboogle", "--limit", "-2"]);
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain(`--limit must be a whole number of at least 1, got "-2"`);
+    // A short hint instead of the whole help text scrolling the error away.
+    expect(negative.stderr).toContain("(add --help to see the options)");
+    expect(negative.stderr.split("\n").length).toBeLessThan(5);
   });
 });

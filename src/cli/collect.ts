@@ -9,7 +9,7 @@ import { type QuestionRecord, toQuestionRecord, toVerlRow, writeVerlParquet } fr
 import { InputError } from "../core/errors.js";
 import { findBenchmark } from "../data/benchmarks.js";
 import { loadBenchmark } from "../data/load.js";
-import { integerOption, numberOption, printJson } from "./context.js";
+import { integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
 
 const EXPORT_FORMATS = ["sft-chatml", "webdancer", "verl-parquet"] as const;
 
@@ -216,7 +216,7 @@ export function registerCollectCommand(program: Command): void {
       "verl: add need_tools_kwargs and tools_kwargs.search.create_kwargs (verl tool agent loop)",
     )
     .option("--agent-name <name>", "verl: agent_name column (e.g. tool_agent)")
-    .option("--limit <n>", "export at most n records", integerOption("limit"))
+    .option("--limit <n>", "export at most n records", positiveIntegerOption("limit"))
     .action(async (flags: ExportFlags) => {
       if (!(EXPORT_FORMATS as readonly string[]).includes(flags.format)) {
         throw new InputError(`unknown --format "${flags.format}": use ${EXPORT_FORMATS.join(", ")}`);

@@ -22,6 +22,16 @@ export function integerOption(name: string): (value: string) => number {
   };
 }
 
+/** A whole number of at least 1 (`--limit`, counts). */
+export function positiveIntegerOption(name: string): (value: string) => number {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1)
+      throw new InvalidArgumentError(`--${name} must be a whole number of at least 1, got "${value}"`);
+    return parsed;
+  };
+}
+
 export function numberOption(name: string): (value: string) => number {
   return (value: string) => {
     const parsed = Number(value);

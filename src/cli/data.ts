@@ -4,7 +4,7 @@ import { InputError } from "../core/errors.js";
 import { isBundled, listBenchmarks } from "../data/benchmarks.js";
 import { type LoadOptions, loadBenchmark } from "../data/load.js";
 import { formatFromPath, isTableFormat, TABLE_FORMATS, type TableFormat, writeTable } from "../data/tables.js";
-import { integerOption, printJson } from "./context.js";
+import { integerOption, positiveIntegerOption, printJson } from "./context.js";
 
 interface SelectionFlags {
   file?: string;
@@ -34,7 +34,7 @@ function withSelection(command: Command): Command {
     .option("--filter <key=value...>", "only questions matching (e.g. level=3, source=nq; a|b for alternatives)")
     .option("--sample <n>", "draw n questions at random (with --seed)", integerOption("sample"))
     .option("--seed <n>", "seed for --sample", integerOption("seed"), 0)
-    .option("--limit <n>", "only the first n questions", integerOption("limit"));
+    .option("--limit <n>", "only the first n questions", positiveIntegerOption("limit"));
 }
 
 export function registerDataCommand(program: Command): void {

@@ -24,7 +24,7 @@ import { createSearchProvider } from "../tools/search/create-provider.js";
 import { SearchTool } from "../tools/search/search-tool.js";
 import type { Tool } from "../tools/tool.js";
 import { VisitTool } from "../tools/visit-tool.js";
-import { configFrom, integerOption, numberOption, printJson } from "./context.js";
+import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
 
 const PROTOCOLS: ProtocolName[] = ["react", "search-r1", "tools"];
 
@@ -43,6 +43,7 @@ interface EvalOptions {
   model?: string;
   tokenizer?: string;
   baseUrl?: string;
+  apiKey?: string;
   temperature?: number;
   maxTurns: number;
   maxTokens?: number;
@@ -73,13 +74,14 @@ export function registerEvalCommand(program: Command): void {
     .option("--filter <key=value...>", "only questions matching (e.g. level=3, source=nq)")
     .option("--sample <n>", "draw n questions at random (with --seed)", integerOption("sample"))
     .option("--seed <n>", "seed for --sample", integerOption("seed"), 0)
-    .option("--limit <n>", "only the first n questions", integerOption("limit"))
+    .option("--limit <n>", "only the first n questions", positiveIntegerOption("limit"))
     .option("--corpus <name>", "search a local corpus (drkit corpus build)")
     .option("--search <provider>", "search provider: corpus, retrieve[:url], serper, searxng, brave, tavily, jina")
     .option("--topk <n>", "search results per query", integerOption("topk"))
     .option("--protocol <name>", `agent protocol: ${PROTOCOLS.join(", ")}`, "react")
     .option("--model <name>", "agent model (else config / DRKIT_MODEL)")
     .option("--base-url <url>", "OpenAI-compatible base URL of the agent model")
+    .option("--api-key <key>", "API key of the agent model (env OPENAI_API_KEY / DRKIT_API_KEY)")
     .option("--temperature <t>", "sampling temperature", numberOption("temperature"))
     .option("--max-turns <n>", "most model calls per rollout", integerOption("max-turns"), 30)
     .option("--max-tokens <n>", "max_tokens per model call", integerOption("max-tokens"))
@@ -121,6 +123,7 @@ export function registerEvalCommand(program: Command): void {
         model: {
           ...(options.model ? { model: options.model } : {}),
           ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+          ...(options.apiKey ? { apiKey: options.apiKey } : {}),
           ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
           ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
         },
@@ -269,7 +272,7 @@ export function registerEvalCommand(program: Command): void {
           (summary.stoppedEarly
             ? `  stopped early: the first ${summary.completed} rollouts all failed with that error; fix it and run the same command to resume (${summary.interrupted} left)\n`
             : "") +
-          `  correctness by ${report.scoredBy}: Pass@1 ${(overall.pass1 * 100).toFixed(1)}  Avg@${manifest.k} ${(overall.avgAtK * 100).toFixed(1)}  Pass@${overall.k} ${((overall.passAtK[String(overall.k)] ?? 0) * 100).toFixed(1)}  Cons@${manifest.k} ${(overall.consAtK * 100).toFixed(1)}  EM ${(report.em.avgAtK * 100).toFixed(1)}${overall.unscored ? `  (${overall.unscored} unscored: judge errors)` : ""}\n` +
+          `  correctness by ${report.scoredBy}: Pass@1 ${(overall.pass1 * 100).toFixed(1)}  Avg@${manifest.k} ${(overall.avgAtK * 100).toFixed(1)}  ${overall.k > 1 ? `Pass@${overall.k} ${((overall.passAtK[String(overall.k)] ?? 0) * 100).toFixed(1)}  ` : ""}Cons@${manifest.k} ${(overall.consAtK * 100).toFixed(1)}  EM ${(report.em.avgAtK * 100).toFixed(1)}${overall.unscored ? `  (${overall.unscored} unscored: judge errors)` : ""}\n` +
           (report.reward
             ? `  reward ${report.reward.name}: mean ${report.reward.mean.toFixed(3)} over ${report.reward.count} rollouts\n`
             : "") +

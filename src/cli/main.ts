@@ -13,7 +13,7 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .option("--home <dir>", "drkit home for corpora, caches and runs (env DRKIT_HOME, default .drkit)")
     .option("--config <file>", "config file (default ./drkit.config.json or $DRKIT_HOME/config.json)")
-    .showHelpAfterError()
+    .showHelpAfterError("(add --help to see the options)")
     .exitOverride();
   registerCommands(program);
   return program;

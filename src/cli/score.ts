@@ -7,7 +7,7 @@ import { JUDGE_NAMES, judgeFromConfig } from "../eval/judges/judge.js";
 import { judgeScoreReport, readPredictions, type ScoreReport, scorePredictions } from "../eval/score.js";
 import { EXTRACTION_STYLES, type ExtractionStyle } from "../reward/extract.js";
 import { isStringMetric, STRING_METRICS, type StringMetric } from "../reward/normalize.js";
-import { configFrom, integerOption, printJson } from "./context.js";
+import { configFrom, integerOption, positiveIntegerOption, printJson } from "./context.js";
 
 interface ScoreOptions {
   pred: string;
@@ -78,7 +78,7 @@ export function registerScoreCommand(program: Command): void {
     .option("--format <format>", `predictions file format (${TABLE_FORMATS.join(", ")}); default from the extension`)
     .option("--extract <style>", `pull the answer out of <answer> tags first (${EXTRACTION_STYLES.join(", ")})`)
     .option("--filter <key=value...>", "only gold questions matching (e.g. level=hard, source=nq)")
-    .option("--limit <n>", "only the first n gold questions", integerOption("limit"))
+    .option("--limit <n>", "only the first n gold questions", positiveIntegerOption("limit"))
     .option("--judge <name>", `also judge each prediction with an LLM judge (${JUDGE_NAMES.join(", ")})`)
     .option("--judge-model <name>", "judge model (else config.judge / DRKIT_JUDGE_MODEL, then the agent model)")
     .option("--judge-base-url <url>", "judge endpoint")

@@ -20,7 +20,7 @@ import { formatReport } from "../synth/report.js";
 import type { Level } from "../synth/types.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
 import { SsrfGuard } from "../tools/ssrf-guard.js";
-import { configFrom, integerOption, numberOption } from "./context.js";
+import { configFrom, integerOption, numberOption, positiveIntegerOption } from "./context.js";
 
 export function parseLevels(value: string): Level[] {
   const levels = value.split(",").map((part) => Number(part.trim()));
@@ -70,7 +70,7 @@ export function registerSynthCommand(program: Command): void {
     )
     .option("--obfuscator <kind>", "rule (no model) or llm", "rule")
     .option("--levels <list>", "levels to produce", "1,2,3")
-    .option("--limit <n>", "first N source questions only", integerOption("limit"))
+    .option("--limit <n>", "first N source questions only", positiveIntegerOption("limit"))
     .option("--seed <n>", "seed for calibration sampling and model calls", integerOption("seed"), 0)
     .option("--topk <n>", "hits per search for the oracle and calibration", integerOption("topk"), 5)
     .option("--rollouts <n>", "calibration rollouts per item", integerOption("rollouts"), 4)
@@ -161,7 +161,7 @@ export function registerSynthCommand(program: Command): void {
     .option("--rounds <n>", "rewrites per seed", integerOption("rounds"), 3)
     .option("--rewriter <kind>", "llm (falls back to rule) or rule", "rule")
     .option("--topk <n>", "search results per query", integerOption("topk"), 5)
-    .option("--limit <n>", "first N seeds only", integerOption("limit"))
+    .option("--limit <n>", "first N seeds only", positiveIntegerOption("limit"))
     .option("--seed <n>", "seed for entity choice and model calls", integerOption("seed"), 0)
     .option("--base-url <url>", "OpenAI-compatible endpoint for --rewriter llm")
     .option("--model <name>", "model name for --rewriter llm")
