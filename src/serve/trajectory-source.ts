@@ -2,10 +2,9 @@
  * Read-only access to trajectory records for the viewer: a JSONL file of `Trajectory` records, or a run
  * directory holding `trajectories.jsonl`. The file is re-read when it changes, so a live run can be watched.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { NotFoundError } from "../core/errors.js";
-import { readJsonlRecords } from "../core/jsonl-store.js";
 import { type Trajectory, TrajectorySchema } from "../core/trajectory.js";
 
 export interface TrajectorySummary {
@@ -89,7 +88,15 @@ export class TrajectorySource {
     const stats = statSync(this.file);
     if (this.cache && this.cache.mtimeMs === stats.mtimeMs && this.cache.size === stats.size) return this.cache.records;
     const records: Trajectory[] = [];
-    for (const raw of readJsonlRecords(this.file, { repairTornTail: false })) {
+    // Read-only and tolerant: a malformed line, or a last line still being written, is skipped, never repaired.
+    for (const line of readFileSync(this.file, "utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        continue;
+      }
       const parsed = TrajectorySchema.safeParse(raw);
       if (parsed.success) records.push(parsed.data);
     }

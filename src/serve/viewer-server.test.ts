@@ -60,7 +60,10 @@ describe("viewer server", () => {
     const lines = [record(0, true), record(1, false), record(2, true)].map((r) => JSON.stringify(r));
     // A corrupt line in the middle must not break the viewer.
     lines.splice(1, 0, JSON.stringify({ not: "a trajectory" }));
-    writeFileSync(join(dir, "trajectories.jsonl"), `${lines.join("\n")}\n`);
+    // Nor a line that is not JSON, nor a last line still being written.
+    lines.splice(2, 0, "{this is not json");
+    lines.push(JSON.stringify(record(3, true)).slice(0, 40));
+    writeFileSync(join(dir, "trajectories.jsonl"), lines.join("\n"));
     server = await startViewerServer({ path: dir });
   });
 
