@@ -98,6 +98,7 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
   if (!(titleWeight > 0 && Number.isFinite(titleWeight))) throw new InputError("titleWeight must be a positive number");
   const batchSize = Math.max(1, options.batchSize ?? 20_000);
 
+  const createdDirectory = !existsSync(directory);
   mkdirSync(directory, { recursive: true });
   await removeStaleTemporaries(directory);
   const temporary = join(directory, `${TEMP_PREFIX}${process.pid}-${Date.now()}-${CORPUS_FILE}`);
@@ -255,6 +256,9 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
     for (const entry of existsSync(directory) ? await readdir(directory) : []) {
       if (entry.startsWith(`${TEMP_PREFIX}${process.pid}-`)) rmSync(join(directory, entry), { force: true });
     }
+    // A first build that failed leaves no empty corpus folder behind (`corpus list` would show it).
+    if (createdDirectory && existsSync(directory) && (await readdir(directory)).length === 0)
+      rmSync(directory, { recursive: true, force: true });
     throw error;
   }
 }

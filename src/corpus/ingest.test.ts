@@ -141,3 +141,19 @@ describe("text helpers", () => {
     expect(parseContents("no newline")).toEqual({ title: "", text: "no newline" });
   });
 });
+
+describe("a failed first build", () => {
+  it("leaves no empty corpus folder behind", async () => {
+    const { mkdtempSync, writeFileSync, existsSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { buildCorpus } = await import("./build.js");
+    const home = mkdtempSync(join(tmpdir(), "drkit-failed-build-"));
+    const file = join(home, "bad.jsonl");
+    writeFileSync(file, '{"title": "no text"}\n');
+    await expect(buildCorpus({ name: "bad", from: [file], home, quiet: true })).rejects.toThrow(
+      "cannot detect the corpus format",
+    );
+    expect(existsSync(join(home, "corpora", "bad"))).toBe(false);
+  });
+});
