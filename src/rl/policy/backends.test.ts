@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type ScriptedOpenAIServer, startScriptedOpenAIServer } from "../../../test/fixtures/scripted-openai-server.js";
-import type { Trajectory } from "../../core/trajectory.js";
 import { OpenAICompatibleChatModel } from "../../llm/openai-compatible.js";
-import { buildTokenBatch } from "../trainer/token-batch.js";
 import { OpenAISamplingPolicy } from "./openai-sampling-policy.js";
 
 let server: ScriptedOpenAIServer | undefined;

@@ -4,7 +4,6 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startTinkerFixture, type TinkerFixture } from "../../../test/fixtures/tinker-server.js";
-import { computeActorObjective } from "../actor-objective.js";
 import { WordTokenizer } from "../policy/tokenizer.js";
 import { WordChatTemplate } from "../policy/word-chat-template.js";
 import { TinkerClient, TinkerError } from "./client.js";
