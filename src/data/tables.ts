@@ -80,6 +80,30 @@ export function readJsonlRows(path: string, text = readFile(path).toString("utf8
   return rows;
 }
 
+/**
+ * A user's JSONL file through a zod schema, row by row: a bad line fails with file:line, and `expected` (what the
+ * line should be) in the message.
+ */
+export function readValidatedJsonl<T>(
+  path: string,
+  schema: {
+    safeParse(
+      value: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  expected: string,
+): { value: T; line: number }[] {
+  return readJsonlRows(path).map(({ row, value }) => {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.map(String).join(".")}: ` : "";
+      throw new DataError(`expected ${expected}: ${where}${issue?.message ?? "bad shape"}`, { file: path, line: row });
+    }
+    return { value: parsed.data, line: row };
+  });
+}
+
 export function readJsonRows(path: string): TableRow[] {
   let value: unknown;
   try {

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { DataError } from "../../core/errors.js";
-import { readValidatedJsonl } from "../../core/jsonl-store.js";
 import type { Corpus } from "../../corpus/types.js";
+import { readValidatedJsonl } from "../../data/tables.js";
 import { CorpusSearchProvider } from "../../tools/search/corpus-provider.js";
 import type { SearchProvider } from "../../tools/search/provider.js";
 import { SearchTool } from "../../tools/search/search-tool.js";

@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 import { DataError } from "../../core/errors.js";
-import { readValidatedJsonl } from "../../core/jsonl-store.js";
 import type { ChatMessage, TokenSpan, Trajectory } from "../../core/trajectory.js";
+import { readValidatedJsonl } from "../../data/tables.js";
 import type { ChatTemplate } from "../../llm/chat-template.js";
 
 const SftMessageSchema = z.object({
