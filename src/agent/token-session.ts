@@ -36,10 +36,6 @@ export class TokenSession {
     this.context = [...this.promptIds];
   }
 
-  get length(): number {
-    return this.context.length;
-  }
-
   /** Tokens a turn may sample: the turn limit, within the context cap. */
   room(maxTokensPerTurn: number | undefined): number {
     return Math.min(maxTokensPerTurn ?? DEFAULT_TOKENS_PER_TURN, this.maxContextTokens - this.context.length);

@@ -60,7 +60,9 @@ export class BatchedPolicySampler implements TokenSampler {
     for (const item of batch) {
       const stops = this.stopIds(item.request);
       const key = `${item.request.temperature ?? 1}|${stops.join(",")}`;
-      groups.set(key, [...(groups.get(key) ?? []), item]);
+      const group = groups.get(key);
+      if (group) group.push(item);
+      else groups.set(key, [item]);
     }
     for (const group of groups.values()) await this.sampleGroup(group);
   }

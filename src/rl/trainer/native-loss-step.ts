@@ -11,11 +11,11 @@
  */
 import { InputError } from "../../core/errors.js";
 import { computeActorObjective } from "../actor-objective.js";
-import { getAdvantageEstimator } from "../advantage-registry.js";
 import { aggregationRowWeights } from "../loss-aggregation.js";
 import type { TrainingBackend } from "../policy/training-backend.js";
 import type { AlgorithmPreset } from "./algorithms.js";
 import type { RlOptions } from "./rl-trainer.js";
+import { actorLossConfig, batchAdvantages } from "./step-objective.js";
 import { fromSequenceAligned, samplerOldLogProb, type TokenBatch, toSequenceAligned } from "./token-batch.js";
 
 export interface NativeStepMetrics {
@@ -41,10 +41,8 @@ export async function nativeLossStep(
       `--loss-path native covers PPO-clip losses without a critic or entropy bonus; ${options.algorithm} takes --loss-path custom`,
     );
   const shape = { rows: batch.rows, columns: batch.columns };
-  const advantage = getAdvantageEstimator(algorithm.estimator).compute(
-    { ...shape, tokenLevelRewards: batch.tokenLevelRewards, responseMask: batch.lossMask, index: batch.index },
-    { gamma: options.gamma, lam: options.lam },
-  );
+  const advantage = batchAdvantages(batch, algorithm, options);
+  const config = actorLossConfig(algorithm, options);
   const rowWeights = aggregationRowWeights(batch.lossMask, shape, { mode: algorithm.lossAggMode });
   const scaled = new Float64Array(shape.rows * shape.columns);
   for (let k = 0; k < scaled.length; k++)
@@ -52,7 +50,7 @@ export async function nativeLossStep(
       (advantage.advantages[k] as number) *
       (rowWeights[Math.floor(k / shape.columns)] as number) *
       (batch.lossMask[k] as number);
-  const clipHigh = options.clipRatioHigh ?? algorithm.clipRatioHigh ?? options.clipRatio;
+  const clipHigh = config.clipRatioHigh ?? options.clipRatio;
   const scores = await backend.nativePolicyLoss({
     sequences: batch.sequences,
     advantages: batch.sequences.map((_, row) => toSequenceAligned(batch, row, scaled)),
@@ -65,16 +63,9 @@ export async function nativeLossStep(
     scores.map((score) => score.logprobs),
   );
   const { oldLogProb, mismatch } = samplerOldLogProb(batch, logProb);
-
   const actor = computeActorObjective(
     { ...shape, oldLogProb, logProb, advantages: advantage.advantages, responseMask: batch.lossMask },
-    {
-      lossMode: algorithm.lossMode,
-      lossAggMode: algorithm.lossAggMode,
-      clipRatio: options.clipRatio,
-      clipRatioHigh: clipHigh,
-      entropyCoeff: 0,
-    },
+    config,
   );
   const step = await backend.step();
   return {

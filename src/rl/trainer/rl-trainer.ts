@@ -13,7 +13,6 @@ import { Random } from "../../core/random.js";
 import type { Trajectory } from "../../core/trajectory.js";
 import { createReward, type RewardFunction } from "../../reward/rewards.js";
 import { computeActorObjective } from "../actor-objective.js";
-import { getAdvantageEstimator } from "../advantage-registry.js";
 import type { TokenWeights } from "../policy/policy.js";
 import type { TrainingBackend } from "../policy/training-backend.js";
 import { filterZeroVarianceGroups } from "../sampling-filters.js";
@@ -23,6 +22,7 @@ import { agentRollouts, type TrainingTask } from "./agent-rollouts.js";
 import { getAlgorithm } from "./algorithms.js";
 import { nativeLossStep } from "./native-loss-step.js";
 import type { RunDirectory } from "./run-directory.js";
+import { actorLossConfig, batchAdvantages } from "./step-objective.js";
 import {
   buildTokenBatch,
   fromSequenceAligned,
@@ -255,18 +255,8 @@ export async function trainOnTrajectories(
       )
     : undefined;
   const { oldLogProb, mismatch } = samplerOldLogProb(batch, logProb);
-
   const shape = { rows: batch.rows, columns: batch.columns };
-  const advantage = getAdvantageEstimator(algorithm.estimator).compute(
-    {
-      ...shape,
-      tokenLevelRewards: batch.tokenLevelRewards,
-      responseMask: batch.lossMask,
-      index: batch.index,
-      values,
-    },
-    { gamma: options.gamma, lam: options.lam },
-  );
+  const advantage = batchAdvantages(batch, algorithm, options, values);
   const actor = computeActorObjective(
     {
       ...shape,
@@ -276,13 +266,7 @@ export async function trainOnTrajectories(
       responseMask: batch.lossMask,
       entropy,
     },
-    {
-      lossMode: algorithm.lossMode,
-      lossAggMode: algorithm.lossAggMode,
-      clipRatio: options.clipRatio,
-      clipRatioHigh: options.clipRatioHigh ?? algorithm.clipRatioHigh,
-      entropyCoeff: options.entropyCoeff,
-    },
+    actorLossConfig(algorithm, options),
   );
   let valueGrad: Float64Array | undefined;
   let valueLoss: { loss: number; vf_clipfrac: number } | undefined;
