@@ -71,17 +71,20 @@ export function toDatum(ids: readonly number[], inputs: Record<string, ArrayLike
   return { model_input: { chunks: [{ type: "encoded_text", tokens: ids.slice(0, -1) }] }, loss_fn_inputs: lossInputs };
 }
 
-/** Target logprobs of each datum, back in drkit's alignment (entry t scores ids[t]; entry 0 is 0). */
-function logprobsOf(output: ForwardBackwardOutput, sequences: readonly (readonly number[])[]): Float32Array[] {
+/**
+ * Target logprobs of each datum, back in drkit's alignment (entry t scores ids[t]; entry 0 is 0), as scores (the
+ * server returns no entropy: zeros).
+ */
+function scoresOf(output: ForwardBackwardOutput, sequences: readonly (readonly number[])[]): SequenceScores[] {
   return sequences.map((ids, row) => {
     const values = output.loss_fn_outputs[row]?.logprobs?.data;
     if (!values || values.length !== ids.length - 1)
       throw new TrainingError(
         `the Tinker server returned ${values?.length ?? 0} logprobs for a sequence of ${ids.length} tokens`,
       );
-    const aligned = new Float32Array(ids.length);
-    aligned.set(values, 1);
-    return aligned;
+    const logprobs = new Float32Array(ids.length);
+    logprobs.set(values, 1);
+    return { logprobs, entropy: new Float32Array(ids.length) };
   });
 }
 
@@ -215,18 +218,10 @@ export class TinkerBackend implements TrainingBackend {
     return this.options.template;
   }
 
-  /** The sampler of the last rollout phase (recorded per step in the metrics). */
-  get currentSampler(): string {
-    return this.sampler.label;
-  }
-
   async score(sequences: readonly (readonly number[])[]): Promise<SequenceScores[]> {
     const data = sequences.map((ids) => toDatum(ids, { weights: new Float32Array(ids.length).fill(0) }));
     const output = await this.options.client.forward(this.modelId, data, "cross_entropy", this.seq++);
-    const scores = logprobsOf(output, sequences).map((logprobs) => ({
-      logprobs,
-      entropy: new Float32Array(logprobs.length),
-    }));
+    const scores = scoresOf(output, sequences);
     this.lastScores = { sequences, logprobs: scores.map((score) => score.logprobs) };
     return scores;
   }
@@ -280,10 +275,7 @@ export class TinkerBackend implements TrainingBackend {
       });
     });
     const output = await this.options.client.forwardBackward(this.modelId, data, "importance_sampling", this.seq++);
-    const scores = logprobsOf(output, sequences).map((logprobs) => ({
-      logprobs,
-      entropy: new Float32Array(logprobs.length),
-    }));
+    const scores = scoresOf(output, sequences);
     let objective = 0;
     scores.forEach((score, row) => {
       const gradient = weights[row]?.logprob ?? [];
@@ -311,10 +303,7 @@ export class TinkerBackend implements TrainingBackend {
       this.seq++,
       input.clip ? { clip_low_threshold: input.clip.low, clip_high_threshold: input.clip.high } : null,
     );
-    return logprobsOf(output, input.sequences).map((logprobs) => ({
-      logprobs,
-      entropy: new Float32Array(logprobs.length),
-    }));
+    return scoresOf(output, input.sequences);
   }
 
   async step(): Promise<OptimizerStepResult> {
