@@ -11,7 +11,7 @@
  */
 import type { z } from "zod";
 import { ProviderError } from "../../core/errors.js";
-import { backoffDelay, sleep } from "../../llm/retry.js";
+import { sleep, withRetries } from "../../llm/retry.js";
 import {
   type AdamParams,
   CapabilitiesSchema,
@@ -72,51 +72,50 @@ export class TinkerClient {
     this.root = `${options.baseUrl.replace(/\/+$/, "").replace(/\/api\/v1$/, "")}/api/v1`;
   }
 
-  /** One HTTP call with retries where safe; parsed JSON on 2xx. */
-  private async call(method: "GET" | "POST", path: string, body: unknown, retrySafe: boolean): Promise<unknown> {
-    const maxRetries = retrySafe ? (this.options.maxRetries ?? 5) : 0;
-    for (let attempt = 0; ; attempt++) {
-      let response: Response;
-      try {
-        const signals = [AbortSignal.timeout(this.options.timeoutMs ?? 330_000)];
-        if (this.options.signal) signals.push(this.options.signal);
-        response = await fetch(`${this.root}${path}`, {
-          method,
-          headers: {
-            "content-type": "application/json",
-            accept: "application/json",
-            ...(this.options.apiKey ? { "x-api-key": this.options.apiKey } : {}),
-          },
-          ...(method === "POST" ? { body: JSON.stringify(body ?? {}) } : {}),
-          signal: AbortSignal.any(signals),
-        });
-      } catch (error) {
-        if (this.options.signal?.aborted) throw error;
-        if (attempt >= maxRetries)
-          throw new TinkerError(`${this.root}${path}: ${(error as Error).message}`, (error as Error).message, {
-            retryable: true,
-          });
-        await sleep(backoffDelay(attempt, { maxRetries, baseDelayMs: this.options.retryBaseDelayMs ?? 500 }));
-        continue;
-      }
-      const text = await response.text();
-      if (response.ok) return text === "" ? null : JSON.parse(text);
-      if (response.status === 408) return { __timeout: true };
-      let detail = text;
-      try {
-        const parsed = JSON.parse(text) as { detail?: unknown };
-        if (parsed.detail !== undefined)
-          detail = typeof parsed.detail === "string" ? parsed.detail : JSON.stringify(parsed.detail);
-      } catch {
-        // not JSON: keep the text
-      }
-      const retryable = response.status >= 500 || response.status === 429;
-      if (retryable && attempt < maxRetries) {
-        await sleep(backoffDelay(attempt, { maxRetries, baseDelayMs: this.options.retryBaseDelayMs ?? 500 }));
-        continue;
-      }
-      throw new TinkerError(explain(response.status, detail, path), detail, { status: response.status, retryable });
+  /** One HTTP call, retried with backoff (`withRetries`) where safe; parsed JSON on 2xx, `{__timeout}` on 408. */
+  private call(method: "GET" | "POST", path: string, body: unknown, retrySafe: boolean): Promise<unknown> {
+    const policy = {
+      maxRetries: retrySafe ? (this.options.maxRetries ?? 5) : 0,
+      baseDelayMs: this.options.retryBaseDelayMs ?? 500,
+    };
+    return withRetries(() => this.attempt(method, path, body), policy, this.options.signal);
+  }
+
+  /** One try: network failures, 5xx and 429 are retryable TinkerErrors; other 4xx say what went wrong. */
+  private async attempt(method: "GET" | "POST", path: string, body: unknown): Promise<unknown> {
+    let response: Response;
+    try {
+      const signals = [AbortSignal.timeout(this.options.timeoutMs ?? 330_000)];
+      if (this.options.signal) signals.push(this.options.signal);
+      response = await fetch(`${this.root}${path}`, {
+        method,
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json",
+          ...(this.options.apiKey ? { "x-api-key": this.options.apiKey } : {}),
+        },
+        ...(method === "POST" ? { body: JSON.stringify(body ?? {}) } : {}),
+        signal: AbortSignal.any(signals),
+      });
+    } catch (error) {
+      if (this.options.signal?.aborted) throw error;
+      throw new TinkerError(`${this.root}${path}: ${(error as Error).message}`, (error as Error).message, {
+        retryable: true,
+      });
     }
+    const text = await response.text();
+    if (response.ok) return text === "" ? null : JSON.parse(text);
+    if (response.status === 408) return { __timeout: true };
+    let detail = text;
+    try {
+      const parsed = JSON.parse(text) as { detail?: unknown };
+      if (parsed.detail !== undefined)
+        detail = typeof parsed.detail === "string" ? parsed.detail : JSON.stringify(parsed.detail);
+    } catch {
+      // not JSON: keep the text
+    }
+    const retryable = response.status >= 500 || response.status === 429;
+    throw new TinkerError(explain(response.status, detail, path), detail, { status: response.status, retryable });
   }
 
   private parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T> {
