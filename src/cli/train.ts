@@ -215,6 +215,14 @@ async function dataTask(config: Config, flags: CommonFlags, protocol: ProtocolNa
   return { task, fitTexts };
 }
 
+/** A run's saved state, if any; records after its checkpoint are dropped (all of them for a fresh run). */
+function resumeState(run: RunDirectory, quiet: boolean | undefined) {
+  const state = run.state();
+  run.truncateAfter(state?.step ?? -1);
+  if (state && !quiet) process.stderr.write(`resuming ${run.path} from step ${state.step}\n`);
+  return state;
+}
+
 /** Bad numbers and a missing --init fail before the run directory is created. */
 function checkCounts(flags: CommonFlags & { groupSize?: number; promptsPerStep?: number; batchSize?: number }): void {
   const counts: [string, number | undefined][] = [
@@ -277,43 +285,31 @@ async function setup(command: Command, flags: CommonFlags, kind: string, algorit
     flags.runDir ??
     join(config.home, "runs", `${kind}-${flags.data ? "data" : flags.task}-${algorithm}-seed${flags.seed}`);
   const run = new RunDirectory(runDir);
-  const state = run.state();
+  const state = resumeState(run, flags.quiet);
+  const startStep = state?.step ?? 0;
   if (backendKind === "tinker") {
-    if (state) {
-      run.truncateAfter(state.step);
-      if (!flags.quiet) process.stderr.write(`resuming ${runDir} from step ${state.step}\n`);
-    } else run.truncateAfter(-1);
     const backend = await startTinker(config, flags, run, state !== undefined);
-    return { task, run, backend, protocol, startStep: state?.step ?? 0, demonstrations, fitTexts };
+    return { task, run, backend, protocol, startStep, demonstrations, fitTexts };
   }
   let policy: InProcessPolicy;
-  let startStep = 0;
-  if (state) {
-    policy = await InProcessPolicy.load(run.checkpointPath);
-    startStep = state.step;
-    run.truncateAfter(state.step);
-    if (!flags.quiet) process.stderr.write(`resuming ${runDir} from step ${state.step}\n`);
-  } else {
-    run.truncateAfter(-1);
-    if (flags.init) {
-      policy = await InProcessPolicy.load(flags.init);
-    } else {
-      const preset = POLICY_PRESETS[flags.policy];
-      if (!preset)
-        throw new InputError(`unknown --policy "${flags.policy}"; known: ${Object.keys(POLICY_PRESETS).join(", ")}`);
-      const tokenizer = WordTokenizer.fit(fitTexts);
-      policy = await InProcessPolicy.create({
-        config: { ...preset, vocabSize: tokenizer.size, maxLength: flags.maxLength },
-        tokenizer,
-        seed: flags.seed,
-        microBatch: 16,
-      });
-    }
+  if (state) policy = await InProcessPolicy.load(run.checkpointPath);
+  else if (flags.init) policy = await InProcessPolicy.load(flags.init);
+  else {
+    const preset = POLICY_PRESETS[flags.policy];
+    if (!preset)
+      throw new InputError(`unknown --policy "${flags.policy}"; known: ${Object.keys(POLICY_PRESETS).join(", ")}`);
+    const tokenizer = WordTokenizer.fit(fitTexts);
+    policy = await InProcessPolicy.create({
+      config: { ...preset, vocabSize: tokenizer.size, maxLength: flags.maxLength },
+      tokenizer,
+      seed: flags.seed,
+      microBatch: 16,
+    });
   }
   return { task, run, backend: new InProcessBackend(policy), protocol, startStep, demonstrations, fitTexts };
 }
 
-/** `drkit sft --backend tinker --data <sft-chatml export>`: cross-entropy on the trained assistant tokens only. */
+/** `drkit sft --backend tinker --data <sft-chatml export>`: the negative log-likelihood of the trained assistant tokens only. */
 async function sftWithTinker(command: Command, flags: CommonFlags & { batchSize: number }): Promise<void> {
   if (!flags.data)
     throw new InputError(
@@ -323,9 +319,7 @@ async function sftWithTinker(command: Command, flags: CommonFlags & { batchSize:
   checkCounts(flags);
   const records = readSftRecords(flags.data);
   const run = new RunDirectory(flags.runDir ?? join(config.home, "runs", `sft-tinker-seed${flags.seed}`));
-  const state = run.state();
-  run.truncateAfter(state?.step ?? -1);
-  if (state && !flags.quiet) process.stderr.write(`resuming ${run.path} from step ${state.step}\n`);
+  const state = resumeState(run, flags.quiet);
   const backend = await startTinker(config, flags, run, state !== undefined);
   const trajectories = records.map((record) => sftRecordTrajectory(record, backend.template));
   const options = {
