@@ -40,7 +40,6 @@ export function parseToolCallText(text: string, format: ToolCallFormat): ParsedT
     const pattern = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
     for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
       toolCalls.push(callOf(match[1] ?? "", toolCalls.length));
-      if (match[0].length === 0) break;
     }
     const first = text.indexOf("<tool_call>");
     return { content: first === -1 ? text : text.slice(0, first).trimEnd(), toolCalls };

@@ -44,6 +44,15 @@ export interface AgentRolloutOptions {
   reward?: RewardFunction;
 }
 
+/** What a task gives every episode under a protocol: its tools, and its prompt and feedback when it has them. */
+export function taskAgentOptions(task: TrainingTask, protocol: ProtocolName) {
+  return {
+    tools: task.tools(protocol),
+    ...(task.systemPrompt !== undefined ? { systemPrompt: task.systemPrompt } : {}),
+    ...(task.invalidFeedback !== undefined ? { invalidFeedback: task.invalidFeedback } : {}),
+  };
+}
+
 /** A per-episode seed: distinct for every (phase seed, episode) pair. */
 export function episodeSeed(seed: number, episode: number): number {
   return (Math.imul(seed ^ 0x5bd1e995, 31) + Math.imul(episode + 1, 0x9e3779b1)) >>> 0;
@@ -55,7 +64,7 @@ export async function agentRollouts(
   questions: readonly RolloutQuestion[],
   options: AgentRolloutOptions,
 ): Promise<Trajectory[]> {
-  const tools = task.tools(options.protocol);
+  const fromTask = taskAgentOptions(task, options.protocol);
   const reward = options.reward ?? createReward("em");
   const phase = options.phase ?? "train";
   const step = options.step ?? 0;
@@ -71,12 +80,10 @@ export async function agentRollouts(
         goldAnswers: question.goldAnswers,
         protocol: options.protocol,
         token: path,
-        tools,
+        ...fromTask,
         sample,
         sampling: { temperature: options.temperature, seed: episodeSeed(options.seed, index) },
         limits: { maxTurns: options.maxTurns, maxTokensPerTurn: options.maxTokensPerTurn },
-        ...(task.systemPrompt !== undefined ? { systemPrompt: task.systemPrompt } : {}),
-        ...(task.invalidFeedback !== undefined ? { invalidFeedback: task.invalidFeedback } : {}),
         metadata: { uid: question.id, step, phase },
       });
       trajectory.metadata.searches = trajectory.turns.reduce((sum, turn) => sum + turn.toolCalls.length, 0);

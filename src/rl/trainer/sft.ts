@@ -1,5 +1,5 @@
 /**
- * Masked SFT for the in-process policy: demonstrations are token-space trajectories (prompt, model
+ * Masked SFT over any training backend: demonstrations are token-space trajectories (prompt, model
  * spans, observation spans); the loss is the token-mean negative log-likelihood over model tokens only
  * (observation tokens get weight 0), i.e. d(loss)/d(logprob_t) = −m_t / Σm.
  */
@@ -11,7 +11,7 @@ import type { Trajectory } from "../../core/trajectory.js";
 import type { ChatTemplate } from "../../llm/chat-template.js";
 import type { TokenSampler } from "../../llm/token-sampler.js";
 import type { TrainingBackend } from "../policy/training-backend.js";
-import type { RolloutQuestion, TrainingTask } from "./agent-rollouts.js";
+import { type RolloutQuestion, type TrainingTask, taskAgentOptions } from "./agent-rollouts.js";
 import { type EvalMetrics, evaluatePolicy, type RlOptions, stepSeed } from "./rl-trainer.js";
 import type { RunDirectory } from "./run-directory.js";
 import { buildTokenBatch, toSequenceAligned } from "./token-batch.js";
@@ -58,7 +58,7 @@ export async function demonstrationTrajectories(
   protocol: ProtocolName,
 ): Promise<Trajectory[]> {
   const { template, sampler } = await backend.tokenPath();
-  const tools = task.tools(protocol);
+  const fromTask = taskAgentOptions(task, protocol);
   const trajectories = await Promise.all(
     demonstrations.map((demonstration) =>
       runAgent({
@@ -68,10 +68,8 @@ export async function demonstrationTrajectories(
         goldAnswers: demonstration.question.goldAnswers,
         protocol,
         token: { template, sampler: teacherSampler(template, demonstration.turns, sampler.maxContextTokens) },
-        tools,
+        ...fromTask,
         limits: { maxTurns: demonstration.turns.length + 1 },
-        ...(task.systemPrompt !== undefined ? { systemPrompt: task.systemPrompt } : {}),
-        ...(task.invalidFeedback !== undefined ? { invalidFeedback: task.invalidFeedback } : {}),
         metadata: { uid: demonstration.question.id },
       }),
     ),
