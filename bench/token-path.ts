@@ -28,7 +28,7 @@ import type { ChatMessage } from "../src/core/trajectory.js";
 import { OpenAICompatibleChatModel } from "../src/llm/openai-compatible.js";
 import { completionTokenSampler } from "../src/llm/token-sampler.js";
 import { JinjaChatTemplate } from "../src/llm/tokenizer/jinja-chat-template.js";
-import { type Tool, toolDefinition } from "../src/tools/tool.js";
+import type { Tool } from "../src/tools/tool.js";
 
 const { values } = parseArgs({
   options: { turns: { type: "string", default: "10" }, episodes: { type: "string", default: "256" } },
@@ -123,7 +123,6 @@ const lookup: Tool<{ query: string[] }> = {
   inputSchema: z.object({ query: z.array(z.string()) }),
   execute: async () => ({ content: "1. [T](id)\nsnippet text of the result", sources: ["id"] }),
 };
-void toolDefinition;
 
 async function stepsPerSecond(baseUrl: string, tokenPath: boolean, episodes: number, concurrency: number) {
   const model = new OpenAICompatibleChatModel({ baseUrl, model: "fixture", concurrency: 1024, maxRetries: 0 });

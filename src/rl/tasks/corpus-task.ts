@@ -38,13 +38,6 @@ export function readQuestions(path: string): RolloutQuestion[] {
   return out;
 }
 
-/** Search-R1's rendering of the top passages for a query (`Doc k(Title: t) text` inside `<information>`). */
-export function renderDocuments(corpus: Corpus, query: string, topk: number): string {
-  const hits = corpus.search([query], topk)[0] ?? [];
-  const docs = hits.map((hit, k) => `Doc ${k + 1}(Title: ${hit.passage.title}) ${hit.passage.text}`).join("\n");
-  return `<information> ${docs || "no results"} </information>`;
-}
-
 export interface SearchTaskOptions {
   /** Results per search (default: the style's, 3 for search-r1 and 10 otherwise). */
   topk?: number;
