@@ -13,6 +13,14 @@ export interface ToolDefinition {
   parameters: Record<string, unknown>;
 }
 
+/** Tools in the OpenAI `tools` shape that servers and chat templates read: `{type: "function", function: {…}}`. */
+export function functionTools(tools: readonly ToolDefinition[]) {
+  return tools.map((tool) => ({
+    type: "function" as const,
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  }));
+}
+
 export interface ChatRequest {
   messages: ChatMessage[];
   /** Native tools; omit for text protocols. */

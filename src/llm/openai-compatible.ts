@@ -12,13 +12,14 @@ import { costOf } from "../core/budget.js";
 import type { Price } from "../core/config.js";
 import { CancelledError, ConfigError, ProviderError } from "../core/errors.js";
 import type { ChatMessage, ToolCall } from "../core/trajectory.js";
-import type {
-  ChatModel,
-  ChatRequest,
-  ChatResponse,
-  TokenCompletionModel,
-  TokenCompletionRequest,
-  TokenCompletionResponse,
+import {
+  type ChatModel,
+  type ChatRequest,
+  type ChatResponse,
+  functionTools,
+  type TokenCompletionModel,
+  type TokenCompletionRequest,
+  type TokenCompletionResponse,
 } from "./chat-model.js";
 import { RequestLimiter } from "./request-limiter.js";
 import type { ResponseCache } from "./response-cache.js";
@@ -445,10 +446,7 @@ export class OpenAICompatibleChatModel implements ChatModel, TokenCompletionMode
     if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
     if (request.stop && request.stop.length > 0) body.stop = request.stop;
     if (request.tools && request.tools.length > 0) {
-      body.tools = request.tools.map((tool) => ({
-        type: "function",
-        function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-      }));
+      body.tools = functionTools(request.tools);
       if (request.toolChoice) body.tool_choice = request.toolChoice;
     }
     if (request.responseFormat === "json") body.response_format = { type: "json_object" };

@@ -8,6 +8,7 @@
 import JSON5 from "json5";
 import { taggedBlocks } from "../../core/tagged-blocks.js";
 import type { ChatMessage, ToolCall } from "../../core/trajectory.js";
+import { functionTools } from "../../llm/chat-model.js";
 import { wrapReasoning } from "../../llm/reasoning.js";
 import {
   extractTaggedAnswer,
@@ -18,13 +19,8 @@ import {
 } from "./protocol.js";
 
 export function reactSystemPrompt(context: ProtocolContext): string {
-  const tools = context.toolDefinitions
-    .map((tool) =>
-      JSON.stringify({
-        type: "function",
-        function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-      }),
-    )
+  const tools = functionTools(context.toolDefinitions)
+    .map((tool) => JSON.stringify(tool))
     .join("\n");
   const role =
     context.systemPrompt ??

@@ -7,7 +7,7 @@
 import { Template } from "@huggingface/jinja";
 import { ConfigError } from "../../core/errors.js";
 import type { ChatMessage } from "../../core/trajectory.js";
-import type { ToolDefinition } from "../chat-model.js";
+import { functionTools, type ToolDefinition } from "../chat-model.js";
 import type { ChatTemplate, ToolCallFormat } from "../chat-template.js";
 import { HuggingFaceTokenizer } from "./hugging-face-tokenizer.js";
 import { readSnapshot, type SnapshotFiles } from "./snapshot.js";
@@ -35,18 +35,10 @@ export function templateMessage(message: ChatMessage): Record<string, unknown> {
   return out;
 }
 
-export function templateTools(tools: readonly ToolDefinition[]): Record<string, unknown>[] {
-  return tools.map((tool) => ({
-    type: "function",
-    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-  }));
-}
-
 export class JinjaChatTemplate implements ChatTemplate {
   readonly name: string;
   readonly stopTokenIds: readonly number[];
   readonly toolCallFormat: ToolCallFormat;
-  readonly source: string;
   private readonly template: Template;
 
   constructor(
@@ -56,7 +48,6 @@ export class JinjaChatTemplate implements ChatTemplate {
     private readonly variables: Record<string, unknown> = {},
   ) {
     this.name = tokenizer.name;
-    this.source = source;
     try {
       this.template = new Template(source);
     } catch (error) {
@@ -101,7 +92,7 @@ export class JinjaChatTemplate implements ChatTemplate {
       eos_token: this.tokenizer.eosToken ?? "",
       ...this.variables,
     };
-    if (options.tools && options.tools.length > 0) context.tools = templateTools(options.tools);
+    if (options.tools && options.tools.length > 0) context.tools = functionTools(options.tools);
     try {
       return this.template.render(context);
     } catch (error) {

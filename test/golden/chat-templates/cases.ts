@@ -13,7 +13,8 @@ import { createReactProtocol } from "../../../src/agent/protocols/react.js";
 import { searchR1Protocol } from "../../../src/agent/protocols/search-r1.js";
 import type { ChatMessage, ToolCall } from "../../../src/core/trajectory.js";
 import type { ToolDefinition } from "../../../src/llm/chat-model.js";
-import { templateMessage, templateTools } from "../../../src/llm/tokenizer/jinja-chat-template.js";
+import { functionTools } from "../../../src/llm/chat-model.js";
+import { templateMessage } from "../../../src/llm/tokenizer/jinja-chat-template.js";
 
 export type TemplateName = "qwen3" | "llama3";
 
@@ -170,7 +171,7 @@ function finish(partial: Omit<GoldenCase, "templateMessages" | "templateTools">)
   return {
     ...partial,
     templateMessages: partial.messages.map(templateMessage),
-    templateTools: partial.tools ? templateTools(partial.tools) : null,
+    templateTools: partial.tools ? functionTools(partial.tools) : null,
   };
 }
 
