@@ -5,6 +5,8 @@ import type { Tool } from "../tools/tool.js";
 import type { TokenPath } from "./token-session.js";
 
 export type ProtocolName = "search-r1" | "react" | "tools";
+/** Every protocol name, for CLI choices and messages. */
+export const PROTOCOL_NAMES: readonly ProtocolName[] = ["react", "search-r1", "tools"];
 
 export interface AgentLimits {
   /** Most model calls (turns). Default 30. */

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { createAgentFromConfig } from "../agent/from-config.js";
-import type { AgentEvent, ProtocolName } from "../agent/types.js";
+import { type AgentEvent, PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
 import { configFrom, integerOption, numberOption, printJson } from "./context.js";
@@ -29,8 +29,6 @@ interface AskOptions {
   cache?: boolean;
   quiet?: boolean;
 }
-
-const PROTOCOLS = ["react", "search-r1", "tools"];
 
 function oneLine(text: string, max = 160): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -88,7 +86,7 @@ export function registerAskCommand(program: Command): void {
     .argument("<question>", "the question")
     .option("--corpus <name>", "search this local corpus (see drkit corpus list)")
     .option("--search <provider>", "search provider: retrieve[:url], serper, searxng, brave, tavily, jina")
-    .option("--protocol <name>", `agent protocol: ${PROTOCOLS.join(", ")}`, "react")
+    .option("--protocol <name>", `agent protocol: ${PROTOCOL_NAMES.join(", ")}`, "react")
     .option("--base-url <url>", "OpenAI-compatible base URL (env OPENAI_BASE_URL / DRKIT_BASE_URL)")
     .option("--model <name>", "model name (env DRKIT_MODEL)")
     .option("--api-key <key>", "API key (env OPENAI_API_KEY / DRKIT_API_KEY)")
@@ -112,8 +110,8 @@ export function registerAskCommand(program: Command): void {
     .option("--quiet", "do not show live steps")
     .option("--json", "print the trajectory record as JSON")
     .action(async (question: string, options: AskOptions, command: Command) => {
-      if (!PROTOCOLS.includes(options.protocol))
-        throw new InputError(`unknown protocol "${options.protocol}": use ${PROTOCOLS.join(", ")}`);
+      if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
+        throw new InputError(`unknown protocol "${options.protocol}": use ${PROTOCOL_NAMES.join(", ")}`);
       const config = configFrom(command, {
         model: {
           ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),

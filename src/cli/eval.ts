@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { tokenPathFor } from "../agent/from-config.js";
 import { runAgent } from "../agent/run-agent.js";
-import type { ProtocolName } from "../agent/types.js";
+import { PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
 import { resolveEndpoint } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { withoutCredentials } from "../core/redact.js";
@@ -25,8 +25,6 @@ import { SearchTool } from "../tools/search/search-tool.js";
 import type { Tool } from "../tools/tool.js";
 import { VisitTool } from "../tools/visit-tool.js";
 import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
-
-const PROTOCOLS: ProtocolName[] = ["react", "search-r1", "tools"];
 
 interface EvalOptions {
   benchmark: string;
@@ -78,7 +76,7 @@ export function registerEvalCommand(program: Command): void {
     .option("--corpus <name>", "search a local corpus (drkit corpus build)")
     .option("--search <provider>", "search provider: corpus, retrieve[:url], serper, searxng, brave, tavily, jina")
     .option("--topk <n>", "search results per query", integerOption("topk"))
-    .option("--protocol <name>", `agent protocol: ${PROTOCOLS.join(", ")}`, "react")
+    .option("--protocol <name>", `agent protocol: ${PROTOCOL_NAMES.join(", ")}`, "react")
     .option("--model <name>", "agent model (else config / DRKIT_MODEL)")
     .option("--base-url <url>", "OpenAI-compatible base URL of the agent model")
     .option("--api-key <key>", "API key of the agent model (env OPENAI_API_KEY / DRKIT_API_KEY)")
@@ -115,8 +113,8 @@ export function registerEvalCommand(program: Command): void {
     .option("--json", "print the metrics as JSON")
     .action(async (options: EvalOptions, command: Command) => {
       if (!options.benchmark) throw new InputError("--benchmark is required (a benchmark name or a question file)");
-      if (!PROTOCOLS.includes(options.protocol as ProtocolName))
-        throw new InputError(`--protocol must be one of ${PROTOCOLS.join(", ")}`);
+      if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
+        throw new InputError(`--protocol must be one of ${PROTOCOL_NAMES.join(", ")}`);
       if (options.k < 1) throw new InputError("--k must be at least 1");
       const protocol = options.protocol as ProtocolName;
       const config = configFrom(command, {

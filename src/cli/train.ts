@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { REACT_BAD_JSON_FEEDBACK, REACT_NO_ACTION_FEEDBACK } from "../agent/protocols/react.js";
 import { SEARCH_R1_INVALID_FEEDBACK } from "../agent/protocols/search-r1.js";
-import type { ProtocolName } from "../agent/types.js";
+import { PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
 import type { Config } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { readJsonlRecords } from "../core/jsonl-store.js";
@@ -46,7 +46,6 @@ export function bundledCorpusPath(): string {
   return fileURLToPath(new URL("../../data/hotpotqa/corpus.jsonl", import.meta.url));
 }
 
-const PROTOCOLS: readonly ProtocolName[] = ["search-r1", "react", "tools"];
 const BACKENDS = ["in-process", "tinker"];
 
 /** The Tinker backend: a session and LoRA model on the server, resumed from the run's checkpoint when there is one. */
@@ -142,7 +141,7 @@ function addCommonOptions(command: Command): Command {
     )
     .option("--policy <preset>", `in-process model size (${Object.keys(POLICY_PRESETS).join(", ")})`, "tiny")
     .option("--task <name>", "built-in task when no --data is given (lookup)", "lookup")
-    .option("--protocol <name>", `agent protocol of the rollouts: ${PROTOCOLS.join(", ")}`, "search-r1")
+    .option("--protocol <name>", `agent protocol of the rollouts: ${PROTOCOL_NAMES.join(", ")}`, "search-r1")
     .option("--corpus <name>", "built corpus to search (with --data)")
     .option("--search <provider>", "with --data: search provider instead of a corpus (retrieve[:url], serper, ...)")
     .option("--data <questions.jsonl>", "questions {question, answer} to train on (with --corpus)")
@@ -244,8 +243,8 @@ function checkCounts(flags: CommonFlags & { groupSize?: number; promptsPerStep?:
 async function setup(command: Command, flags: CommonFlags, kind: string, algorithm: string): Promise<Setup> {
   const config = configFrom(command);
   checkCounts(flags);
-  if (!PROTOCOLS.includes(flags.protocol as ProtocolName))
-    throw new InputError(`unknown --protocol "${flags.protocol}"; known: ${PROTOCOLS.join(", ")}`);
+  if (!PROTOCOL_NAMES.includes(flags.protocol as ProtocolName))
+    throw new InputError(`unknown --protocol "${flags.protocol}"; known: ${PROTOCOL_NAMES.join(", ")}`);
   const protocol = flags.protocol as ProtocolName;
   let task: TrainingTask;
   let demonstrations: Setup["demonstrations"];
