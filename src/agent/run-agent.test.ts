@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ScriptedOpenAIServer, startScriptedOpenAIServer } from "../../test/fixtures/scripted-openai-server.js";
+import { toSftChatml } from "../collect/sft-export.js";
 import { flattenTokens, TrajectorySchema } from "../core/trajectory.js";
 import { buildCorpus } from "../corpus/build.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
@@ -329,6 +330,9 @@ describe("native tools protocol", () => {
       ["tool", "c"],
     ]);
     expect(second.messages[2].tool_calls.map((call: { id: string }) => call.id)).toEqual(["a", "b", "c"]);
+    // The schemas sent are recorded, so an SFT export renders the prompt the model saw.
+    expect(trajectory.tools?.map((tool) => tool.name)).toEqual(["search"]);
+    expect(toSftChatml(trajectory).tools).toEqual(second.tools);
   });
 });
 

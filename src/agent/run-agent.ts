@@ -15,7 +15,7 @@ import {
   type Trajectory,
   type Turn,
 } from "../core/trajectory.js";
-import type { ChatRequest, ChatResponse } from "../llm/chat-model.js";
+import type { ChatRequest, ChatResponse, ToolDefinition } from "../llm/chat-model.js";
 import { SearchTool } from "../tools/search/search-tool.js";
 import { runTool, type Tool, toolDefinition } from "../tools/tool.js";
 import { createNativeToolsProtocol } from "./protocols/native-tools.js";
@@ -50,6 +50,12 @@ function toolsForProtocol(protocol: ProtocolName, tools: Tool[]): Tool[] {
   return tools.map((tool) =>
     tool instanceof SearchTool && tool.style !== "search-r1" ? tool.withStyle("search-r1") : tool,
   );
+}
+
+/** The native tool schemas a protocol sends, recorded so exports can render the same prompt. */
+function offeredTools(protocol: Protocol, context: ProtocolContext): { tools?: ToolDefinition[] } {
+  const tools = protocol.requestFields(context, false).tools;
+  return tools && tools.length > 0 ? { tools } : {};
 }
 
 function estimateTokens(messages: readonly ChatMessage[]): number {
@@ -374,6 +380,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     model: model?.name ?? options.token?.sampler.name,
     sample: options.sample ?? 0,
     messages,
+    ...offeredTools(protocol, context),
     turns,
     usage,
     timings: {

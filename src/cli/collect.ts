@@ -5,7 +5,13 @@ import { filterTrajectories, questionKey } from "../collect/select.js";
 import { toSftChatml, toWebDancer } from "../collect/sft-export.js";
 import type { QualityOptions } from "../collect/trajectory-checks.js";
 import { readJsonLines, readTrajectoryFile, writeJsonlAtomic } from "../collect/trajectory-file.js";
-import { type QuestionRecord, toQuestionRecord, toVerlRow, writeVerlParquet } from "../collect/verl-parquet.js";
+import {
+  type QuestionRecord,
+  toQuestionRecord,
+  toVerlRow,
+  verlPromptStyle,
+  writeVerlParquet,
+} from "../collect/verl-parquet.js";
 import { InputError } from "../core/errors.js";
 import { findBenchmark } from "../data/benchmarks.js";
 import { loadBenchmark } from "../data/load.js";
@@ -42,7 +48,7 @@ interface ExportFlags {
   out: string;
   format: string;
   reasoning: string;
-  promptStyle: string;
+  promptStyle?: string;
   systemPrompt?: string;
   dataSourcePrefix: string;
   source?: string;
@@ -199,8 +205,7 @@ export function registerCollectCommand(program: Command): void {
     .option("--reasoning <mode>", "SFT: inline (wrap reasoning in <think>) or drop", "inline")
     .option(
       "--prompt-style <style>",
-      "verl: search-r1 (Search-R1 instruction prompt) or plain (the question)",
-      "search-r1",
+      "verl: search-r1 (Search-R1 <search> prompt; the default), tool-call (verl's <tool_call> prompt; the default with --agent-name tool_agent) or plain (the question)",
     )
     .option("--system-prompt <text>", "verl: a system message before the user message")
     .option(
@@ -224,16 +229,14 @@ export function registerCollectCommand(program: Command): void {
       if (flags.reasoning !== "inline" && flags.reasoning !== "drop") {
         throw new InputError(`--reasoning must be inline or drop, got "${flags.reasoning}"`);
       }
-      if (flags.promptStyle !== "search-r1" && flags.promptStyle !== "plain") {
-        throw new InputError(`--prompt-style must be search-r1 or plain, got "${flags.promptStyle}"`);
-      }
       const limit = flags.limit ?? Number.POSITIVE_INFINITY;
       if (flags.format === "verl-parquet") {
+        const promptStyle = verlPromptStyle(flags.promptStyle, flags.agentName);
         const questions = (await readQuestions(flags.in, flags.source)).slice(0, limit);
         if (questions.length === 0) throw new InputError(`${flags.in} holds no questions to export`);
         const rows = questions.map((question, index) =>
           toVerlRow(question, index, {
-            promptStyle: flags.promptStyle as "search-r1" | "plain",
+            promptStyle,
             systemPrompt: flags.systemPrompt,
             dataSourcePrefix: flags.dataSourcePrefix,
             ability: flags.ability,

@@ -8,7 +8,7 @@ import { filterTrajectories } from "./select.js";
 import { toSftChatml, toWebDancer } from "./sft-export.js";
 import { isCorrect, maxNgramCount, maxRepeatedCalls, qualityReason, validityReason } from "./trajectory-checks.js";
 import { readTrajectoryFile } from "./trajectory-file.js";
-import { toQuestionRecord, toVerlRow, verlParquetBuffer } from "./verl-parquet.js";
+import { toQuestionRecord, toVerlRow, verlParquetBuffer, verlPromptStyle } from "./verl-parquet.js";
 
 const search = (query: string, observation = "doc") => ({
   text: `<think>look up ${query}</think>\n<tool_call>{"name":"search","arguments":{"query":["${query}"]}}</tool_call>`,
@@ -239,6 +239,17 @@ describe("verl parquet", () => {
       { role: "user", content: questions[1]?.question },
     ]);
     expect((plain[0] as Record<string, unknown>).agent_name).toBe("tool_agent");
+  });
+  it("verl tool_agent rows ask for <tool_call>, and search-r1 prompts with tool_agent are refused", () => {
+    expect(verlPromptStyle(undefined, undefined)).toBe("search-r1");
+    expect(verlPromptStyle(undefined, "tool_agent")).toBe("tool-call");
+    expect(verlPromptStyle("plain", "tool_agent")).toBe("plain");
+    expect(() => verlPromptStyle("search-r1", "tool_agent")).toThrow(/--prompt-style tool-call/);
+    expect(() => verlPromptStyle("chat", undefined)).toThrow(/search-r1, tool-call, plain/);
+    const row = toVerlRow({ id: "1", question: "Who?", answers: ["x"], source: "nq" }, 0, { promptStyle: "tool-call" });
+    expect(row.prompt[0]).toEqual({ role: "system", content: "You are a helpful and harmless assistant." });
+    expect(row.prompt[1]?.content).toMatch(/by <tool_call> query <\/tool_call>.*Question: Who\?$/);
+    expect(row.prompt[1]?.content).not.toContain("<search>");
   });
 });
 

@@ -6,6 +6,7 @@
  *   user `<tool_response>` blocks, a `functions` list, and `answer` as a list of answer lists.
  */
 import type { ChatMessage, Trajectory } from "../core/trajectory.js";
+import { functionTools } from "../llm/chat-model.js";
 import { wrapReasoning } from "../llm/reasoning.js";
 
 export interface SftChatmlMessage {
@@ -29,6 +30,12 @@ export interface SftChatmlRecord {
   question: string;
   answers: string[];
   messages: SftChatmlMessage[];
+  /**
+   * The tools the model was offered natively, in the OpenAI shape TRL and LLaMA-Factory pass to the chat template
+   * (`apply_chat_template(messages, tools=tools)`), so the training prompt equals the inference prompt. Absent for
+   * text protocols, whose system message already carries the tools.
+   */
+  tools?: ReturnType<typeof functionTools>;
   reward: number | null;
 }
 
@@ -65,6 +72,7 @@ export function toSftChatml(trajectory: Trajectory, options: SftExportOptions = 
     question: trajectory.question,
     answers: trajectory.goldAnswers,
     messages,
+    ...(trajectory.tools ? { tools: functionTools(trajectory.tools) } : {}),
     reward: trajectory.reward?.score ?? null,
   };
 }

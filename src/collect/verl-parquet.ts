@@ -8,7 +8,7 @@
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { z } from "zod";
 import { searchR1Prompt } from "../agent/protocols/search-r1.js";
-import { DataError } from "../core/errors.js";
+import { DataError, InputError } from "../core/errors.js";
 import { writeFileAtomic } from "./trajectory-file.js";
 
 /** A question as the export accepts it: drkit `Question`, `{id, question, answers, source}`, or raw HotpotQA rows. */
@@ -64,9 +64,47 @@ export function toQuestionRecord(
   };
 }
 
+/** How the prompt asks for tools: Search-R1 `<search>` tags, verl's tool-call prompt, or the question alone. */
+export const VERL_PROMPT_STYLES = ["search-r1", "tool-call", "plain"] as const;
+export type VerlPromptStyle = (typeof VERL_PROMPT_STYLES)[number];
+
+/**
+ * verl's own prompt for its tool agent loop (`examples/data_preprocess/preprocess_search_r1_dataset.py`): it asks
+ * for `<tool_call>` where Search-R1 asks for `<search>`, so hermes tool parsing finds the calls.
+ */
+export const VERL_TOOL_CALL_SYSTEM_PROMPT = "You are a helpful and harmless assistant.";
+export const VERL_TOOL_CALL_PREFIX =
+  "Answer the given question. You must conduct reasoning inside <think> and </think> " +
+  "first every time you get new information. After reasoning, if you find you lack " +
+  "some knowledge, you can call a search engine by <tool_call> query </tool_call> " +
+  "and it will return the top searched results between <tool_response> and " +
+  "</tool_response>. You can search as many times as your want. If you find no " +
+  "further external knowledge needed, you can directly provide the answer inside " +
+  "<answer> and </answer>, without detailed illustrations. For example, " +
+  "<answer> Beijing </answer>. Question: ";
+
+/**
+ * The prompt style a verl export uses: the one asked for, else `tool-call` for `--agent-name tool_agent` (verl's
+ * ToolAgentLoop parses hermes `<tool_call>` and never sees a `<search>` tag) and `search-r1` otherwise. Asking for
+ * `search-r1` prompts with the tool agent is refused: every rollout would make zero tool calls.
+ */
+export function verlPromptStyle(requested: string | undefined, agentName: string | undefined): VerlPromptStyle {
+  const style = requested ?? (agentName === "tool_agent" ? "tool-call" : "search-r1");
+  if (!(VERL_PROMPT_STYLES as readonly string[]).includes(style)) {
+    throw new InputError(`--prompt-style must be one of ${VERL_PROMPT_STYLES.join(", ")}, got "${style}"`);
+  }
+  if (style === "search-r1" && agentName === "tool_agent") {
+    throw new InputError(
+      "--prompt-style search-r1 asks for <search> tags, which verl's tool_agent never parses (it reads hermes " +
+        "<tool_call>): use --prompt-style tool-call (the default with --agent-name tool_agent)",
+    );
+  }
+  return style as VerlPromptStyle;
+}
+
 export interface VerlRowOptions {
-  /** `search-r1` (default): Search-R1's single user instruction prompt; `plain`: the question alone; `system`: a given system prompt + question. */
-  promptStyle?: "search-r1" | "plain";
+  /** `search-r1` (default): Search-R1's instruction prompt; `tool-call`: verl's tool agent prompt; `plain`: the question. */
+  promptStyle?: VerlPromptStyle;
   /** A system message placed before the user message. */
   systemPrompt?: string;
   /** Prefix for `data_source` (e.g. `searchR1_` to route to verl's built-in Search-R1 scorer). */
@@ -121,11 +159,15 @@ export function verlDataSource(source: string, prefix = ""): string {
 
 export function toVerlRow(question: QuestionRecord, index: number, options: VerlRowOptions = {}): VerlRow {
   const dataSource = verlDataSource(question.source, options.dataSourcePrefix);
-  const user = options.promptStyle === "plain" ? question.question : searchR1Prompt(question.question);
-  const prompt = [
-    ...(options.systemPrompt ? [{ role: "system", content: options.systemPrompt }] : []),
-    { role: "user", content: user },
-  ];
+  const style = options.promptStyle ?? "search-r1";
+  const user =
+    style === "plain"
+      ? question.question
+      : style === "tool-call"
+        ? `${VERL_TOOL_CALL_PREFIX}${question.question}`
+        : searchR1Prompt(question.question);
+  const system = options.systemPrompt ?? (style === "tool-call" ? VERL_TOOL_CALL_SYSTEM_PROMPT : undefined);
+  const prompt = [...(system ? [{ role: "system", content: system }] : []), { role: "user", content: user }];
   const target = { target: question.answers };
   const row: VerlRow = {
     data_source: dataSource,

@@ -146,6 +146,13 @@ export const VerdictSchema = z.object({
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
 
+/** A tool offered to the model natively (the OpenAI `tools[i].function` fields). */
+export const OfferedToolSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  parameters: z.record(z.string(), z.unknown()),
+});
+
 export const TrajectorySchema = z.object({
   version: z.literal(TRAJECTORY_VERSION),
   id: z.string(),
@@ -158,6 +165,11 @@ export const TrajectorySchema = z.object({
   /** Rollout index within a group of samples for the same question (Pass@k, GRPO groups). */
   sample: z.number().int().nonnegative().default(0),
   messages: z.array(ChatMessageSchema),
+  /**
+   * The tool schemas sent with every request of a native-tools episode (the chat template renders them into the
+   * prompt); absent for text protocols, whose system prompt already states the tools.
+   */
+  tools: z.array(OfferedToolSchema).optional(),
   turns: z.array(TurnSchema),
   tokens: TokenViewSchema.optional(),
   usage: UsageSchema,
