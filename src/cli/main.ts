@@ -4,7 +4,7 @@
  * stack trace; anything else is a bug and prints the stack.
  */
 import { Command, CommanderError } from "commander";
-import { DrkitError } from "../core/errors.js";
+import { DrkitError, describeSystemError } from "../core/errors.js";
 import { registerCommands } from "./commands.js";
 
 export function buildProgram(): Command {
@@ -30,9 +30,15 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     if (DrkitError.isInstance(error)) {
       process.stderr.write(`drkit: ${error.message}\n`);
+      if (error.code === "cancelled") return 130;
       return error.code === "input" || error.code === "config" || error.code === "data" || error.code === "not-found"
         ? 2
         : 1;
+    }
+    const system = describeSystemError(error);
+    if (system) {
+      process.stderr.write(`drkit: ${system.message}\n`);
+      return system.exitCode;
     }
     process.stderr.write(`drkit: unexpected error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;

@@ -25,29 +25,44 @@ interface ServeRetrievalOptions {
   log?: boolean;
 }
 
-/** Run `workers` copies of this command with node:cluster (they share the port); restart crashed ones. */
-async function superviseWorkers(count: number): Promise<void> {
+/**
+ * Run `workers` copies of this command with node:cluster (they share the port); restart crashed ones. A worker that
+ * exits before any has listened (a busy port, a bad corpus) has printed why: stop them all and resolve to its exit
+ * code instead of restarting it forever.
+ */
+async function superviseWorkers(count: number): Promise<number> {
   let stopping = false;
+  let listening = false;
+  let failure = 0;
   const fork = () => cluster.fork({ DRKIT_SERVE_WORKER: "1" });
+  const stopAll = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+  };
   cluster.on("exit", (worker, code, signal) => {
     if (stopping) return;
+    if (!listening) {
+      failure = code || 1;
+      stopAll();
+      return;
+    }
     process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting a new one\n`);
     fork();
   });
-  let announced = false;
   cluster.on("listening", (_worker, address) => {
-    if (announced) return;
-    announced = true;
+    if (listening) return;
+    listening = true;
+    // The others start once the first has bound the port, so a start-up failure is reported once.
+    for (let index = 1; index < count; index++) fork();
     const host = address.address && address.address !== "::" ? address.address : "127.0.0.1";
     process.stderr.write(`${count} workers listening at http://${host}:${address.port}/retrieve\n`);
   });
-  for (let index = 0; index < count; index++) fork();
+  fork();
   await new Promise<void>((resolve) => {
     const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      process.stderr.write("shutting down workers\n");
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+      if (!stopping) process.stderr.write("shutting down workers\n");
+      stopAll();
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
@@ -59,6 +74,7 @@ async function superviseWorkers(count: number): Promise<void> {
       }
     });
   });
+  return failure;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -113,7 +129,8 @@ export function registerServeCommand(program: Command): void {
       if (options.workers < 1) throw new InputError("--workers must be at least 1");
       if (options.workers > 1 && cluster.isPrimary) {
         openCorpus(name, { home: config.home }).close(); // fail fast on a missing corpus
-        await superviseWorkers(options.workers);
+        const failure = await superviseWorkers(options.workers);
+        if (failure !== 0) process.exitCode = failure;
         return;
       }
       if (options.cache < 0) throw new InputError("--cache must be 0 (off) or a positive number of queries");
@@ -143,6 +160,8 @@ export function registerServeCommand(program: Command): void {
         });
       } catch (error) {
         corpus.close();
+        // a cluster worker's IPC channel would keep it alive, and its supervisor waiting
+        if (cluster.isWorker) cluster.worker?.disconnect();
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "EADDRINUSE") throw new InputError(`port ${options.port} is in use: pass another --port`);
         throw error;

@@ -64,6 +64,66 @@ describe("drkit synth (in process)", () => {
     expect(text).toMatch(/wrote .*mh\.jsonl \(\d+ kept\)/);
   });
 
+  it("refuses to reuse stage files made with other inputs, naming each difference", async () => {
+    const out = join(home, "runs", "rerun.jsonl");
+    const args = (...extra: string[]) => [
+      "node",
+      "drkit",
+      "--home",
+      home,
+      "synth",
+      "multihop",
+      "--corpus",
+      "hotpotqa",
+      "--out",
+      out,
+      "--limit",
+      "2",
+      "--quiet",
+      ...extra,
+    ];
+    capture();
+    expect(await main(args("--from", "data/hotpotqa/questions.jsonl"))).toBe(0);
+    // The same inputs with more levels' worth of limit resume; other inputs are refused before anything is written.
+    expect(await main(args("--from", "data/hotpotqa/questions.jsonl", "--limit", "3"))).toBe(0);
+    const io = capture();
+    const code = await main(args("--from", "data/musique/hipporag_musique_train100.json", "--topk", "8"));
+    expect(code).toBe(2);
+    const message = io.err.join("");
+    expect(message).toContain("rerun.jsonl.work holds the stage files of a run with other settings");
+    expect(message).toMatch(/from: run has ".*hotpotqa\/questions\.jsonl", now ".*hipporag_musique_train100\.json"/);
+    expect(message).toContain("topk: run has 5, now 8");
+    expect(readJsonlRecords<{ sourceId: string }>(join(`${out}.work`, "chains.jsonl"))).toHaveLength(3);
+  });
+
+  it("says when nothing was kept and hints at the corpus when no chain was found", async () => {
+    const io = capture();
+    const out = join(home, "runs", "wrong-corpus.jsonl");
+    const code = await main([
+      "node",
+      "drkit",
+      "--home",
+      home,
+      "synth",
+      "multihop",
+      "--from",
+      "data/musique/hipporag_musique_train100.json",
+      "--corpus",
+      "hotpotqa",
+      "--out",
+      out,
+      "--limit",
+      "3",
+      "--quiet",
+    ]);
+    expect(code, io.err.join("")).toBe(0);
+    const text = io.out.join("");
+    expect(text).toContain("chains: 0");
+    expect(text).toContain("the corpus does not hold this dataset's evidence paragraphs");
+    expect(text).toContain(`no item was kept, so ${out} was not written`);
+    expect(text).not.toContain(`wrote ${out}`);
+  });
+
   it("rejects an unknown obfuscator with exit code 2 and a message", async () => {
     const io = capture();
     const code = await main([

@@ -134,10 +134,15 @@ export function registerSynthCommand(program: Command): void {
           signal: abort.signal,
         });
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else
+        else {
+          const kept =
+            report.kept > 0
+              ? `wrote ${files.records} (${report.kept} kept), ${files.parquet}, ${files.dr9k}, ${files.dr9kParquet}`
+              : `no item was kept, so ${files.records} was not written (the drop reasons are above)`;
           process.stdout.write(
-            `${formatReport(report)}\n\nwrote ${files.records} (${report.kept} kept), ${files.parquet}, ${files.dr9k}, ${files.dr9kParquet}, ${files.report}\nstage files: ${files.work}/\n`,
+            `${formatReport(report)}\n\n${kept}\nreport: ${files.report}\nstage files: ${files.work}/\n`,
           );
+        }
       } finally {
         abort.dispose();
         corpus.close();

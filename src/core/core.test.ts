@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig, resolveEndpoint } from "./config.js";
-import { ConfigError, DataError, DrkitError, InputError } from "./errors.js";
+import { ConfigError, DataError, DrkitError, describeSystemError, InputError } from "./errors.js";
 import { JsonlWriter, readJsonlRecords } from "./jsonl-store.js";
 import { Random } from "./random.js";
 import { flattenTokens, parseTrajectory, TRAJECTORY_VERSION } from "./trajectory.js";
@@ -124,5 +124,39 @@ describe("withoutCredentials", () => {
     expect(withoutCredentials("https://token@api.example.com/v1")).toBe("https://api.example.com/v1");
     expect(withoutCredentials("http://127.0.0.1:8000/v1")).toBe("http://127.0.0.1:8000/v1");
     expect(withoutCredentials("not a url //me:pw@host")).toBe("not a url //host");
+  });
+});
+
+describe("system errors a user can fix", () => {
+  it("a full disk (a real ENOSPC from /dev/full) reads as one line that says the disk is full", () => {
+    let caught: unknown;
+    try {
+      writeFileSync("/dev/full", "{}\n");
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as { code?: string }).code).toBe("ENOSPC");
+    expect(describeSystemError(caught)).toEqual({
+      message: "the disk is full: free some space and run the same command again; what was written before is kept",
+      exitCode: 1,
+    });
+  });
+  it("a directory read as a file, a missing file and other errors", () => {
+    let directory: unknown;
+    try {
+      readFileSync(tmpdir());
+    } catch (error) {
+      directory = error;
+    }
+    expect(describeSystemError(directory)?.exitCode).toBe(2);
+    expect(describeSystemError(directory)?.message).toContain("a directory was given where a file is expected");
+    let missing: unknown;
+    try {
+      readFileSync(join(tmpdir(), "drkit-no-such-file"));
+    } catch (error) {
+      missing = error;
+    }
+    expect(describeSystemError(missing)?.message).toMatch(/^no such file or directory: .*drkit-no-such-file$/);
+    expect(describeSystemError(new Error("plain"))).toBeUndefined();
   });
 });

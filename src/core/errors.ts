@@ -163,3 +163,55 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** A Node system error (`fs`, `net`): a `code` such as ENOENT and often the `path` or `address` it concerns. */
+interface SystemError {
+  code: string;
+  path?: string;
+  address?: string;
+  port?: number;
+}
+
+function isSystemError(error: unknown): error is SystemError {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "string";
+}
+
+/**
+ * One line for the system errors a user causes or can fix (a directory given as a file, a missing file, a busy
+ * port, a full disk), with the exit code: 2 for a mistake in the command, 1 for the machine. Undefined for others.
+ */
+export function describeSystemError(error: unknown): { message: string; exitCode: number } | undefined {
+  if (!isSystemError(error)) return undefined;
+  const path = error.path ?? "a path given";
+  switch (error.code) {
+    case "EISDIR":
+      return {
+        message: error.path
+          ? `${path} is a directory: give a file path`
+          : "a directory was given where a file is expected: check the file options (--from, --in, --out, --data)",
+        exitCode: 2,
+      };
+    case "ENOENT":
+      return { message: `no such file or directory: ${path}`, exitCode: 2 };
+    case "ENOTDIR":
+      return { message: `${path}: a part of this path is a file, not a directory`, exitCode: 2 };
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return { message: `no permission to write or read ${path}: pick another path`, exitCode: 2 };
+    case "EADDRINUSE":
+      return {
+        message: `${error.address ?? "the address"}:${error.port ?? "?"} is already in use: pass another --port, or stop the other server`,
+        exitCode: 2,
+      };
+    case "ENOSPC":
+    case "EDQUOT":
+    case "SQLITE_FULL":
+      return {
+        message: `the disk is full${error.path ? ` (writing ${error.path})` : ""}: free some space and run the same command again; what was written before is kept`,
+        exitCode: 1,
+      };
+    default:
+      return undefined;
+  }
+}

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ConfigError, DataError, NotFoundError } from "../core/errors.js";
 import { readJsonlRecords } from "../core/jsonl-store.js";
+import { differingSettings } from "../core/settings-diff.js";
 import type { Trajectory } from "../core/trajectory.js";
 
 export const EvalManifestSchema = z.object({
@@ -46,16 +47,6 @@ function comparable(manifest: EvalManifest): Record<string, unknown> {
   return rest;
 }
 
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  return `{${Object.keys(value as Record<string, unknown>)
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-    .join(",")}}`;
-}
-
 export function readManifest(runDirectory: string): EvalManifest {
   const path = join(runDirectory, MANIFEST_FILE);
   if (!existsSync(path)) throw new NotFoundError(`${runDirectory} is not an eval run directory (no ${MANIFEST_FILE})`);
@@ -79,18 +70,12 @@ export function openRunDirectory(runDirectory: string, manifest: EvalManifest): 
     renameSync(temporary, path);
     return;
   }
-  const existing = comparable(readManifest(runDirectory)) as Record<string, unknown>;
-  const wanted = comparable(manifest) as Record<string, unknown>;
-  const differing = [...new Set([...Object.keys(existing), ...Object.keys(wanted)])].filter(
-    (key) => canonical(existing[key]) !== canonical(wanted[key]),
+  const differing = differingSettings(
+    comparable(readManifest(runDirectory)) as Record<string, unknown>,
+    comparable(manifest) as Record<string, unknown>,
   );
   if (differing.length > 0) {
-    const details = differing
-      .map(
-        (key) =>
-          `  ${key}: run has ${canonical(existing[key]).slice(0, 120)}, now ${canonical(wanted[key]).slice(0, 120)}`,
-      )
-      .join("\n");
+    const details = differing.join("\n");
     throw new ConfigError(
       `run directory ${runDirectory} was started with different settings, so it cannot be resumed:\n${details}\nuse the original settings, or a new --run-dir`,
     );

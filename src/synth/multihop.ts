@@ -2,6 +2,7 @@
  * `synthesizeMultihop`: multi-hop QA → hard questions at levels L1–L3, stage by stage, resumable.
  *
  * Files (for `--out runs/synth/x.jsonl`):
+ * - `x.jsonl.work/settings.json`  what the stage files depend on (a rerun with other settings is refused);
  * - `x.jsonl.work/chains.jsonl`   stage 1, one line per source question (chain or the reason there is none);
  * - `x.jsonl.work/items.jsonl`    stage 2, one line per (source, level): the obfuscated question or why not;
  * - `x.jsonl.work/checked.jsonl`  stages 3–4, one `SynthRecord` per item, kept or dropped, with every check;
@@ -10,11 +11,14 @@
  * Every line is keyed (source id, item id); a killed run restarts after the last complete line, and the final
  * outputs are rebuilt from the stage files, so nothing is lost or duplicated.
  */
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { setImmediate } from "node:timers/promises";
 import type { UsageTracker } from "../core/budget.js";
-import { CancelledError, InputError } from "../core/errors.js";
+import { CancelledError, ConfigError, InputError } from "../core/errors.js";
 import { JsonlWriter, readJsonlRecords } from "../core/jsonl-store.js";
 import { createProgress } from "../core/progress.js";
+import { differingSettings } from "../core/settings-diff.js";
 import type { Corpus } from "../corpus/types.js";
 import { type CalibrationResult, calibrateWithRetrieval, labelFor } from "./calibrate.js";
 import { extractChain } from "./chain.js";
@@ -93,6 +97,8 @@ export interface MultihopResult {
   files: { records: string; parquet: string; dr9k: string; dr9kParquet: string; report: string; work: string };
 }
 
+const SETTINGS_FILE = "settings.json";
+
 export function outputPaths(out: string): MultihopResult["files"] {
   const base = out.replace(/\.jsonl$/, "");
   return {
@@ -142,6 +148,40 @@ export function corpusPageLookup(corpus: Corpus): PageLookup {
   };
 }
 
+/**
+ * What the stage files depend on. Levels and --limit are not in it: items are keyed by source and level, so a
+ * rerun with more levels or a higher limit resumes and extends.
+ */
+function runSettings(options: MultihopOptions): Record<string, unknown> {
+  return {
+    from: resolve(options.from),
+    corpus: options.corpus.name,
+    obfuscator: options.obfuscator.name,
+    seed: options.seed ?? 0,
+    topk: options.topk ?? 5,
+    rollouts: options.solver?.rollouts ?? options.rollouts ?? 4,
+    keep_trivial: options.keepTrivial === true,
+    judge: options.judge?.name ?? "corpus-rank proxy",
+    solver: options.solver?.name ?? "retrieval proxy",
+  };
+}
+
+/** Record the settings of a new stage folder, or refuse a rerun whose settings differ, naming each difference. */
+function checkRunSettings(work: string, settings: Record<string, unknown>): void {
+  const path = join(work, SETTINGS_FILE);
+  if (!existsSync(path)) {
+    mkdirSync(work, { recursive: true });
+    writeFileSync(path, `${JSON.stringify(settings, null, 2)}\n`);
+    return;
+  }
+  const differing = differingSettings(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>, settings);
+  if (differing.length > 0)
+    throw new ConfigError(
+      `${work} holds the stage files of a run with other settings, so they cannot be reused:\n${differing.join("\n")}\n` +
+        `use the original settings, another --out, or delete ${work} to start over`,
+    );
+}
+
 function keyed<T extends Record<string, unknown>>(path: string, key: keyof T): Map<string, T> {
   const map = new Map<string, T>();
   for (const record of readJsonlRecords<T>(path)) map.set(String(record[key]), record);
@@ -154,6 +194,7 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
   const files = outputPaths(options.out);
   let sources: SourceQuestion[] = loadSourceQuestions(options.from);
   if (options.limit !== undefined) sources = sources.slice(0, Math.max(0, options.limit));
+  checkRunSettings(files.work, runSettings(options));
   const chainsPath = join(files.work, "chains.jsonl");
   const itemsPath = join(files.work, "items.jsonl");
   const checkedPath = join(files.work, "checked.jsonl");
@@ -183,7 +224,9 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
   let keptCount = [...checked.values()].filter((record) => record.kept).length;
   try {
     for (const source of sources) {
-      if (options.signal?.aborted) throw new CancelledError();
+      // The rule path never waits on I/O: yield to the event loop so a Ctrl-C handler gets to run.
+      await setImmediate();
+      if (options.signal?.aborted) throw new CancelledError("cancelled: run the same command again to resume");
       // Stage 1: chain.
       let chainLine = chains.get(source.id);
       if (!chainLine) {

@@ -98,6 +98,18 @@ export function buildReport(input: {
   };
 }
 
+/** What to do when no source question gave a chain: most often the corpus holds another dataset's passages. */
+function noChainHint(reasons: Record<string, number>): string {
+  const listed = Object.entries(reasons)
+    .map(([reason, n]) => `${reason} ×${n}`)
+    .join(", ");
+  const wrongCorpus = Object.keys(reasons).some((reason) => reason.startsWith("evidence not in corpus"));
+  return wrongCorpus
+    ? `No source question gave a chain (${listed}): the corpus does not hold this dataset's evidence paragraphs. ` +
+        "Build one from the same dataset (e.g. drkit corpus build hotpotqa --from data/hotpotqa/corpus.jsonl) and pass it as --corpus."
+    : `No source question gave a chain (${listed}): check that --from is a multi-hop file with supporting paragraphs (HotpotQA, MuSiQue, 2Wiki).`;
+}
+
 function percent(part: number, whole: number): string {
   return whole === 0 ? "–" : `${((100 * part) / whole).toFixed(1)}%`;
 }
@@ -127,6 +139,7 @@ export function formatReport(report: SynthReport): string {
         `L${level.level}: not produced: ${skipped.join(", ") || "none"}; dropped: ${dropped.join(", ") || "none"}`,
       );
   }
+  if (report.sources > 0 && report.chains === 0) lines.push(noChainHint(report.no_chain));
   if (report.usage)
     lines.push(
       `Usage: ${report.usage.llmCalls} model calls, ${report.usage.totalTokens} tokens, $${report.usage.costUsd.toFixed(4)}`,

@@ -96,4 +96,27 @@ describe("drkit synth multihop resume", () => {
       readFileSync(reference.replace(/\.jsonl$/, ".dr9k.jsonl"), "utf8"),
     );
   });
+
+  it("stops on Ctrl-C (SIGINT) with exit 130, keeping what is done", async () => {
+    const out = join(home, "interrupted.jsonl");
+    const checked = join(`${out}.work`, "checked.jsonl");
+    const child = cli(args(out).map((arg) => (arg === "30" ? "400" : arg)));
+    const done = finished(child);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (lineCount(checked) >= 12) {
+          clearInterval(timer);
+          child.kill("SIGINT");
+          resolve();
+        } else if (child.exitCode !== null) {
+          clearInterval(timer);
+          reject(new Error(`the run finished before it could be interrupted (exit ${child.exitCode})`));
+        }
+      }, 20);
+    });
+    const interrupted = await done;
+    expect(interrupted.code, interrupted.output).toBe(130);
+    expect(interrupted.output).toContain("cancelled: run the same command again to resume");
+    expect(lineCount(checked)).toBeLessThan(400);
+  });
 });
