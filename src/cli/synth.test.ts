@@ -94,6 +94,12 @@ describe("drkit synth (in process)", () => {
     expect(message).toMatch(/from: run has ".*hotpotqa\/questions\.jsonl", now ".*hipporag_musique_train100\.json"/);
     expect(message).toContain("topk: run has 5, now 8");
     expect(readJsonlRecords<{ sourceId: string }>(join(`${out}.work`, "chains.jsonl"))).toHaveLength(3);
+    // A resumed run's progress counts to the total, not past it.
+    const progress = capture();
+    expect(
+      await main(args("--from", "data/hotpotqa/questions.jsonl", "--limit", "5").filter((arg) => arg !== "--quiet")),
+    ).toBe(0);
+    expect(progress.err.join("").trim().split("\n").at(-1)).toMatch(/^synth multihop 5\/5 /);
   });
 
   it("says when nothing was kept and hints at the corpus when no chain was found", async () => {

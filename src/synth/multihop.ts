@@ -207,21 +207,25 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
   const checkedWriter = new JsonlWriter(checkedPath);
   const outWriter = new JsonlWriter(files.records);
   const lookupPage = corpusPageLookup(options.corpus);
-  const alreadyDone = sources.filter((source) =>
+  let keptCount = [...checked.values()].filter((record) => record.kept).length;
+  const isDone = (source: SourceQuestion) =>
     levels.every(
       (level) =>
         checked.has(itemId(source.id, level)) ||
         items.get(itemId(source.id, level))?.ok === false ||
         chains.get(source.id)?.ok === false,
-    ),
-  ).length;
+    );
+  // A resumed run starts the count at what is done and counts only the rest, so it never passes the total.
+  const doneBefore = new Set(sources.filter(isDone).map((source) => source.id));
   const progress = createProgress({
     label: "synth multihop",
     total: sources.length,
-    start: alreadyDone,
+    start: doneBefore.size,
     quiet: options.quiet,
   });
-  let keptCount = [...checked.values()].filter((record) => record.kept).length;
+  const advance = (source: SourceQuestion) => {
+    if (!doneBefore.has(source.id)) progress.increment(1, { kept: keptCount });
+  };
   try {
     for (const source of sources) {
       // The rule path never waits on I/O: yield to the event loop so a Ctrl-C handler gets to run.
@@ -254,7 +258,7 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
       }
       const chain = chainLine.chain;
       if (!chainLine.ok || !chain) {
-        progress.increment(1, { kept: keptCount });
+        advance(source);
         continue;
       }
       for (const level of levels) {
@@ -284,7 +288,7 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
           keptCount += 1;
         }
       }
-      progress.increment(1, { kept: keptCount });
+      advance(source);
     }
   } finally {
     progress.stop();
