@@ -1,6 +1,7 @@
 /** Shared CLI helpers: config from the global flags, and output. */
 import { type Command, InvalidArgumentError } from "commander";
 import { type Config, type ConfigInput, type DeepPartial, loadConfig } from "../core/config.js";
+import type { RequestGuardOptions } from "../serve/request-guard.js";
 
 /** Load the config using the program-level `--home` / `--config` flags plus per-command overrides. */
 export function configFrom(command: Command, overrides: DeepPartial<ConfigInput> = {}): Config {
@@ -38,4 +39,21 @@ export function numberOption(name: string): (value: string) => number {
     if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`--${name} must be a number, got "${value}"`);
     return parsed;
   };
+}
+
+/** `--allow-host` / `--allow-origin` for the local servers (see src/serve/request-guard.ts). */
+export function addRequestGuardOptions(command: Command): Command {
+  return command
+    .option(
+      "--allow-host <name...>",
+      "also answer requests whose Host is this name (loopback names always pass; a guard against DNS rebinding)",
+    )
+    .option(
+      "--allow-origin <origin...>",
+      "let browser pages from this origin (e.g. http://localhost:3000, or *) call the server; others are refused",
+    );
+}
+
+export function requestGuardFrom(options: { allowHost?: string[]; allowOrigin?: string[] }): RequestGuardOptions {
+  return { allowedHosts: options.allowHost ?? [], allowedOrigins: options.allowOrigin ?? [] };
 }

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createRequestGuard, type RequestGuardOptions } from "./request-guard.js";
 
 /** An error answered as JSON `{"error": message}` with `status` and extra `headers`. */
 export class HttpError extends Error {
@@ -150,39 +151,82 @@ export async function listenServer(
   };
 }
 
+/** A reply: a JSON body, or JSON text in chunks (written with backpressure, so a large reply is never one string). */
+export type JsonReply = { body: unknown; count: number } | { chunks: Iterable<string>; count: number };
+
 export interface JsonServerOptions {
   host: string;
   port: number;
   /**
-   * Answer one request: return the 200 body and what to count for the log. Throw an HttpError for a 4xx;
+   * Answer one request: return the 200 reply and what to count for the log. Throw an HttpError for a 4xx;
    * anything else thrown goes through `mapError`, and is a 500 `internal error: …` when that returns nothing.
    */
-  handle: (request: IncomingMessage, path: string) => Promise<{ body: unknown; count: number }>;
+  handle: (request: IncomingMessage, path: string) => Promise<JsonReply>;
   /** Turn a thrown error that is not an HttpError into one (e.g. input errors into 400s). */
   mapError?: (error: unknown) => HttpError | undefined;
   /** Called once per request after the response is sent (for logging). */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** Which Host names and browser origins may call (see request-guard.ts). */
+  guard?: RequestGuardOptions;
+  /** Most open connections (default 1,024); more are refused at accept. */
+  maxConnections?: number;
+  /** A connection with no bytes moving either way for this long is closed (default 120 s): a client that stops reading cannot pin a reply. */
+  idleTimeoutMs?: number;
+}
+
+/** Write JSON chunks, waiting for the socket to drain; stops when the client goes away. */
+async function writeChunks(response: ServerResponse, chunks: Iterable<string>, headers: Record<string, string>) {
+  response.writeHead(200, { "Content-Type": "application/json", ...headers });
+  for (const chunk of chunks) {
+    if (response.destroyed) return;
+    if (!response.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          response.off("drain", done);
+          response.off("close", done);
+          resolve();
+        };
+        response.on("drain", done);
+        response.on("close", done);
+      });
+    }
+  }
+  response.end();
 }
 
 /**
  * Start a JSON-over-HTTP server: `handle` answers each request, errors become `{"error": "..."}` replies,
- * malformed requests get a bare 400, and keep-alive connections live 65 s (longer than common client pools).
+ * malformed requests get a bare 400, requests from other Hosts or origins a 403 (request-guard.ts), and
+ * keep-alive connections live 65 s (longer than common client pools).
  */
 export async function startJsonServer(options: JsonServerOptions): Promise<ListeningServer> {
+  const guard = createRequestGuard(options.host, options.guard);
   const answer = async (
     request: IncomingMessage,
     response: ServerResponse,
   ): Promise<{ status: number; count: number }> => {
     const path = (request.url ?? "/").split("?")[0] ?? "/";
+    const cors = guard.corsHeaders(request);
     try {
-      const { body, count } = await options.handle(request, path);
-      sendJson(response, 200, body);
-      return { status: 200, count };
+      const refusal = guard.check(request);
+      if (refusal) throw refusal;
+      if (request.method === "OPTIONS" && Object.keys(cors).length > 0) {
+        response.writeHead(204, cors).end();
+        return { status: 204, count: 0 };
+      }
+      const reply = await options.handle(request, path);
+      if ("chunks" in reply) await writeChunks(response, reply.chunks, cors);
+      else sendJson(response, 200, reply.body, cors);
+      return { status: 200, count: reply.count };
     } catch (thrown) {
       const error = thrown instanceof HttpError ? thrown : options.mapError?.(thrown);
+      if (response.headersSent) {
+        response.destroy();
+        return { status: 500, count: 0 };
+      }
       if (error) {
-        sendJson(response, error.status, { error: error.message }, error.headers);
-        if (error.status === 413) request.resume();
+        sendJson(response, error.status, { error: error.message }, { ...cors, ...error.headers });
+        if (error.status === 413 || error.status === 403) request.resume();
         return { status: error.status, count: 0 };
       }
       sendJson(response, 500, { error: `internal error: ${(thrown as Error)?.message ?? String(thrown)}` });
@@ -211,5 +255,9 @@ export async function startJsonServer(options: JsonServerOptions): Promise<Liste
     else socket.destroy();
   });
   server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 120_000;
+  server.timeout = options.idleTimeoutMs ?? 120_000;
+  server.maxConnections = options.maxConnections ?? 1024;
   return listenServer(server, { host: options.host, port: options.port });
 }

@@ -1,5 +1,5 @@
 /**
- * The Search-R1 / verl retrieval contract over a local corpus (docs/corpus.md, interop.md §1):
+ * The Search-R1 / verl retrieval contract over a local corpus (docs/corpus.md):
  *
  *   POST /retrieve {"queries": [...], "topk": n | null, "return_scores": bool}
  *     → {"result": [[{"document": {"id", "contents"}, "score": s}, ...], ...]}   (return_scores true)
@@ -8,13 +8,15 @@
  *
  * `contents` is `"Title"\ntext`. topk null or 0 falls back to the server default. Errors are JSON
  * `{"error": "..."}`: 400 bad input, 404 unknown route, 405 wrong method, 413 body too large, 500 anything
- * unexpected (the server keeps running).
+ * unexpected (the server keeps running). The reply is streamed a batch of queries at a time with backpressure, so
+ * its memory stays bounded by a batch however large the request, and a client that stops reading holds no more.
  */
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { renderContents } from "../corpus/text.js";
 import type { Corpus, SearchHit } from "../corpus/types.js";
 import { HttpError, type ListeningServer, readJsonBody, startJsonServer } from "./http.js";
+import type { RequestGuardOptions } from "./request-guard.js";
 
 export interface RetrievalServerOptions {
   /** Interface to bind (default 127.0.0.1). */
@@ -36,7 +38,14 @@ export interface RetrievalServerOptions {
   maxBodyBytes?: number;
   /** Called once per request after the response is sent (for logging). */
   onRequest?: (entry: { method: string; path: string; status: number; queries: number; ms: number }) => void;
+  /** Extra Host names and the browser origins allowed to call (default: loopback names, no cross-origin pages). */
+  guard?: RequestGuardOptions;
+  /** Most open connections (default 1,024). */
+  maxConnections?: number;
 }
+
+/** Queries searched and serialised per chunk of a streamed reply. */
+const QUERIES_PER_CHUNK = 64;
 
 /** The running server; `url` is the base URL, e.g. http://127.0.0.1:8000 (POST `${url}/retrieve`). */
 export type RetrievalServer = ListeningServer;
@@ -86,7 +95,7 @@ export async function startRetrievalServer(
   const schema = retrieveRequestSchema({ maxQueries, maxTopk });
   const passages = corpus.stats().passages;
 
-  const retrieve = async (request: IncomingMessage): Promise<{ result: unknown[][] }> => {
+  const retrieve = async (request: IncomingMessage): Promise<{ queries: string[]; topk: number; scores: boolean }> => {
     const value = await readJsonBody(request, {
       maxBytes: maxBodyBytes,
       example: '{"queries": [...], "topk": 3, "return_scores": true}',
@@ -107,14 +116,26 @@ export async function startRetrievalServer(
         400,
         `${parsed.data.queries.length} queries × topk ${topk} = ${parsed.data.queries.length * topk} results, more than the ${maxResults} one request may ask for; split the request or lower topk`,
       );
-    const hits = corpus.search(parsed.data.queries, topk);
-    if (parsed.data.return_scores) {
-      return {
-        result: hits.map((list) => list.map((hit) => ({ document: toRetrievalDocument(hit), score: hit.score }))),
-      };
-    }
-    return { result: hits.map((list) => list.map(toRetrievalDocument)) };
+    return { queries: parsed.data.queries, topk, scores: parsed.data.return_scores === true };
   };
+
+  /** `{"result": [...]}` a chunk of queries at a time: searched only when the client has taken the last chunk. */
+  function* resultChunks(queries: string[], topk: number, scores: boolean): Generator<string> {
+    yield '{"result":[';
+    for (let start = 0; start < queries.length; start += QUERIES_PER_CHUNK) {
+      const lists = corpus
+        .search(queries.slice(start, start + QUERIES_PER_CHUNK), topk)
+        .map((hits) =>
+          JSON.stringify(
+            scores
+              ? hits.map((hit) => ({ document: toRetrievalDocument(hit), score: hit.score }))
+              : hits.map(toRetrievalDocument),
+          ),
+        );
+      yield `${start > 0 ? "," : ""}${lists.join(",")}`;
+    }
+    yield "]}";
+  }
 
   return startJsonServer({
     host,
@@ -122,8 +143,8 @@ export async function startRetrievalServer(
     async handle(request, path) {
       if (path === "/retrieve") {
         if (request.method !== "POST") throw new HttpError(405, "use POST /retrieve", { Allow: "POST" });
-        const result = await retrieve(request);
-        return { body: result, count: result.result.length };
+        const { queries, topk, scores } = await retrieve(request);
+        return { chunks: resultChunks(queries, topk, scores), count: queries.length };
       }
       if (path === "/health") {
         if (request.method !== "GET" && request.method !== "HEAD")
@@ -133,5 +154,7 @@ export async function startRetrievalServer(
       throw new HttpError(404, `no route ${request.method} ${path}: use POST /retrieve or GET /health`);
     },
     onRequest: ({ count, ...entry }) => options.onRequest?.({ ...entry, queries: count }),
+    ...(options.guard ? { guard: options.guard } : {}),
+    ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
   });
 }

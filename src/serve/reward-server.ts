@@ -17,6 +17,7 @@ import { InputError } from "../core/errors.js";
 import { type ComputeScoreResult, computeScore, createRemoteRewardHandler } from "../reward/interop.js";
 import { createReward, REWARD_NAMES, type RewardOptions } from "../reward/rewards.js";
 import { HttpError, type ListeningServer, readJsonBody, startJsonServer } from "./http.js";
+import type { RequestGuardOptions } from "./request-guard.js";
 
 /** The reward /get_reward uses when none is named (the OpenRLHF + Search-R1 setup). */
 export const DEFAULT_SERVER_REWARD = "search-r1-em";
@@ -41,8 +42,13 @@ export interface RewardServerOptions {
   stripPrompt?: boolean;
   /** Most queries (or compute_score items) in one request (default 65536). */
   maxItems?: number;
-  /** Largest request body in bytes (default 64 MiB: OpenRLHF sends whole decoded rollouts). */
+  /**
+   * Largest request body in bytes (default 16 MiB). OpenRLHF posts one micro-batch of decoded rollouts per request
+   * (e.g. 32 × 16K tokens ≈ 2 MiB), verl one item or a batch; every scan is linear, so the cap bounds the time too.
+   */
   maxBodyBytes?: number;
+  /** Extra Host names and the browser origins allowed to call (default: loopback names, no cross-origin pages). */
+  guard?: RequestGuardOptions;
   /** Called once per request after the response is sent (for logging). */
   onRequest?: (entry: { method: string; path: string; status: number; items: number; ms: number }) => void;
 }
@@ -97,7 +103,7 @@ export function checkServableReward(name: string): void {
 export async function startRewardServer(options: RewardServerOptions = {}): Promise<RewardServer> {
   const host = options.host ?? "127.0.0.1";
   const maxItems = options.maxItems ?? 65_536;
-  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const rewardOptions: RewardOptions = { ...options.rewardOptions };
   if (!(Number.isInteger(maxItems) && maxItems >= 1)) throw new RangeError("maxItems must be a whole number ≥ 1");
   if (!(Number.isInteger(maxBodyBytes) && maxBodyBytes >= 1))
@@ -200,5 +206,6 @@ export async function startRewardServer(options: RewardServerOptions = {}): Prom
       return undefined;
     },
     onRequest: ({ count, ...entry }) => options.onRequest?.({ ...entry, items: count }),
+    ...(options.guard ? { guard: options.guard } : {}),
   });
 }

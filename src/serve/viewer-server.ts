@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { type ListeningServer, listenServer, sendJson } from "./http.js";
+import { createRequestGuard, type RequestGuardOptions } from "./request-guard.js";
 import { TrajectorySource } from "./trajectory-source.js";
 
 export interface ViewerOptions {
@@ -22,6 +23,8 @@ export interface ViewerOptions {
   port?: number;
   /** Folder with viewer.html / viewer.js / viewer.css (default: the package's web/). */
   webRoot?: string;
+  /** Extra Host names and browser origins allowed (default: loopback names and the viewer's own page). */
+  guard?: RequestGuardOptions;
 }
 
 /** The running viewer; close() ends open connections at once. */
@@ -92,13 +95,17 @@ function handle(source: TrajectorySource, webRoot: string, request: IncomingMess
 export async function startViewerServer(options: ViewerOptions): Promise<RunningServer> {
   const source = new TrajectorySource(options.path);
   const webRoot = options.webRoot ?? defaultWebRoot();
+  const host = options.host ?? "127.0.0.1";
+  const guard = createRequestGuard(host, options.guard);
   const server = createServer((request, response) => {
     try {
-      handle(source, webRoot, request, response);
+      const refusal = guard.check(request);
+      if (refusal) send(response, refusal.status, { error: refusal.message });
+      else handle(source, webRoot, request, response);
     } catch (error) {
       if (!response.headersSent) send(response, 500, { error: (error as Error).message });
       else response.end();
     }
   });
-  return listenServer(server, { host: options.host ?? "127.0.0.1", port: options.port ?? 0, closeGraceMs: 0 });
+  return listenServer(server, { host, port: options.port ?? 0, closeGraceMs: 0 });
 }
