@@ -89,9 +89,27 @@ function documents(root: string): string[] {
   return ["README.md", ...docs].filter((file) => !values.only || file === values.only);
 }
 
-function run(command: string, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  const child = spawn("bash", ["-e", "-o", "pipefail", "-c", command], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  return collect(child, timeoutMs);
+/**
+ * Start a shell in its own process group, so what it leaves running (a server sent to the background, which a
+ * non-interactive `kill %1` reaches only through npx's wrapper) can be stopped with the group.
+ */
+function shell(args: string[], cwd: string, stdout: "pipe" | "ignore" = "pipe"): ChildProcess {
+  return spawn("bash", args, { cwd, stdio: ["ignore", stdout, "pipe"], detached: true });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+async function run(command: string, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const child = shell(["-e", "-o", "pipefail", "-c", command], cwd);
+  const result = await collect(child, timeoutMs);
+  signalGroup(child, "SIGTERM");
+  return result;
 }
 
 function collect(child: ChildProcess, timeoutMs: number): Promise<{ code: number | null; output: string }> {
@@ -124,25 +142,27 @@ async function waitForHealth(port: number, timeoutMs: number): Promise<boolean> 
   return false;
 }
 
+/** A foreground server: up after 8 s with no error, then Ctrl-C (SIGINT to its process group, as a terminal does). */
 async function runServes(code: string, cwd: string): Promise<{ ok: boolean; output: string }> {
-  const child = spawn("bash", ["-c", `exec ${code.trim()}`], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const child = shell(["-c", code], cwd);
   const result = collect(child, 30_000);
   await new Promise((resolveWait) => setTimeout(resolveWait, 8_000));
   const stillUp = child.exitCode === null;
-  child.kill("SIGINT");
-  const { code: exitCode, output } = await result;
-  return { ok: stillUp && exitCode === 0 && !/^drkit: /m.test(output), output };
+  signalGroup(child, "SIGINT");
+  const { output } = await result;
+  signalGroup(child, "SIGKILL");
+  return { ok: stillUp && !/^drkit: /m.test(output), output };
 }
 
 async function runWithServer(block: Block & { marker: { kind: "server" } }, cwd: string) {
-  const server = spawn("bash", ["-c", `exec ${block.marker.command}`], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  const server = shell(["-c", block.marker.command], cwd, "ignore");
   try {
     if (!(await waitForHealth(block.marker.port, 30_000)))
       return { ok: false, output: `the server never answered: ${block.marker.command}` };
     const result = await run(block.code, cwd, 10 * 60_000);
     return { ok: result.code === 0, output: result.output };
   } finally {
-    server.kill("SIGINT");
+    signalGroup(server, "SIGINT");
   }
 }
 
