@@ -1,5 +1,5 @@
 /**
- * Build the token-space view of a trajectory from the ids the server returned (interop.md §8): the first turn's
+ * Build the token-space view of a trajectory from the ids the server returned (vLLM `return_token_ids` / `prompt_token_ids`): the first turn's
  * prompt ids, then per turn the sampled ids (mask 1, with logprobs) and the observation ids (mask 0). An
  * observation span is the part of the next turn's `promptTokenIds` after `previous prompt ++ previous sample`
  * (so chat-template tokens are exact); when that prefix check fails and a tokenizer is given, the observation

@@ -1,5 +1,5 @@
 /**
- * SFT exports with observation masking (data-synthesis.md §7): the loss is taken on assistant turns only;
+ * SFT exports with observation masking (docs/collect.md): the loss is taken on assistant turns only;
  * system, user and tool/observation messages stay in the context with the loss off.
  * - `sft-chatml`: OpenAI-style messages, each with a `loss` flag (native tool calls kept as `tool_calls`).
  * - `webdancer`: WebDancer's `sample_traj.jsonl` record: chatml text turns with `<think>`, `<tool_call>` and

@@ -1,5 +1,5 @@
 /**
- * Per-trajectory checks of the three-stage filter (data-synthesis.md §6.1, WebDancer): validity/format,
+ * Per-trajectory checks of the three-stage filter (WebDancer): validity/format,
  * correctness (judge verdict or reward), and rule-based quality (turns, tool calls, repeated calls, answer
  * length, 10-gram repetition). Each check returns null when the trajectory passes, else a reason.
  */

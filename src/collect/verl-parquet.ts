@@ -1,5 +1,5 @@
 /**
- * verl RL training data (interop.md §3): one parquet row per question with `data_source`, `prompt`
+ * verl RL training data (verl `RLHFDataset` columns, docs/collect.md): one parquet row per question with `data_source`, `prompt`
  * (list of {role, content}), `ability`, `reward_model {style: "rule", ground_truth: {target: [answers]}}`
  * and `extra_info {split, index, question}` (plus `need_tools_kwargs`/`tools_kwargs` for verl's tool agent
  * loop). Written with hyparquet-writer under an explicit nested schema so pandas/pyarrow read the

@@ -1,5 +1,5 @@
 /**
- * Interop entry points for other trainers (reference interop.md §3, §5):
+ * Interop entry points for other trainers (verl `compute_score`, OpenRLHF remote reward; docs/rewards.md):
  * - `computeScore(dataSource, solutionStr, groundTruth, extraInfo)`: verl `compute_score` semantics;
  * - `createRemoteRewardHandler(...)`: the OpenRLHF remote reward contract `{query, prompts, labels}` →
  *   `{rewards, scores, extra_logs}`, a plain async function to mount on any HTTP server.

@@ -1,5 +1,5 @@
 /**
- * Tinker `forward_backward` data from a rollout batch (interop.md §6): one Datum per row with the
+ * Tinker `forward_backward` data from a rollout batch (the `Datum` of the `tinker` SDK): one Datum per row with the
  * sequence prompt + response, next-token aligned (input = seq[:-1], targets = seq[1:]), the sampler
  * logprobs and the advantages at each target position. Prompt and observation targets get advantage 0
  * and logprob 0, so only model tokens are trained.

@@ -1,5 +1,5 @@
 /**
- * A reward service for GPU trainers (docs/rewards.md "Reward server", interop.md §3 and §5):
+ * A reward service for GPU trainers (docs/rewards.md "Reward server"; OpenRLHF remote reward, verl compute_score):
  *
  *   POST /get_reward     {"query": [...], "prompts": [...], "labels": [...]}
  *     → {"rewards": [...], "scores": [...], "extra_logs": {"em": [...], ...}}        (OpenRLHF remote reward)

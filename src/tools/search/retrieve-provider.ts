@@ -1,6 +1,6 @@
 /**
  * Client of a Search-R1 retrieval server (`POST /retrieve {queries, topk, return_scores: true}`), so a remote
- * dense/BM25 search cluster plugs in (interop.md §1). Reads `document.contents` ("title"\ntext), `id` and `score`.
+ * dense/BM25 search cluster plugs in (Search-R1 / verl `/retrieve`, docs/corpus.md). Reads `document.contents` ("title"\ntext), `id` and `score`.
  */
 import { z } from "zod";
 import { ProviderError } from "../../core/errors.js";
