@@ -72,7 +72,7 @@ try {
       const corpus = openCorpus(name, { home, query: maxPostings === undefined ? {} : { maxPostings } });
       rows.push(
         evaluate(`drkit BM25 title×${titleWeight}, ${label}`, (query) =>
-          (corpus.search([query], 10)[0] ?? []).map((hit) => hit.passage.title),
+          (corpus.searchNow([query], 10)[0] ?? []).map((hit) => hit.passage.title),
         ),
       );
       corpus.close();

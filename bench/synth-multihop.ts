@@ -25,7 +25,7 @@ try {
   let searches = 0;
   for (let round = 0; round < 5; round++)
     for (const source of sources) {
-      corpus.search([source.question], 5);
+      corpus.searchNow([source.question], 5);
       searches += 1;
     }
   const searchesPerSecond = searches / ((performance.now() - anchorStart) / 1000);
@@ -37,7 +37,7 @@ try {
   for (const source of sources) {
     const chain = extractChain(source);
     if (!chain.ok) continue;
-    for (const level of [1, 2, 3] as const) if (obfuscator.obfuscateSync(chain.chain, level).ok) produced += 1;
+    for (const level of [1, 2, 3] as const) if ((await obfuscator.obfuscate(chain.chain, level)).ok) produced += 1;
   }
   const pureItemsPerSecond = produced / ((performance.now() - pureStart) / 1000);
 

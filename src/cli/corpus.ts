@@ -83,7 +83,7 @@ export function registerCorpusCommand(program: Command): void {
     .option("--explain", "print which query terms were kept and which were pruned")
     .option("--json", "print hits as JSON")
     .action(
-      (
+      async (
         name: string,
         queryWords: string[],
         options: { topk: number; maxPostings: number; explain?: boolean; json?: boolean },
@@ -94,7 +94,7 @@ export function registerCorpusCommand(program: Command): void {
         const store = openCorpus(name, { home: config.home, query: { maxPostings: options.maxPostings } });
         try {
           const query = queryWords.join(" ");
-          const [hits = []] = store.search([query], options.topk);
+          const [hits = []] = await store.search([query], options.topk);
           if (options.explain) {
             const plan = store.explain(query);
             process.stderr.write(

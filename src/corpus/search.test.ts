@@ -36,7 +36,7 @@ afterAll(() => {
 });
 
 describe("query handling", () => {
-  it("quotes every term and ORs them; stopwords dropped unless nothing else is left", () => {
+  it("quotes every term and ORs them; stopwords dropped unless nothing else is left", async () => {
     expect(matchExpression('title:"Ed Wood" NEAR(x*)')).toBe('"title" OR "ed" OR "wood" OR "near" OR "x"');
     expect(queryTerms("the and of")).toEqual(["the", "and", "of"]);
     expect(queryTerms("who is the director of Ed Wood")).toEqual(["director", "ed", "wood"]);
@@ -45,31 +45,31 @@ describe("query handling", () => {
     expect(queryTerms(Array.from({ length: 100 }, (_, index) => `term${index}`).join(" "))).toHaveLength(32);
   });
 
-  it("FTS5 keywords and syntax are searched as words", () => {
-    expect(corpus.search(["NEAR"], 3)[0]?.[0]?.passage.id).toBe("p1");
-    expect(corpus.search(["title: colon"], 3)[0]?.[0]?.passage.id).toBe("p2");
+  it("FTS5 keywords and syntax are searched as words", async () => {
+    expect((await corpus.search(["NEAR"], 3))[0]?.[0]?.passage.id).toBe("p1");
+    expect((await corpus.search(["title: colon"], 3))[0]?.[0]?.passage.id).toBe("p2");
     expect(
-      corpus.search(['"unbalanced quote', "(((", "*", ":", "^", "-", "NOT"], 3).map((hits) => hits.length),
+      (await corpus.search(['"unbalanced quote', "(((", "*", ":", "^", "-", "NOT"], 3)).map((hits) => hits.length),
     ).toEqual([0, 0, 0, 0, 0, 0, 0]);
-    expect(corpus.search(["AND OR columns"], 3)[0]?.[0]?.passage.id).toBe("p2");
+    expect((await corpus.search(["AND OR columns"], 3))[0]?.[0]?.passage.id).toBe("p2");
   });
 
-  it("diacritics fold and stemming applies (cafe → Café, visiting → visited)", () => {
-    expect(corpus.search(["cafe emile"], 1)[0]?.[0]?.passage.id).toBe("p3");
-    expect(corpus.search(["visiting asteroids"], 1)[0]?.[0]?.passage.id).toBe("p1");
+  it("diacritics fold and stemming applies (cafe → Café, visiting → visited)", async () => {
+    expect((await corpus.search(["cafe emile"], 1))[0]?.[0]?.passage.id).toBe("p3");
+    expect((await corpus.search(["visiting asteroids"], 1))[0]?.[0]?.passage.id).toBe("p1");
   });
 
-  it("empty, emoji-only and very long queries; topk 0 and huge topk", () => {
-    expect(corpus.search(["", "🎉😀"], 5)).toEqual([[], []]);
+  it("empty, emoji-only and very long queries; topk 0 and huge topk", async () => {
+    expect(await corpus.search(["", "🎉😀"], 5)).toEqual([[], []]);
     const long = `${"asteroid ".repeat(20_000)}Eros`;
-    expect(corpus.search([long], 5)[0]?.[0]?.passage.id).toBe("p1");
-    expect(corpus.search(["asteroid"], 0)).toEqual([[]]);
-    expect(corpus.search(["asteroid"], 1e9)[0]).toHaveLength(1);
-    expect(corpus.search([], 3)).toEqual([]);
+    expect((await corpus.search([long], 5))[0]?.[0]?.passage.id).toBe("p1");
+    expect(await corpus.search(["asteroid"], 0)).toEqual([[]]);
+    expect((await corpus.search(["asteroid"], 1e9))[0]).toHaveLength(1);
+    expect(await corpus.search([], 3)).toEqual([]);
   });
 
-  it("scores are positive and sorted, one list per query in order", () => {
-    const [first, second] = corpus.search(["stars asterisks", "probe"], 5);
+  it("scores are positive and sorted, one list per query in order", async () => {
+    const [first, second] = await corpus.search(["stars asterisks", "probe"], 5);
     expect(first?.[0]?.passage.id).toBe("p5");
     expect(second?.[0]?.passage.id).toBe("p1");
     for (const hits of [first ?? [], second ?? []]) {
@@ -80,7 +80,7 @@ describe("query handling", () => {
     }
   });
 
-  it("fuzz: any string is accepted and returns at most topk hits", () => {
+  it("fuzz: any string is accepted and returns at most topk hits", async () => {
     const fts = fc.constantFrom(
       "NEAR",
       "AND",
@@ -100,10 +100,10 @@ describe("query handling", () => {
       "}",
     );
     const piece = fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" }), fts);
-    fc.assert(
-      fc.property(fc.array(piece, { maxLength: 12 }), fc.integer({ min: 1, max: 10 }), (parts, topk) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 12 }), fc.integer({ min: 1, max: 10 }), async (parts, topk) => {
         const query = parts.join(" ");
-        const [hits] = corpus.search([query], topk);
+        const [hits] = await corpus.search([query], topk);
         expect(Array.isArray(hits)).toBe(true);
         expect(hits!.length).toBeLessThanOrEqual(topk);
       }),
@@ -125,40 +125,40 @@ describe("query planning (postings budget)", () => {
     const plan = tight.explain("zebra sometimes common unknownword");
     expect(plan.kept).toEqual(["zebra", "sometimes"]);
     expect(plan.pruned).toEqual(["common"]);
-    expect(tight.search(["zebra sometimes common"], 1)[0]?.[0]?.passage.id).toBe("d7");
+    expect((await tight.search(["zebra sometimes common"], 1))[0]?.[0]?.passage.id).toBe("d7");
     // a term that occurs nowhere is dropped; a query of only such terms returns nothing
     expect(tight.explain("unknownword").expression).toBeUndefined();
-    expect(tight.search(["unknownword"], 5)).toEqual([[]]);
+    expect(await tight.search(["unknownword"], 5)).toEqual([[]]);
     // the rarest term is always kept, even over budget
     expect(tight.explain("common").kept).toEqual(["common"]);
     tight.close();
     const loose = openCorpus("budget", { home, query: { maxPostings: Number.POSITIVE_INFINITY } });
     expect(loose.explain("zebra sometimes common").pruned).toEqual([]);
-    expect(loose.search(["common"], 500)[0]).toHaveLength(200);
+    expect((await loose.search(["common"], 500))[0]).toHaveLength(200);
     loose.close();
   });
 });
 
 describe("query result cache", () => {
-  it("returns the same hits as an uncached corpus, per topk, through evictions of the least recently used query", () => {
+  it("returns the same hits as an uncached corpus, per topk, through evictions of the least recently used query", async () => {
     const cached = openCorpus("small", { home, cacheSize: 2 });
     const queries = ["NEAR probe", "café", "stars asterisks", "NEAR probe"];
     for (const query of queries) {
       for (const topk of [1, 3]) {
-        const expected = corpus.search([query], topk);
-        expect(cached.search([query], topk)).toEqual(expected);
-        expect(cached.search([query], topk)).toEqual(expected); // second call served from the cache
+        const expected = await corpus.search([query], topk);
+        expect(await cached.search([query], topk)).toEqual(expected);
+        expect(await cached.search([query], topk)).toEqual(expected); // second call served from the cache
       }
     }
-    expect(cached.search(["NEAR probe"], 1)[0]?.[0]?.passage.id).toBe("p1");
-    expect(cached.search(["NEAR probe"], 3)[0]?.map((hit) => hit.passage.id)).toContain("p1");
+    expect((await cached.search(["NEAR probe"], 1))[0]?.[0]?.passage.id).toBe("p1");
+    expect((await cached.search(["NEAR probe"], 3))[0]?.map((hit) => hit.passage.id)).toContain("p1");
     // a cached hit list is not shared with the caller: mutating a result does not change the next one
-    const first = cached.search(["café"], 1)[0];
+    const first = (await cached.search(["café"], 1))[0];
     first?.splice(0, 1);
-    expect(cached.search(["café"], 1)[0]?.[0]?.passage.id).toBe("p3");
-    const [hit] = cached.search(["café"], 1)[0] ?? [];
+    expect((await cached.search(["café"], 1))[0]?.[0]?.passage.id).toBe("p3");
+    const [hit] = (await cached.search(["café"], 1))[0] ?? [];
     if (hit) hit.passage.title = "changed";
-    expect(cached.search(["café"], 1)[0]?.[0]?.passage.title).toBe("Café Émile");
+    expect((await cached.search(["café"], 1))[0]?.[0]?.passage.title).toBe("Café Émile");
     cached.close();
   });
 });
@@ -180,7 +180,7 @@ describe("atomic rebuild and bad input", () => {
     expect(readdirSync(directory).sort()).toEqual(["corpus.sqlite", "manifest.json"]);
     const store = openCorpus("atomic", { home });
     expect(store.stats().passages).toBe(2);
-    expect(store.search(["probe"], 1)[0]?.[0]?.passage.id).toBe("p1");
+    expect((await store.search(["probe"], 1))[0]?.[0]?.passage.id).toBe("p1");
     store.close();
   });
 
@@ -190,7 +190,7 @@ describe("atomic rebuild and bad input", () => {
     const reader = openCorpus("swap", { home });
     const second = writeJsonl(join(home, "v2.jsonl"), passages);
     await buildCorpus({ name: "swap", from: [second], home, quiet: true });
-    expect(reader.search(["probe"], 3)[0]).toHaveLength(1);
+    expect((await reader.search(["probe"], 3))[0]).toHaveLength(1);
     reader.close();
     const fresh = openCorpus("swap", { home });
     expect(fresh.stats().passages).toBe(5);

@@ -22,11 +22,14 @@ export interface CorpusStats {
   sources: string[];
 }
 
-/** An opened corpus. Calls are synchronous (SQLite); wrap them for async tools. */
+/**
+ * An opened corpus. `search` is asynchronous (a search engine may run off the main thread); passage reads are
+ * synchronous lookups in the passage store.
+ */
 export interface Corpus {
   readonly name: string;
-  /** One ranked list per query, in order. Any user text is accepted (FTS5 syntax is neutralised). */
-  search(queries: readonly string[], topk: number): SearchHit[][];
+  /** One ranked list per query, in order. Any user text is accepted (query syntax is neutralised). */
+  search(queries: readonly string[], topk: number): Promise<SearchHit[][]>;
   getPassage(id: string): Passage | undefined;
   /** All passages with this exact title, in ingest order (a "page" made of its paragraphs). */
   getPage(title: string): Passage[];

@@ -152,7 +152,9 @@ export async function listenServer(
 }
 
 /** A reply: a JSON body, or JSON text in chunks (written with backpressure, so a large reply is never one string). */
-export type JsonReply = { body: unknown; count: number } | { chunks: Iterable<string>; count: number };
+export type JsonReply =
+  | { body: unknown; count: number }
+  | { chunks: Iterable<string> | AsyncIterable<string>; count: number };
 
 export interface JsonServerOptions {
   host: string;
@@ -175,9 +177,13 @@ export interface JsonServerOptions {
 }
 
 /** Write JSON chunks, waiting for the socket to drain; stops when the client goes away. */
-async function writeChunks(response: ServerResponse, chunks: Iterable<string>, headers: Record<string, string>) {
+async function writeChunks(
+  response: ServerResponse,
+  chunks: Iterable<string> | AsyncIterable<string>,
+  headers: Record<string, string>,
+) {
   response.writeHead(200, { "Content-Type": "application/json", ...headers });
-  for (const chunk of chunks) {
+  for await (const chunk of chunks) {
     if (response.destroyed) return;
     if (!response.write(chunk)) {
       await new Promise<void>((resolve) => {

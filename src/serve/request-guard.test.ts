@@ -117,7 +117,7 @@ describe("bounded replies and connections", () => {
     expect(reply.status).toBe(200);
     expect(reply.headers["transfer-encoding"]).toBe("chunked");
     const result = JSON.parse(reply.body).result as { document: { id: string }; score: number }[][];
-    const direct = corpus.search(queries, 2);
+    const direct = await corpus.search(queries, 2);
     expect(result.map((list) => list.map((item) => item.document.id))).toEqual(
       direct.map((hits) => hits.map((hit) => hit.passage.id)),
     );

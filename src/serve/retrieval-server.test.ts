@@ -54,7 +54,7 @@ describe("POST /retrieve (Search-R1 / verl contract)", () => {
     expect(result[0]?.[0]?.score).toBeGreaterThan(result[0]?.[1]?.score ?? Number.POSITIVE_INFINITY);
     expect(result[1]?.map((item) => item.document.id)).toContain("ed-wood-aa8cdc00");
     // the same ranking as the library call
-    const direct = corpus.search(["Scott Derrickson director"], 2)[0]!;
+    const direct = (await corpus.search(["Scott Derrickson director"], 2))[0]!;
     expect(result[0]?.map((item) => item.score)).toEqual(direct.map((hit) => hit.score));
   });
 

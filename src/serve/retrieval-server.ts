@@ -120,18 +120,17 @@ export async function startRetrievalServer(
   };
 
   /** `{"result": [...]}` a chunk of queries at a time: searched only when the client has taken the last chunk. */
-  function* resultChunks(queries: string[], topk: number, scores: boolean): Generator<string> {
+  async function* resultChunks(queries: string[], topk: number, scores: boolean): AsyncGenerator<string> {
     yield '{"result":[';
     for (let start = 0; start < queries.length; start += QUERIES_PER_CHUNK) {
-      const lists = corpus
-        .search(queries.slice(start, start + QUERIES_PER_CHUNK), topk)
-        .map((hits) =>
-          JSON.stringify(
-            scores
-              ? hits.map((hit) => ({ document: toRetrievalDocument(hit), score: hit.score }))
-              : hits.map(toRetrievalDocument),
-          ),
-        );
+      const found = await corpus.search(queries.slice(start, start + QUERIES_PER_CHUNK), topk);
+      const lists = found.map((hits) =>
+        JSON.stringify(
+          scores
+            ? hits.map((hit) => ({ document: toRetrievalDocument(hit), score: hit.score }))
+            : hits.map(toRetrievalDocument),
+        ),
+      );
       yield `${start > 0 ? "," : ""}${lists.join(",")}`;
     }
     yield "]}";

@@ -39,12 +39,12 @@ export function labelFor(passRate: number | null, solvable: boolean, trivialAt =
   return "medium";
 }
 
-export function retrievalPassRate(
+export async function retrievalPassRate(
   item: ObfuscatedItem,
   chain: Chain,
   corpus: Corpus,
   options: RetrievalCalibrationOptions = {},
-): number {
+): Promise<number> {
   const rollouts = Math.max(1, options.rollouts ?? 4);
   const topk = options.topk ?? 5;
   const random = new Random(((options.seed ?? 0) ^ hashString(item.id)) >>> 0);
@@ -52,21 +52,21 @@ export function retrievalPassRate(
   let passes = 0;
   for (let rollout = 0; rollout < rollouts; rollout++) {
     const query = rollout === 0 ? item.question : words.filter(() => random.next() >= 0.3).join(" ");
-    const hits = new Set((corpus.search([query || item.question], topk)[0] ?? []).map((hit) => hit.passage.id));
+    const hits = new Set(((await corpus.search([query || item.question], topk))[0] ?? []).map((hit) => hit.passage.id));
     if (chain.evidenceIds.every((id) => hits.has(id))) passes += 1;
   }
   return passes / rollouts;
 }
 
-export function calibrateWithRetrieval(
+export async function calibrateWithRetrieval(
   item: ObfuscatedItem,
   chain: Chain,
   corpus: Corpus,
   solvable: boolean,
   options: RetrievalCalibrationOptions = {},
-): CalibrationResult {
+): Promise<CalibrationResult> {
   const rollouts = Math.max(1, options.rollouts ?? 4);
-  const passRate = retrievalPassRate(item, chain, corpus, options);
+  const passRate = await retrievalPassRate(item, chain, corpus, options);
   return {
     method: `bm25-single-search-top${options.topk ?? 5}`,
     rollouts,

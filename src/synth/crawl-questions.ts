@@ -120,14 +120,14 @@ export interface CrawlQaOptions {
  * Retrieval proxy over the collected pages: a solver searches the question, then may follow links from pages it
  * found. Solvable when every evidence page is reached; trivial when one search already returns all of them.
  */
-export function pageReachability(
+export async function pageReachability(
   question: string,
   evidence: readonly CollectedPage[],
   pages: readonly CollectedPage[],
   corpus: Corpus,
   topk = 5,
-): { solvability: Check; label: "trivial" | "medium" | "unsolvable" } {
-  const hits = (corpus.search([question], topk)[0] ?? []).map((hit) => hit.passage.id);
+): Promise<{ solvability: Check; label: "trivial" | "medium" | "unsolvable" }> {
+  const hits = ((await corpus.search([question], topk))[0] ?? []).map((hit) => hit.passage.id);
   const byId = new Map(pages.map((page) => [page.id, page]));
   const reached = new Set(hits);
   for (let changed = true; changed; ) {
@@ -288,7 +288,7 @@ async function generateOne(group: PageGroup, options: CrawlQaOptions): Promise<C
   let solvability: Check = { passed: null, method: "not-run (no page index)", detail: {} };
   let calibration: CrawlQaRecord["calibration"] = null;
   if (options.corpus) {
-    const reach = pageReachability(question, evidence, options.pages, options.corpus, options.topk);
+    const reach = await pageReachability(question, evidence, options.pages, options.corpus, options.topk);
     solvability = reach.solvability;
     calibration = { method: solvability.method, label: reach.label };
   }

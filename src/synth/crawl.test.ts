@@ -210,18 +210,18 @@ describe("CrawlQA solvability over the collected pages", () => {
     const corpus = openCorpus("pages", { home: dir });
     try {
       const [river, town, hills] = pages as [CollectedPage, CollectedPage, CollectedPage];
-      const hop = pageReachability("Which river with very clear water is it?", [river, town], pages, corpus);
+      const hop = await pageReachability("Which river with very clear water is it?", [river, town], pages, corpus);
       expect(hop.solvability.passed).toBe(true);
       expect(hop.label).toBe("medium");
       expect(hop.solvability.detail.reached).toEqual(["p:river", "p:town"]);
-      const both = pageReachability(
+      const both = await pageReachability(
         "Glass River clear water Ambertown medieval bridge population",
         [river, town],
         pages,
         corpus,
       );
       expect(both.label).toBe("trivial");
-      const lost = pageReachability("Which river with very clear water is it?", [river, hills], pages, corpus);
+      const lost = await pageReachability("Which river with very clear water is it?", [river, hills], pages, corpus);
       expect(lost.solvability.passed).toBe(false);
       expect(lost.label).toBe("unsolvable");
     } finally {

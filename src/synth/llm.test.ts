@@ -104,7 +104,7 @@ describe("LLM uniqueness judge (scripted server)", () => {
     });
     const chain = kissAndTell();
     const item = (
-      new RuleObfuscator().obfuscateSync(chain, 2) as { ok: true; item: import("./types.js").ObfuscatedItem }
+      (await new RuleObfuscator().obfuscate(chain, 2)) as { ok: true; item: import("./types.js").ObfuscatedItem }
     ).item;
     const judge = new LlmUniquenessJudge(model(server.baseUrl));
     const verdict = await judge.check(item, chain);

@@ -138,10 +138,10 @@ export function resolveChainIds(chain: Chain, corpus: Corpus): { chain: Chain; m
 
 /** Find a page for a name: an exact title, else a top search hit whose title (without disambiguation) is the name. */
 export function corpusPageLookup(corpus: Corpus): PageLookup {
-  return (name) => {
+  return async (name) => {
     const exact = corpus.getPage(name)[0];
     if (exact) return { passageId: exact.id, title: exact.title, text: exact.text };
-    const hit = (corpus.search([name], 5)[0] ?? []).find(
+    const hit = ((await corpus.search([name], 5))[0] ?? []).find(
       (candidate) => displayName(candidate.passage.title).toLowerCase() === name.toLowerCase(),
     );
     return hit ? { passageId: hit.passage.id, title: hit.passage.title, text: hit.passage.text } : undefined;
@@ -331,8 +331,8 @@ async function checkItem(
   const leakage = leakageCheck(item.question, [chain.answer, ...chain.aliases], item.hiddenNames);
   const uniqueness = options.judge
     ? await options.judge.check(item, chain, options.signal)
-    : uniquenessProxyCheck(item, options.corpus);
-  const oracle = oracleSolve(item, chain, options.corpus, { topk: options.topk });
+    : await uniquenessProxyCheck(item, options.corpus);
+  const oracle = await oracleSolve(item, chain, options.corpus, { topk: options.topk });
   let solvability = solvabilityCheck(oracle);
   let calibration: CalibrationResult;
   let trajectory: SynthRecord["trajectory"] = {
@@ -360,7 +360,7 @@ async function checkItem(
     };
     if (solved.trajectory) trajectory = solved.trajectory;
   } else {
-    calibration = calibrateWithRetrieval(item, chain, options.corpus, oracle.solved, {
+    calibration = await calibrateWithRetrieval(item, chain, options.corpus, oracle.solved, {
       rollouts: options.rollouts,
       seed: options.seed,
       topk: options.topk,

@@ -20,7 +20,7 @@ import {
 import type { Chain, Level, ObfuscatedItem, Replacement } from "./types.js";
 
 /** A page the obfuscator may describe a non-chain name from (looked up in the corpus by title). */
-export type PageLookup = (name: string) => { passageId: string; title: string; text: string } | undefined;
+export type PageLookup = (name: string) => Promise<{ passageId: string; title: string; text: string } | undefined>;
 
 export interface ObfuscationContext {
   lookupPage?: PageLookup;
@@ -146,18 +146,18 @@ export function isDemonym(span: string): boolean {
   return span.split("-").every((part) => DEMONYMS.has(part) || /^\p{Lu}\p{Ll}+(?:ese|ish|ian|ean|an)$/u.test(part));
 }
 
-function spanTargets(
+async function spanTargets(
   question: string,
   known: readonly Target[],
   lookup: PageLookup | undefined,
   answer: string,
-): Target[] {
+): Promise<Target[]> {
   const out: Target[] = [];
   for (const span of namedSpans(question)) {
     if (known.some((target) => target.mention.includes(span) || span.includes(target.mention))) continue;
     if (containsNormalized(answer, span)) continue;
     if (isDemonym(span)) continue;
-    const page = lookup?.(span);
+    const page = await lookup?.(span);
     out.push({ mention: span, name: span, passageId: page?.passageId ?? null, text: page?.text ?? null });
   }
   return out;
@@ -187,10 +187,6 @@ export class RuleObfuscator implements Obfuscator {
   constructor(private readonly options: RuleObfuscatorOptions = {}) {}
 
   async obfuscate(chain: Chain, level: Level, context: ObfuscationContext = {}): Promise<ObfuscationResult> {
-    return this.obfuscateSync(chain, level, context);
-  }
-
-  obfuscateSync(chain: Chain, level: Level, context: ObfuscationContext = {}): ObfuscationResult {
     const base = normalizeQuestion(chain.question);
     const item = (question: string, replacements: Replacement[], hiddenNames: string[]): ObfuscationResult => ({
       ok: true,
@@ -207,9 +203,11 @@ export class RuleObfuscator implements Obfuscator {
     });
     if (level === 1) return item(base, [], []);
     let targets = chainTargets(chain, base);
-    if (level === 3) targets = [...targets, ...spanTargets(base, targets, context.lookupPage, chain.answer)];
+    if (level === 3) targets = [...targets, ...(await spanTargets(base, targets, context.lookupPage, chain.answer))];
     else if (targets.length === 0) {
-      const fallback = spanTargets(base, [], context.lookupPage, chain.answer).find((target) => target.text !== null);
+      const fallback = (await spanTargets(base, [], context.lookupPage, chain.answer)).find(
+        (target) => target.text !== null,
+      );
       if (fallback) targets = [fallback];
     }
     if (targets.length === 0) return { ok: false, reason: "the question names no entity to obfuscate" };

@@ -32,12 +32,16 @@ function rankOf(hits: readonly SearchHit[], id: string): number | null {
 }
 
 /** Corpus proxy for "the description picks out exactly one entity": its passage ranks first for the description. */
-export function uniquenessProxyCheck(item: ObfuscatedItem, corpus: Corpus, topk = 10): Check {
+export async function uniquenessProxyCheck(item: ObfuscatedItem, corpus: Corpus, topk = 10): Promise<Check> {
   const described = item.replacements.filter((r) => r.kind === "entity-description" && r.passageId !== null);
   if (described.length === 0)
     return { passed: true, method: "corpus-rank-proxy", detail: { note: "no entity descriptions to check" } };
-  const ranks = described.map((replacement) => {
-    const hits = corpus.search([replacement.replacement], topk)[0] ?? [];
+  const results = await corpus.search(
+    described.map((replacement) => replacement.replacement),
+    topk,
+  );
+  const ranks = described.map((replacement, index) => {
+    const hits = results[index] ?? [];
     const rank = rankOf(hits, replacement.passageId as string);
     return {
       entity: replacement.entity,
@@ -63,8 +67,8 @@ export interface OracleResult {
   reason: string | null;
 }
 
-function step(corpus: Corpus, query: string, target: string, topk: number): SearchStep {
-  const hits = corpus.search([query], topk)[0] ?? [];
+async function step(corpus: Corpus, query: string, target: string, topk: number): Promise<SearchStep> {
+  const hits = (await corpus.search([query], topk))[0] ?? [];
   return {
     query,
     hits: hits.map((hit) => ({ id: hit.passage.id, title: hit.passage.title, text: hit.passage.text })),
@@ -94,21 +98,21 @@ export function readableName(text: string, name: string): string | null {
  * The chain-following oracle: an idealised agent that knows the shape of the chain (which hop comes next) but
  * only the words it could have read: the question, the descriptions in it, and passages it has retrieved.
  */
-export function oracleSolve(
+export async function oracleSolve(
   item: ObfuscatedItem,
   chain: Chain,
   corpus: Corpus,
   options: OracleOptions = {},
-): OracleResult {
+): Promise<OracleResult> {
   const topk = options.topk ?? 5;
   const steps: SearchStep[] = [];
   const found: string[] = [];
   const readText = () => [item.question, ...found.map((id) => corpus.getPassage(id)?.text ?? "")].join("\n");
   const descriptionsFor = (entity: string) =>
     item.replacements.filter((r) => r.entity === entity && r.kind !== "date-period").map((r) => r.replacement);
-  const tryQueries = (queries: string[], target: string): boolean => {
+  const tryQueries = async (queries: string[], target: string): Promise<boolean> => {
     for (const query of [...new Set(queries.filter((q) => q.trim() !== ""))]) {
-      const result = step(corpus, query, target, topk);
+      const result = await step(corpus, query, target, topk);
       steps.push(result);
       if (result.rank !== null) {
         if (!found.includes(target)) found.push(target);
@@ -135,7 +139,7 @@ export function oracleSolve(
       // The question itself may describe this hop directly (HotpotQA "intersection" bridges).
       queries.push(item.question, ...descriptionsFor(hop.entity));
     }
-    if (!tryQueries(queries, hop.passageId))
+    if (!(await tryQueries(queries, hop.passageId)))
       return {
         solved: false,
         steps,

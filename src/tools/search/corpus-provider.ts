@@ -11,7 +11,7 @@ export class CorpusSearchProvider implements SearchProvider {
 
   async search(queries: readonly string[], options: SearchOptions): Promise<SearchResult[][]> {
     if (queries.length === 0) return [];
-    return this.corpus.search(queries, options.topk).map((hits) =>
+    return (await this.corpus.search(queries, options.topk)).map((hits) =>
       hits.map((hit) => ({
         title: hit.passage.title,
         snippet: hit.passage.text,
