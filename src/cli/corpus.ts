@@ -1,11 +1,19 @@
-/** `drkit corpus build|search|stats|list`: offline passage corpora (SQLite + FTS5 BM25). */
+/** `drkit corpus build|index|search|stats|list`: offline passage corpora (SQLite store + LanceDB BM25 index). */
 import type { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { buildCorpus } from "../corpus/build.js";
 import { CORPUS_FORMATS, type CorpusFormatOption } from "../corpus/formats.js";
+import { indexCorpus } from "../corpus/search-index.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { listCorpora } from "../corpus/store-layout.js";
-import { configFrom, integerOption, numberOption, printJson } from "./context.js";
+import {
+  addSearchEngineOptions,
+  configFrom,
+  integerOption,
+  numberOption,
+  printJson,
+  searchEngineFrom,
+} from "./context.js";
 
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -22,12 +30,20 @@ export function registerCorpusCommand(program: Command): void {
     .requiredOption("--from <files...>", "source files (JSONL or JSON list)")
     .option("--format <format>", `source format: auto, ${CORPUS_FORMATS.join(", ")}`, "auto")
     .option("--title-weight <weight>", "BM25 weight of titles relative to text", numberOption("title-weight"), 2)
+    .option("--no-index", "skip the search index (searches then use SQLite FTS5, exact and slow on large corpora)")
     .option("--quiet", "no progress output")
     .option("--json", "print the manifest as JSON")
     .action(
       async (
         name: string,
-        options: { from: string[]; format: string; titleWeight: number; quiet?: boolean; json?: boolean },
+        options: {
+          from: string[];
+          format: string;
+          titleWeight: number;
+          index: boolean;
+          quiet?: boolean;
+          json?: boolean;
+        },
         command: Command,
       ) => {
         const config = configFrom(command);
@@ -47,6 +63,7 @@ export function registerCorpusCommand(program: Command): void {
             titleWeight: options.titleWeight,
             quiet: options.quiet,
             signal: controller.signal,
+            searchIndex: options.index,
           });
           if (options.json) {
             printJson(manifest);
@@ -59,7 +76,10 @@ export function registerCorpusCommand(program: Command): void {
               `duplicates skipped ${counts.duplicates}  empty skipped ${counts.empty}\n` +
               `  ${manifest.sources.map((source) => `${source.file} (${source.format}: ${source.passages})`).join("\n  ")}\n` +
               `  ${(counts.passages / Math.max(manifest.buildSeconds, 1e-3)).toFixed(0)} passages/s, ` +
-              `${(manifest.bytes / 1e6).toFixed(1)} MB\n`,
+              `${(manifest.bytes / 1e6).toFixed(1)} MB\n` +
+              (manifest.searchIndex
+                ? `  search index ${manifest.searchIndex.folder} (${manifest.searchIndex.seconds.toFixed(1)} s)\n`
+                : "  no search index (--no-index): searches use SQLite FTS5\n"),
           );
         } finally {
           process.removeListener("SIGINT", onSignal);
@@ -69,53 +89,63 @@ export function registerCorpusCommand(program: Command): void {
     );
 
   corpus
+    .command("index")
+    .description("Add or rebuild the search index of a built corpus (corpora built before it existed, or --no-index)")
+    .argument("<name>", "corpus name")
+    .option("--quiet", "no progress output")
+    .action(async (name: string, options: { quiet?: boolean }, command: Command) => {
+      const config = configFrom(command);
+      const manifest = await indexCorpus(name, { home: config.home, quiet: options.quiet });
+      const index = manifest.searchIndex;
+      process.stdout.write(
+        `indexed corpus "${name}": ${manifest.counts.passages} passages in ${index?.seconds.toFixed(1)} s (${index?.folder})\n`,
+      );
+    });
+
+  const search = corpus
     .command("search")
     .description("BM25 search of a corpus")
     .argument("<name>", "corpus name")
     .argument("<query...>", "query text")
     .option("--topk <k>", "results per query", integerOption("topk"), 10)
-    .option(
-      "--max-postings <n>",
-      "postings budget: the most common query terms are dropped beyond it (0 = exact, no pruning)",
-      integerOption("max-postings"),
-      1000,
-    )
-    .option("--explain", "print which query terms were kept and which were pruned")
-    .option("--json", "print hits as JSON")
-    .action(
-      async (
-        name: string,
-        queryWords: string[],
-        options: { topk: number; maxPostings: number; explain?: boolean; json?: boolean },
-        command: Command,
-      ) => {
-        const config = configFrom(command);
-        if (options.topk < 1) throw new InputError("--topk must be at least 1");
-        const store = openCorpus(name, { home: config.home, query: { maxPostings: options.maxPostings } });
-        try {
-          const query = queryWords.join(" ");
-          const [hits = []] = await store.search([query], options.topk);
-          if (options.explain) {
-            const plan = store.explain(query);
-            process.stderr.write(
-              `terms kept: ${plan.kept.join(" ") || "(none)"}; pruned: ${plan.pruned.join(" ") || "(none)"}\n`,
-            );
-          }
-          if (options.json) {
-            printJson(hits);
-            return;
-          }
-          if (hits.length === 0) process.stdout.write("no results\n");
-          hits.forEach((hit, index) => {
-            process.stdout.write(
-              `${index + 1}. [${hit.score.toFixed(3)}] ${hit.passage.title}  (${hit.passage.id})\n   ${oneLine(hit.passage.text, 200)}\n`,
-            );
-          });
-        } finally {
-          store.close();
+    .option("--explain", "print the engine, and for FTS5 which query terms were kept and which were pruned")
+    .option("--json", "print hits as JSON");
+  addSearchEngineOptions(search).action(
+    async (
+      name: string,
+      queryWords: string[],
+      options: { topk: number; engine: string; maxPostings?: number; explain?: boolean; json?: boolean },
+      command: Command,
+    ) => {
+      const config = configFrom(command);
+      if (options.topk < 1) throw new InputError("--topk must be at least 1");
+      const store = openCorpus(name, { home: config.home, ...searchEngineFrom(options) });
+      try {
+        const query = queryWords.join(" ");
+        const [hits = []] = await store.search([query], options.topk);
+        if (options.explain) {
+          const plan = store.explain(query);
+          process.stderr.write(
+            store.engine === "lance"
+              ? "engine: lance (BM25 over title and text, block-max WAND)\n"
+              : `engine: fts5; terms kept: ${plan.kept.join(" ") || "(none)"}; pruned: ${plan.pruned.join(" ") || "(none)"}\n`,
+          );
         }
-      },
-    );
+        if (options.json) {
+          printJson(hits);
+          return;
+        }
+        if (hits.length === 0) process.stdout.write("no results\n");
+        hits.forEach((hit, index) => {
+          process.stdout.write(
+            `${index + 1}. [${hit.score.toFixed(3)}] ${hit.passage.title}  (${hit.passage.id})\n   ${oneLine(hit.passage.text, 200)}\n`,
+          );
+        });
+      } finally {
+        store.close();
+      }
+    },
+  );
 
   corpus
     .command("stats")
@@ -136,7 +166,8 @@ export function registerCorpusCommand(program: Command): void {
           `corpus ${name} (${store.file})\n` +
             `  passages   ${stats.passages}\n  titles     ${stats.titles}\n` +
             `  size       ${(stats.bytes / 1e6).toFixed(1)} MB\n  built      ${stats.builtAt}\n` +
-            `  duplicates ${manifest.counts.duplicates} skipped\n  sources\n` +
+            `  duplicates ${manifest.counts.duplicates} skipped\n` +
+            `  search     ${manifest.searchIndex ? `index ${manifest.searchIndex.folder}` : "SQLite FTS5 (no index: drkit corpus index adds one)"}\n  sources\n` +
             manifest.sources
               .map(
                 (source) => `    ${source.file} (${source.format}, ${source.records} records → ${source.passages})\n`,

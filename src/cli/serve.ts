@@ -7,7 +7,14 @@ import type { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { startRetrievalServer } from "../serve/retrieval-server.js";
-import { addRequestGuardOptions, configFrom, integerOption, requestGuardFrom } from "./context.js";
+import {
+  addRequestGuardOptions,
+  addSearchEngineOptions,
+  configFrom,
+  integerOption,
+  requestGuardFrom,
+  searchEngineFrom,
+} from "./context.js";
 import { registerServeRewardCommand } from "./serve-reward.js";
 
 interface ServeRetrievalOptions {
@@ -19,7 +26,8 @@ interface ServeRetrievalOptions {
   maxQueries: number;
   maxResults: number;
   maxBodyMb: number;
-  maxPostings: number;
+  engine: string;
+  maxPostings?: number;
   cache: number;
   workers: number;
   log?: boolean;
@@ -99,12 +107,6 @@ export function registerServeCommand(program: Command): void {
     .option("--max-results <n>", "most results per request (queries × topk)", integerOption("max-results"), 32_768)
     .option("--max-body-mb <mb>", "largest request body in MiB", integerOption("max-body-mb"), 4)
     .option(
-      "--max-postings <n>",
-      "postings budget per query: the most common query terms are dropped beyond it (0 = exact, no pruning)",
-      integerOption("max-postings"),
-      1000,
-    )
-    .option(
       "--cache <n>",
       "remember the results of this many recent distinct queries per worker (repeated queries skip BM25 scoring; 0 = off)",
       integerOption("cache"),
@@ -117,78 +119,76 @@ export function registerServeCommand(program: Command): void {
       1,
     )
     .option("--log", "log one line per request to stderr");
-  addRequestGuardOptions(retrieval).action(async (options: ServeRetrievalOptions, command: Command) => {
-    const config = configFrom(command);
-    const name = options.corpus ?? config.search.corpus;
-    if (!name) throw new InputError("no corpus: pass --corpus <name> (see drkit corpus list)");
-    if (options.port < 0 || options.port > 65535) throw new InputError("--port must be between 0 and 65535");
-    if (options.maxTopk < 1 || options.topk < 1 || options.topk > options.maxTopk) {
-      throw new InputError("--topk must be at least 1 and at most --max-topk");
-    }
-    if (options.maxQueries < 1 || options.maxBodyMb < 1 || options.maxResults < 1) {
-      throw new InputError("--max-queries, --max-results and --max-body-mb must be at least 1");
-    }
-    if (options.workers < 1) throw new InputError("--workers must be at least 1");
-    if (options.workers > 1 && cluster.isPrimary) {
-      openCorpus(name, { home: config.home }).close(); // fail fast on a missing corpus
-      const failure = await superviseWorkers(options.workers);
-      if (failure !== 0) process.exitCode = failure;
-      return;
-    }
-    if (options.cache < 0) throw new InputError("--cache must be 0 (off) or a positive number of queries");
-    const corpus = openCorpus(name, {
-      home: config.home,
-      query: { maxPostings: options.maxPostings },
-      cacheSize: options.cache,
-    });
-    let server: Awaited<ReturnType<typeof startRetrievalServer>>;
-    try {
-      server = await startRetrievalServer(corpus, {
-        host: options.host,
-        port: options.port,
-        topk: options.topk,
-        maxTopk: options.maxTopk,
-        maxQueries: options.maxQueries,
-        maxResults: options.maxResults,
-        maxBodyBytes: options.maxBodyMb * 1024 * 1024,
-        guard: requestGuardFrom(options),
-        ...(options.log
-          ? {
-              onRequest: (entry) =>
-                process.stderr.write(
-                  `${new Date().toISOString()} ${entry.method} ${entry.path} ${entry.status} queries=${entry.queries} ${entry.ms.toFixed(1)}ms\n`,
-                ),
-            }
-          : {}),
-      });
-    } catch (error) {
-      corpus.close();
-      // a cluster worker's IPC channel would keep it alive, and its supervisor waiting
-      if (cluster.isWorker) cluster.worker?.disconnect();
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EADDRINUSE") throw new InputError(`port ${options.port} is in use: pass another --port`);
-      throw error;
-    }
-    if (cluster.isPrimary)
-      process.stderr.write(
-        `serving corpus "${name}" (${corpus.stats().passages} passages) at ${server.url}/retrieve (topk ${options.topk}); Ctrl-C stops\n`,
-      );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.removeListener("SIGINT", stop);
-        process.removeListener("SIGTERM", stop);
-        process.stderr.write("shutting down\n");
-        void server.close().then(() => {
-          corpus.close();
-          // a cluster worker's IPC channel would keep it alive
-          if (cluster.isWorker) cluster.worker?.disconnect();
-          resolve();
+  addSearchEngineOptions(addRequestGuardOptions(retrieval)).action(
+    async (options: ServeRetrievalOptions, command: Command) => {
+      const config = configFrom(command);
+      const name = options.corpus ?? config.search.corpus;
+      if (!name) throw new InputError("no corpus: pass --corpus <name> (see drkit corpus list)");
+      if (options.port < 0 || options.port > 65535) throw new InputError("--port must be between 0 and 65535");
+      if (options.maxTopk < 1 || options.topk < 1 || options.topk > options.maxTopk) {
+        throw new InputError("--topk must be at least 1 and at most --max-topk");
+      }
+      if (options.maxQueries < 1 || options.maxBodyMb < 1 || options.maxResults < 1) {
+        throw new InputError("--max-queries, --max-results and --max-body-mb must be at least 1");
+      }
+      if (options.workers < 1) throw new InputError("--workers must be at least 1");
+      if (options.workers > 1 && cluster.isPrimary) {
+        openCorpus(name, { home: config.home }).close(); // fail fast on a missing corpus
+        const failure = await superviseWorkers(options.workers);
+        if (failure !== 0) process.exitCode = failure;
+        return;
+      }
+      if (options.cache < 0) throw new InputError("--cache must be 0 (off) or a positive number of queries");
+      const corpus = openCorpus(name, { home: config.home, ...searchEngineFrom(options), cacheSize: options.cache });
+      let server: Awaited<ReturnType<typeof startRetrievalServer>>;
+      try {
+        server = await startRetrievalServer(corpus, {
+          host: options.host,
+          port: options.port,
+          topk: options.topk,
+          maxTopk: options.maxTopk,
+          maxQueries: options.maxQueries,
+          maxResults: options.maxResults,
+          maxBodyBytes: options.maxBodyMb * 1024 * 1024,
+          guard: requestGuardFrom(options),
+          ...(options.log
+            ? {
+                onRequest: (entry) =>
+                  process.stderr.write(
+                    `${new Date().toISOString()} ${entry.method} ${entry.path} ${entry.status} queries=${entry.queries} ${entry.ms.toFixed(1)}ms\n`,
+                  ),
+              }
+            : {}),
         });
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
-  });
+      } catch (error) {
+        corpus.close();
+        // a cluster worker's IPC channel would keep it alive, and its supervisor waiting
+        if (cluster.isWorker) cluster.worker?.disconnect();
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EADDRINUSE") throw new InputError(`port ${options.port} is in use: pass another --port`);
+        throw error;
+      }
+      if (cluster.isPrimary)
+        process.stderr.write(
+          `serving corpus "${name}" (${corpus.stats().passages} passages, engine ${corpus.engine}) at ${server.url}/retrieve (topk ${options.topk}); Ctrl-C stops\n`,
+        );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.removeListener("SIGINT", stop);
+          process.removeListener("SIGTERM", stop);
+          process.stderr.write("shutting down\n");
+          void server.close().then(() => {
+            corpus.close();
+            // a cluster worker's IPC channel would keep it alive
+            if (cluster.isWorker) cluster.worker?.disconnect();
+            resolve();
+          });
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+    },
+  );
 
   registerServeRewardCommand(serve);
 }

@@ -8,7 +8,7 @@
  * (e.g. MuSiQue), `-2`, `-3`, ... is appended in ingest order.
  */
 import { hash as digest } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -22,10 +22,12 @@ import {
   detectFormat,
 } from "./formats.js";
 import { readRecords } from "./record-reader.js";
+import { buildSearchIndex, removeOtherIndexes } from "./search-index.js";
 import {
   CORPUS_FILE,
   CORPUS_SCHEMA_VERSION,
   type CorpusManifest,
+  CorpusManifestSchema,
   corpusDirectory,
   FTS_TOKENIZER,
   MANIFEST_FILE,
@@ -49,6 +51,8 @@ export interface BuildCorpusOptions {
   /** No progress output. */
   quiet?: boolean;
   signal?: AbortSignal;
+  /** Build the LanceDB search index (default true); without it the corpus is searched with FTS5 (exact BM25). */
+  searchIndex?: boolean;
 }
 
 export interface BuildCorpusResult {
@@ -58,6 +62,16 @@ export interface BuildCorpusResult {
 }
 
 const TEMP_PREFIX = ".build-";
+
+/** The index folder the current manifest names (open readers may still search it), if any. */
+function previousIndexFolder(directory: string): string | undefined {
+  try {
+    const manifest = CorpusManifestSchema.parse(JSON.parse(readFileSync(join(directory, MANIFEST_FILE), "utf8")));
+    return manifest.searchIndex?.folder;
+  } catch {
+    return undefined;
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -105,6 +119,7 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
   const started = Date.now();
   const progress = createProgress({ label: `build ${options.name}`, total: 1, quiet: options.quiet });
   let database: Database.Database | undefined;
+  let searchIndex: CorpusManifest["searchIndex"];
   try {
     database = new Database(temporary);
     database.pragma("journal_mode = OFF");
@@ -218,6 +233,14 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
     database.exec("INSERT INTO fts(fts, rank) VALUES ('crisismerge', 16)");
     database.exec(TERM_STATISTICS_SQL);
     const titles = database.prepare("SELECT COUNT(DISTINCT title) FROM passages").pluck().get() as number;
+    progress.stop();
+    if (options.searchIndex !== false)
+      searchIndex = await buildSearchIndex(database, directory, {
+        label: options.name,
+        passages,
+        ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     const manifest: CorpusManifest = {
       schemaVersion: CORPUS_SCHEMA_VERSION,
       name: options.name,
@@ -229,6 +252,7 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
       bytes: 0,
       builtAt: new Date().toISOString(),
       buildSeconds: (Date.now() - started) / 1000,
+      ...(searchIndex ? { searchIndex } : {}),
     };
     const saveManifest = database.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
     saveManifest.run("schemaVersion", String(CORPUS_SCHEMA_VERSION));
@@ -242,9 +266,10 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
     const target = join(directory, CORPUS_FILE);
     const manifestTemporary = join(directory, `${TEMP_PREFIX}${process.pid}-${Date.now()}-${MANIFEST_FILE}`);
     writeFileSync(manifestTemporary, `${JSON.stringify(manifest, null, 2)}\n`);
+    const previousIndex = previousIndexFolder(directory);
     renameSync(temporary, target);
     renameSync(manifestTemporary, join(directory, MANIFEST_FILE));
-    progress.stop();
+    removeOtherIndexes(directory, [searchIndex?.folder, previousIndex]);
     return { manifest, directory };
   } catch (error) {
     progress.stop();
@@ -256,6 +281,7 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
     for (const entry of existsSync(directory) ? await readdir(directory) : []) {
       if (entry.startsWith(`${TEMP_PREFIX}${process.pid}-`)) rmSync(join(directory, entry), { force: true });
     }
+    if (searchIndex) rmSync(join(directory, searchIndex.folder), { recursive: true, force: true });
     // A first build that failed leaves no empty corpus folder behind (`corpus list` would show it).
     if (createdDirectory && existsSync(directory) && (await readdir(directory)).length === 0)
       rmSync(directory, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DataError, InputError, NotFoundError } from "../core/errors.js";
 import { buildCorpus } from "./build.js";
 import { matchExpression, queryTerms } from "./query.js";
+import { indexCorpus } from "./search-index.js";
 import { openCorpus, type SqliteCorpus } from "./sqlite-corpus.js";
 import { listCorpora } from "./store-layout.js";
 
@@ -177,8 +178,13 @@ describe("atomic rebuild and bad input", () => {
     const shapeFailure = await buildCorpus({ name: "atomic", from: [wrongShape], home, quiet: true }).catch((e) => e);
     expect(String(shapeFailure.message)).toContain(`${wrongShape}:2`);
     const directory = join(home, "corpora", "atomic");
-    expect(readdirSync(directory).sort()).toEqual(["corpus.sqlite", "manifest.json"]);
+    const entries = readdirSync(directory).sort();
+    expect(entries).toHaveLength(3);
+    expect(entries[0]).toBe("corpus.sqlite");
+    expect(entries[1]).toMatch(/^lance-\d+-\d+$/); // the search index of the good build, nothing of the failed ones
+    expect(entries[2]).toBe("manifest.json");
     const store = openCorpus("atomic", { home });
+    expect(store.engine).toBe("lance");
     expect(store.stats().passages).toBe(2);
     expect((await store.search(["probe"], 1))[0]?.[0]?.passage.id).toBe("p1");
     store.close();
@@ -195,6 +201,25 @@ describe("atomic rebuild and bad input", () => {
     const fresh = openCorpus("swap", { home });
     expect(fresh.stats().passages).toBe(5);
     fresh.close();
+  });
+
+  it("engines: the search index by default, FTS5 on request or with a budget; an old corpus gets an index in one command", async () => {
+    const file = writeJsonl(join(home, "engines.jsonl"), passages);
+    await buildCorpus({ name: "plain", from: [file], home, quiet: true, searchIndex: false });
+    const before = openCorpus("plain", { home });
+    expect(before.engine).toBe("fts5");
+    const exact = await before.search(["asteroid probe"], 3);
+    before.close();
+    expect(() => openCorpus("plain", { home, engine: "lance" })).toThrow("add one with drkit corpus index plain");
+    const manifest = await indexCorpus("plain", { home, quiet: true });
+    expect(manifest.searchIndex?.engine).toBe("lance");
+    const after = openCorpus("plain", { home });
+    expect(after.engine).toBe("lance");
+    const indexed = await after.search(["asteroid probe"], 3);
+    expect(indexed[0]?.[0]?.passage.id).toBe(exact[0]?.[0]?.passage.id);
+    after.close();
+    expect(openCorpus("plain", { home, query: { maxPostings: 100 } }).engine).toBe("fts5");
+    expect(openCorpus("plain", { home, engine: "fts5" }).engine).toBe("fts5");
   });
 
   it("a cancelled build removes its temporary file", async () => {

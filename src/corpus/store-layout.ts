@@ -39,6 +39,11 @@ export const CorpusManifestSchema = z.object({
   bytes: z.number().int(),
   builtAt: z.string(),
   buildSeconds: z.number(),
+  /**
+   * The full-text search index (LanceDB, block-max WAND BM25) in a folder of the corpus, named per build so a
+   * reader opened before a rebuild keeps its own. Absent: searched with SQLite FTS5 (exact BM25).
+   */
+  searchIndex: z.object({ engine: z.literal("lance"), folder: z.string(), seconds: z.number() }).optional(),
 });
 export type CorpusManifest = z.infer<typeof CorpusManifestSchema>;
 
