@@ -19,27 +19,38 @@ export interface Vocabulary {
   documents: string[][];
 }
 
-function texts(): string[] {
-  const out: string[] = [];
+function texts(options: VocabularyOptions): { text: string; topic: boolean }[] {
+  const out: { text: string; topic: boolean }[] = [];
   for (const line of readFileSync("data/hotpotqa/corpus.jsonl", "utf8").split("\n")) {
-    if (line.trim()) out.push((JSON.parse(line) as { text: string }).text);
+    if (line.trim())
+      out.push({ text: (JSON.parse(line) as { text: string }).text, topic: !options.hotpotQaOutOfTopics });
   }
   for (const file of [
     "data/musique/hipporag_musique_train100_corpus.json",
     "data/2wikimultihopqa/hipporag_2wikimultihopqa_corpus.json",
   ]) {
-    for (const row of JSON.parse(readFileSync(file, "utf8")) as { text: string }[]) out.push(row.text);
+    for (const row of JSON.parse(readFileSync(file, "utf8")) as { text: string }[])
+      out.push({ text: row.text, topic: true });
   }
   return out;
 }
 
-export function loadVocabulary(): Vocabulary {
+export interface VocabularyOptions {
+  /**
+   * Keep the HotpotQA paragraphs out of the topic pool (their words still count in the word frequencies), so no
+   * distractor copies most of its words from a HotpotQA paragraph: the needle-in-a-haystack bench mixes the real
+   * paragraphs in, and a near-copy of a gold passage would be a second gold.
+   */
+  hotpotQaOutOfTopics?: boolean;
+}
+
+export function loadVocabulary(options: VocabularyOptions = {}): Vocabulary {
   const counts = new Map<string, number>();
   const capitalised = new Map<string, number>();
   const documents: string[][] = [];
-  for (const text of texts()) {
+  for (const { text, topic } of texts(options)) {
     const words = text.match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? [];
-    if (words.length > 0) documents.push(words.map((word) => word.toLowerCase()));
+    if (words.length > 0 && topic) documents.push(words.map((word) => word.toLowerCase()));
     for (const word of words) {
       counts.set(word.toLowerCase(), (counts.get(word.toLowerCase()) ?? 0) + 1);
       if (/^\p{Lu}\p{Ll}{2,}$/u.test(word)) capitalised.set(word, (capitalised.get(word) ?? 0) + 1);

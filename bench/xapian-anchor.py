@@ -43,11 +43,14 @@ parser.set_default_op(xapian.Query.OP_OR)
 parser.set_database(db)
 enquire = xapian.Enquire(db)
 latencies = []
+top_ids = []
 for index, text in enumerate(queries):
     t0 = time.perf_counter()
     query = parser.parse_query(text, 0)
     enquire.set_query(query)
     matches = enquire.get_mset(0, topk)
     ids = [match.document.get_data() for match in matches]
+    ids = [value.decode("utf-8") if isinstance(value, bytes) else value for value in ids]
     latencies.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({"passages": count, "buildSeconds": build_seconds, "latenciesMs": latencies}))
+    top_ids.append(ids)
+print(json.dumps({"passages": count, "buildSeconds": build_seconds, "latenciesMs": latencies, "topIds": top_ids}))

@@ -238,6 +238,7 @@ export async function buildCorpus(options: BuildCorpusOptions): Promise<BuildCor
       searchIndex = await buildSearchIndex(database, directory, {
         label: options.name,
         passages,
+        titleWeight,
         ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });

@@ -36,13 +36,14 @@ function* passageBatches(database: Database.Database): Generator<IndexRow[]> {
 export async function buildSearchIndex(
   database: Database.Database,
   directory: string,
-  options: { label: string; passages: number; quiet?: boolean; signal?: AbortSignal },
+  options: { label: string; passages: number; titleWeight: number; quiet?: boolean; signal?: AbortSignal },
 ): Promise<SearchIndexEntry> {
   const folder = `${LANCE_FOLDER_PREFIX}${new Date().toISOString().replace(/\D/g, "")}-${process.pid}`;
   const progress = createProgress({ label: `index ${options.label}`, total: options.passages, quiet: options.quiet });
   let reported = 0;
   try {
     const { seconds } = await buildLanceIndex(join(directory, folder), passageBatches(database), {
+      titleWeight: options.titleWeight,
       ...(options.signal ? { signal: options.signal } : {}),
       onRows: (rows) => {
         progress.increment(rows - reported);
@@ -85,6 +86,7 @@ export async function indexCorpus(
     const searchIndex = await buildSearchIndex(database, directory, {
       label: name,
       passages: manifest.counts.passages,
+      titleWeight: manifest.titleWeight,
       ...(options.quiet !== undefined ? { quiet: options.quiet } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

@@ -132,7 +132,7 @@ export class SqliteCorpus implements Corpus {
 
   private openLance(): Promise<LanceIndex> {
     const folder = this.manifestValue.searchIndex?.folder as string;
-    this.lance ??= LanceIndex.open(join(dirname(this.file), folder), Number(this.manifestValue.titleWeight) || 1);
+    this.lance ??= LanceIndex.open(join(dirname(this.file), folder));
     return this.lance;
   }
 
