@@ -32,12 +32,12 @@ const titleById = new Map(passages.map((passage) => [passage.id, passage.title])
 
 type Row = { system: string; any: number[]; both: number[]; msPerQuery: number };
 
-function evaluate(system: string, search: (query: string) => string[]): Row {
+async function evaluate(system: string, search: (query: string) => string[] | Promise<string[]>): Promise<Row> {
   const any = KS.map(() => 0);
   const both = KS.map(() => 0);
   const started = performance.now();
   for (const question of questions) {
-    const titles = search(question.question);
+    const titles = await search(question.question);
     KS.forEach((k, index) => {
       const top = new Set(titles.slice(0, k));
       const found = question.supporting_titles.filter((title) => top.has(title)).length;
@@ -60,19 +60,24 @@ try {
   for (const titleWeight of [2, 1]) {
     const name = `hotpotqa-w${titleWeight}`;
     await buildCorpus({ name, from: ["data/hotpotqa/corpus.jsonl"], home, titleWeight, quiet: true });
-    const budgets: [string, number | undefined][] =
+    const engines: [string, Parameters<typeof openCorpus>[1]][] =
       titleWeight === 2
         ? [
-            ["budget 1000 (default)", undefined],
-            ["budget 500", 500],
-            ["no budget", Number.POSITIVE_INFINITY],
+            ["LanceDB index (default)", { engine: "lance" }],
+            ["FTS5, budget 1000 (old default)", { engine: "fts5", query: { maxPostings: 1000 } }],
+            ["FTS5, budget 500", { engine: "fts5", query: { maxPostings: 500 } }],
+            ["FTS5, exact (no budget)", { engine: "fts5" }],
           ]
-        : [["budget 1000 (default)", undefined]];
-    for (const [label, maxPostings] of budgets) {
-      const corpus = openCorpus(name, { home, query: maxPostings === undefined ? {} : { maxPostings } });
+        : [
+            ["LanceDB index (default)", { engine: "lance" }],
+            ["FTS5, budget 1000 (old default)", { engine: "fts5", query: { maxPostings: 1000 } }],
+          ];
+    for (const [label, engineOptions] of engines) {
+      const corpus = openCorpus(name, { home, ...engineOptions });
+      await corpus.search(["warm up"], 10);
       rows.push(
-        evaluate(`drkit BM25 title×${titleWeight}, ${label}`, (query) =>
-          (corpus.searchNow([query], 10)[0] ?? []).map((hit) => hit.passage.title),
+        await evaluate(`drkit BM25 title×${titleWeight}, ${label}`, async (query) =>
+          ((await corpus.search([query], 10))[0] ?? []).map((hit) => hit.passage.title),
         ),
       );
       corpus.close();
@@ -82,7 +87,9 @@ try {
     anchor.add(passages);
     anchor.finish();
     rows.push(
-      evaluate(`${anchor.name} (anchor)`, (query) => anchor.search(query, 10).map((id) => titleById.get(id) ?? "")),
+      await evaluate(`${anchor.name} (anchor)`, (query) =>
+        anchor.search(query, 10).map((id) => titleById.get(id) ?? ""),
+      ),
     );
   }
 } finally {
