@@ -2,18 +2,30 @@
 import type { Command } from "commander";
 import { InputError } from "../core/errors.js";
 import { buildCorpus } from "../corpus/build.js";
+import { embedCorpus } from "../corpus/embed.js";
 import { CORPUS_FORMATS, type CorpusFormatOption } from "../corpus/formats.js";
 import { indexCorpus } from "../corpus/search-index.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { listCorpora } from "../corpus/store-layout.js";
+import { SEARCH_MODES, type SearchMode } from "../corpus/types.js";
+import { EmbeddingClient } from "../llm/embeddings.js";
 import {
   addSearchEngineOptions,
   configFrom,
   integerOption,
   numberOption,
+  positiveIntegerOption,
   printJson,
   searchEngineFrom,
 } from "./context.js";
+
+/** A `--mode` value, checked (undefined: the corpus's default). */
+export function searchMode(value: string | undefined): SearchMode | undefined {
+  if (value === undefined) return undefined;
+  if (!(SEARCH_MODES as readonly string[]).includes(value))
+    throw new InputError(`--mode must be one of ${SEARCH_MODES.join(", ")}, got "${value}"`);
+  return value as SearchMode;
+}
 
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -102,19 +114,90 @@ export function registerCorpusCommand(program: Command): void {
       );
     });
 
+  corpus
+    .command("embed")
+    .description(
+      "Embed every passage with an OpenAI-compatible /v1/embeddings server for dense and hybrid search (resumable)",
+    )
+    .argument("<name>", "corpus name")
+    .requiredOption("--base-url <url>", "embeddings server, ending in /v1 (TEI, vLLM, Infinity, Ollama, OpenAI)")
+    .requiredOption("--model <name>", "embedding model name")
+    .option("--prefix <style>", "e5 (query: / passage: prefixes) or none", "none")
+    .option("--no-normalize", "keep the server's vector lengths (default: unit length, cosine similarity)")
+    .option("--batch-size <n>", "passages per request", positiveIntegerOption("batch-size"), 64)
+    .option("--default-mode <mode>", `the corpus's search mode afterwards: ${SEARCH_MODES.join(", ")}`)
+    .option("--quiet", "no progress output")
+    .action(
+      async (
+        name: string,
+        options: {
+          baseUrl: string;
+          model: string;
+          prefix: string;
+          normalize: boolean;
+          batchSize: number;
+          defaultMode?: string;
+          quiet?: boolean;
+        },
+        command: Command,
+      ) => {
+        const config = configFrom(command);
+        if (options.prefix !== "e5" && options.prefix !== "none")
+          throw new InputError(`--prefix must be e5 or none, got "${options.prefix}"`);
+        if (options.defaultMode !== undefined && !(SEARCH_MODES as readonly string[]).includes(options.defaultMode))
+          throw new InputError(`--default-mode must be one of ${SEARCH_MODES.join(", ")}`);
+        const settings = {
+          baseUrl: options.baseUrl,
+          model: options.model,
+          prefix: options.prefix as "e5" | "none",
+          normalize: options.normalize,
+        };
+        const apiKey = process.env.DRKIT_EMBEDDING_API_KEY;
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once("SIGINT", onSignal);
+        try {
+          const manifest = await embedCorpus(name, {
+            home: config.home,
+            client: new EmbeddingClient({ ...settings, ...(apiKey ? { apiKey } : {}) }),
+            settings,
+            batchSize: options.batchSize,
+            ...(options.defaultMode ? { defaultMode: options.defaultMode as SearchMode } : {}),
+            quiet: options.quiet,
+            signal: controller.signal,
+          });
+          const dense = manifest.dense;
+          process.stdout.write(
+            `embedded corpus "${name}": ${dense?.rows} passages, ${dense?.dimensions} dimensions, ${dense?.tokens} tokens\n` +
+              `  ANN index: ${dense?.ann}; recall@10 against brute force ${dense?.recallAt10.toFixed(3)}; default mode ${dense?.defaultMode}\n`,
+          );
+        } finally {
+          process.removeListener("SIGINT", onSignal);
+        }
+      },
+    );
+
   const search = corpus
     .command("search")
     .description("BM25 search of a corpus")
     .argument("<name>", "corpus name")
     .argument("<query...>", "query text")
     .option("--topk <k>", "results per query", integerOption("topk"), 10)
+    .option("--mode <mode>", `bm25, dense or hybrid (default: the corpus's)`)
     .option("--explain", "print the engine, and for FTS5 which query terms were kept and which were pruned")
     .option("--json", "print hits as JSON");
   addSearchEngineOptions(search).action(
     async (
       name: string,
       queryWords: string[],
-      options: { topk: number; engine: string; maxPostings?: number; explain?: boolean; json?: boolean },
+      options: {
+        topk: number;
+        engine: string;
+        maxPostings?: number;
+        mode?: string;
+        explain?: boolean;
+        json?: boolean;
+      },
       command: Command,
     ) => {
       const config = configFrom(command);
@@ -122,7 +205,7 @@ export function registerCorpusCommand(program: Command): void {
       const store = openCorpus(name, { home: config.home, ...searchEngineFrom(options) });
       try {
         const query = queryWords.join(" ");
-        const [hits = []] = await store.search([query], options.topk);
+        const [hits = []] = await store.search([query], options.topk, { mode: searchMode(options.mode) });
         if (options.explain) {
           const plan = store.explain(query);
           process.stderr.write(

@@ -36,7 +36,8 @@ type LanceTable = import("@lancedb/lancedb").Table;
 
 let loaded: Promise<LanceModule> | undefined;
 
-function lancedb(): Promise<LanceModule> {
+/** LanceDB, loaded on first use with the environment it needs. */
+export function lancedb(): Promise<LanceModule> {
   process.env.LANCE_CPU_THREADS ??= String(Math.max(2, availableParallelism()));
   // Its Rust log prints warnings (e.g. "No existing dataset … will be created") on stderr unless told otherwise.
   process.env.LANCEDB_LOG ??= "error";

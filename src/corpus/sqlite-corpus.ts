@@ -3,10 +3,13 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { CorpusError, InputError, NotFoundError } from "../core/errors.js";
+import { EmbeddingClient } from "../llm/embeddings.js";
+import { DenseIndex } from "./dense-index.js";
+import { reciprocalRankFusion, weightedFusion } from "./fusion.js";
 import { hasLanceIndex, LanceIndex } from "./lance-index.js";
 import { type QueryPlan, QueryPlanner, type QueryPlannerOptions } from "./query-planner.js";
 import { CORPUS_SCHEMA_VERSION, type CorpusManifest, CorpusManifestSchema, corpusFile } from "./store-layout.js";
-import type { Corpus, CorpusStats, Passage, SearchHit } from "./types.js";
+import type { Corpus, CorpusSearchOptions, CorpusStats, Passage, SearchHit, SearchMode } from "./types.js";
 
 export interface OpenCorpusOptions {
   /** drkit home (default $DRKIT_HOME or `.drkit`). */
@@ -28,7 +31,17 @@ export interface OpenCorpusOptions {
    * Results are identical with or without the cache (the store is read-only). Default 0: no cache.
    */
   cacheSize?: number;
+  /**
+   * Embeds queries for dense and hybrid search. Default: a client for the server and model the corpus was
+   * embedded with (manifest `dense`), with the API key of `DRKIT_EMBEDDING_API_KEY`.
+   */
+  embedder?: EmbeddingClient;
+  /** How hybrid search fuses BM25 and dense rankings: reciprocal ranks (default) or weighted scores. */
+  fusion?: { kind: "rrf" } | { kind: "weighted"; lexicalWeight: number };
 }
+
+/** Candidates taken from each ranking before hybrid fusion cuts to topk. */
+const HYBRID_CANDIDATES = 50;
 
 /** Largest `topk` honoured by `search` (larger values are clamped). */
 export const MAX_SEARCH_TOPK = 1000;
@@ -56,6 +69,9 @@ export class SqliteCorpus implements Corpus {
   /** The engine `search` uses. */
   readonly engine: "lance" | "fts5";
   private lance: Promise<LanceIndex> | undefined;
+  private dense: Promise<DenseIndex> | undefined;
+  private readonly embedder: EmbeddingClient | undefined;
+  private readonly fusion: NonNullable<OpenCorpusOptions["fusion"]>;
 
   constructor(name: string, file: string, options: OpenCorpusOptions = {}) {
     this.name = name;
@@ -94,6 +110,8 @@ export class SqliteCorpus implements Corpus {
         "SELECT rowid, id, title, text FROM passages WHERE title = ? COLLATE NOCASE ORDER BY rowid",
       );
       this.engine = chooseEngine(name, dirname(file), this.manifestValue, options);
+      this.embedder = options.embedder ?? defaultEmbedder(this.manifestValue);
+      this.fusion = options.fusion ?? { kind: "rrf" };
     } catch (error) {
       this.database.close();
       if (error instanceof CorpusError) throw error;
@@ -104,7 +122,48 @@ export class SqliteCorpus implements Corpus {
     }
   }
 
-  async search(queries: readonly string[], topk: number): Promise<SearchHit[][]> {
+  /** The mode a search without one uses. */
+  get defaultMode(): SearchMode {
+    return this.manifestValue.dense?.defaultMode ?? "bm25";
+  }
+
+  async search(queries: readonly string[], topk: number, options: CorpusSearchOptions = {}): Promise<SearchHit[][]> {
+    const mode = options.mode ?? this.defaultMode;
+    if (mode === "bm25") return this.searchLexical(queries, topk);
+    if (!Array.isArray(queries)) throw new InputError("search expects an array of query strings");
+    const limit = searchLimit(topk);
+    if (limit === 0) return queries.map(() => []);
+    const depth = mode === "hybrid" ? Math.max(limit, HYBRID_CANDIDATES) : limit;
+    const dense = await this.searchDense(queries, depth);
+    if (mode === "dense") return dense;
+    const lexical = await this.searchLexical(queries, depth);
+    return queries.map((_, index) => {
+      const lists = [lexical[index] ?? [], dense[index] ?? []];
+      return this.fusion.kind === "rrf"
+        ? reciprocalRankFusion(lists, limit)
+        : weightedFusion(lists[0] as SearchHit[], lists[1] as SearchHit[], this.fusion.lexicalWeight, limit);
+    });
+  }
+
+  /** Nearest passages by embedding similarity, the queries embedded in one request. */
+  private async searchDense(queries: readonly string[], limit: number): Promise<SearchHit[][]> {
+    if (!this.manifestValue.dense || !this.embedder)
+      throw new InputError(
+        `corpus "${this.name}" has no embeddings for dense or hybrid search: run drkit corpus embed ${this.name} --base-url … --model …`,
+      );
+    this.dense ??= DenseIndex.open(dirname(this.file));
+    const index = await this.dense;
+    const texts = queries.map((query) => (typeof query === "string" ? query : ""));
+    const { vectors } = await this.embedder.embedQueries(texts);
+    return Promise.all(
+      vectors.map(async (vector) =>
+        (await index.search(vector, limit)).map((hit) => ({ passage: this.passageAt(hit.rowid), score: hit.score })),
+      ),
+    );
+  }
+
+  /** BM25 with the corpus's engine. */
+  private async searchLexical(queries: readonly string[], topk: number): Promise<SearchHit[][]> {
     if (this.engine === "fts5") return this.searchNow(queries, topk);
     if (!Array.isArray(queries)) throw new InputError("search expects an array of query strings");
     const limit = searchLimit(topk);
@@ -224,7 +283,21 @@ export class SqliteCorpus implements Corpus {
     this.planner.close();
     if (this.database.open) this.database.close();
     void this.lance?.then((index) => index.close()).catch(() => {});
+    void this.dense?.then((index) => index.close()).catch(() => {});
   }
+}
+
+/** A client for the embeddings server a corpus was embedded with, if it was. */
+function defaultEmbedder(manifest: CorpusManifest): EmbeddingClient | undefined {
+  const dense = manifest.dense;
+  if (!dense) return undefined;
+  return new EmbeddingClient({
+    baseUrl: process.env.DRKIT_EMBEDDING_BASE_URL ?? dense.baseUrl,
+    model: dense.model,
+    prefix: dense.prefix,
+    normalize: dense.normalize,
+    ...(process.env.DRKIT_EMBEDDING_API_KEY ? { apiKey: process.env.DRKIT_EMBEDDING_API_KEY } : {}),
+  });
 }
 
 function searchLimit(topk: number): number {

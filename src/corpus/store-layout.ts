@@ -44,6 +44,24 @@ export const CorpusManifestSchema = z.object({
    * reader opened before a rebuild keeps its own. Absent: searched with SQLite FTS5 (exact BM25).
    */
   searchIndex: z.object({ engine: z.literal("lance"), folder: z.string(), seconds: z.number() }).optional(),
+  /** Passage embeddings (`drkit corpus embed`): how queries must be embedded, and the ANN index's measured recall. */
+  dense: z
+    .object({
+      model: z.string(),
+      baseUrl: z.string(),
+      prefix: z.union([z.enum(["e5", "none"]), z.object({ query: z.string(), passage: z.string() })]),
+      normalize: z.boolean(),
+      dimensions: z.number().int(),
+      rows: z.number().int(),
+      ann: z.enum(["ivf-hnsw-sq", "brute force"]),
+      /** Share of the brute-force top 10 the ANN index returned on sampled queries. */
+      recallAt10: z.number(),
+      tokens: z.number(),
+      seconds: z.number(),
+      /** What a search without a mode uses. */
+      defaultMode: z.enum(["bm25", "dense", "hybrid"]),
+    })
+    .optional(),
 });
 export type CorpusManifest = z.infer<typeof CorpusManifestSchema>;
 

@@ -13,8 +13,9 @@
  */
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
+import { InputError } from "../core/errors.js";
 import { renderContents } from "../corpus/text.js";
-import type { Corpus, SearchHit } from "../corpus/types.js";
+import { type Corpus, SEARCH_MODES, type SearchHit, type SearchMode } from "../corpus/types.js";
 import { HttpError, type ListeningServer, readJsonBody, startJsonServer } from "./http.js";
 import type { RequestGuardOptions } from "./request-guard.js";
 
@@ -69,6 +70,8 @@ export function retrieveRequestSchema(limits: { maxQueries: number; maxTopk: num
         .max(limits.maxTopk, { error: `topk must be at most ${limits.maxTopk}` })
         .nullish(),
       return_scores: z.boolean({ error: "return_scores must be true or false" }).nullish(),
+      /** drkit's extension: bm25, dense or hybrid (default: the corpus's). Other servers ignore unknown fields. */
+      mode: z.enum(SEARCH_MODES, { error: `mode must be one of ${SEARCH_MODES.join(", ")}` }).nullish(),
     })
     .loose();
 }
@@ -95,7 +98,9 @@ export async function startRetrievalServer(
   const schema = retrieveRequestSchema({ maxQueries, maxTopk });
   const passages = corpus.stats().passages;
 
-  const retrieve = async (request: IncomingMessage): Promise<{ queries: string[]; topk: number; scores: boolean }> => {
+  const retrieve = async (
+    request: IncomingMessage,
+  ): Promise<{ queries: string[]; topk: number; scores: boolean; mode: SearchMode | undefined }> => {
     const value = await readJsonBody(request, {
       maxBytes: maxBodyBytes,
       example: '{"queries": [...], "topk": 3, "return_scores": true}',
@@ -116,14 +121,32 @@ export async function startRetrievalServer(
         400,
         `${parsed.data.queries.length} queries × topk ${topk} = ${parsed.data.queries.length * topk} results, more than the ${maxResults} one request may ask for; split the request or lower topk`,
       );
-    return { queries: parsed.data.queries, topk, scores: parsed.data.return_scores === true };
+    return {
+      queries: parsed.data.queries,
+      topk,
+      scores: parsed.data.return_scores === true,
+      mode: parsed.data.mode ?? undefined,
+    };
   };
 
-  /** `{"result": [...]}` a chunk of queries at a time: searched only when the client has taken the last chunk. */
-  async function* resultChunks(queries: string[], topk: number, scores: boolean): AsyncGenerator<string> {
+  const searchChunk = (queries: string[], start: number, topk: number, mode: SearchMode | undefined) =>
+    corpus.search(queries.slice(start, start + QUERIES_PER_CHUNK), topk, mode ? { mode } : {});
+
+  /**
+   * `{"result": [...]}` a chunk of queries at a time: each searched only when the client has taken the last one.
+   * The first chunk is searched before the reply starts, so a search that cannot run (dense mode on a corpus
+   * without embeddings) is a 400, not a cut reply.
+   */
+  async function* resultChunks(
+    queries: string[],
+    topk: number,
+    scores: boolean,
+    mode: SearchMode | undefined,
+    first: SearchHit[][],
+  ): AsyncGenerator<string> {
     yield '{"result":[';
     for (let start = 0; start < queries.length; start += QUERIES_PER_CHUNK) {
-      const found = await corpus.search(queries.slice(start, start + QUERIES_PER_CHUNK), topk);
+      const found = start === 0 ? first : await searchChunk(queries, start, topk, mode);
       const lists = found.map((hits) =>
         JSON.stringify(
           scores
@@ -142,8 +165,9 @@ export async function startRetrievalServer(
     async handle(request, path) {
       if (path === "/retrieve") {
         if (request.method !== "POST") throw new HttpError(405, "use POST /retrieve", { Allow: "POST" });
-        const { queries, topk, scores } = await retrieve(request);
-        return { chunks: resultChunks(queries, topk, scores), count: queries.length };
+        const { queries, topk, scores, mode } = await retrieve(request);
+        const first = await searchChunk(queries, 0, topk, mode);
+        return { chunks: resultChunks(queries, topk, scores, mode, first), count: queries.length };
       }
       if (path === "/health") {
         if (request.method !== "GET" && request.method !== "HEAD")
@@ -152,6 +176,7 @@ export async function startRetrievalServer(
       }
       throw new HttpError(404, `no route ${request.method} ${path}: use POST /retrieve or GET /health`);
     },
+    mapError: (error) => (error instanceof InputError ? new HttpError(400, error.message) : undefined),
     onRequest: ({ count, ...entry }) => options.onRequest?.({ ...entry, queries: count }),
     ...(options.guard ? { guard: options.guard } : {}),
     ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
