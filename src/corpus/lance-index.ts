@@ -113,7 +113,7 @@ export function hasLanceIndex(folder: string): boolean {
 /** Words a query must hold to be searched: anything else (punctuation, emoji) finds nothing. */
 const WORD = /[\p{L}\p{N}]/u;
 /** Rows fetched beyond `limit` so that ties at the cut are resolved by row id, not by the engine's order. */
-const TIE_MARGIN = 8;
+const TIE_MARGIN = 2;
 /** Longest query text sent to the engine (the rest is cut, as FTS5's planner keeps 32 terms). */
 const MAX_QUERY_CHARACTERS = 4096;
 

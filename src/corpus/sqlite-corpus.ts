@@ -7,6 +7,7 @@ import { EmbeddingClient } from "../llm/embeddings.js";
 import { DenseIndex } from "./dense-index.js";
 import { reciprocalRankFusion, weightedFusion } from "./fusion.js";
 import { hasLanceIndex, LanceIndex } from "./lance-index.js";
+import { queryTerms } from "./query.js";
 import { type QueryPlan, QueryPlanner, type QueryPlannerOptions } from "./query-planner.js";
 import { CORPUS_SCHEMA_VERSION, type CorpusManifest, CorpusManifestSchema, corpusFile } from "./store-layout.js";
 import type { Corpus, CorpusSearchOptions, CorpusStats, Passage, SearchHit, SearchMode } from "./types.js";
@@ -171,7 +172,7 @@ export class SqliteCorpus implements Corpus {
     return Promise.all(
       queries.map((query) =>
         this.cached(typeof query === "string" ? query : "", limit, async (text) => {
-          const hits = await lance.search(text, limit);
+          const hits = await lance.search(queryTerms(text).join(" "), limit);
           // A query of stop words only is searched by FTS5, which keeps them when nothing else is left.
           if (hits.length === 0) return this.searchOne(text, limit);
           return hits.map((hit) => ({ passage: this.passageAt(hit.rowid), score: hit.score }));
