@@ -132,3 +132,32 @@ export function hotpotQuestions(): string[] {
     .filter((line) => line.trim() !== "")
     .map((line) => (JSON.parse(line) as { question: string }).question);
 }
+
+/**
+ * The needle-in-a-haystack corpus: `size` passages, the 3,957 real HotpotQA passages spread evenly among seeded
+ * synthetic distractors whose topics exclude the HotpotQA paragraphs.
+ */
+export async function writeNeedleCorpus(file: string, size: number): Promise<void> {
+  const realPassages = readFileSync("data/hotpotqa/corpus.jsonl", "utf8")
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as SyntheticPassage);
+  const vocabulary = loadVocabulary({ hotpotQaOutOfTopics: true });
+  const stream = createWriteStream(file);
+  const every = Math.max(1, Math.floor(size / realPassages.length));
+  let next = 0;
+  let buffer: string[] = [];
+  let written = 0;
+  for (const passage of syntheticPassages(vocabulary, size - realPassages.length, 42)) {
+    buffer.push(`${JSON.stringify({ ...passage, id: `s${passage.id}` })}\n`);
+    written++;
+    if (written % every === 0 && next < realPassages.length) buffer.push(`${JSON.stringify(realPassages[next++])}\n`);
+    if (buffer.length >= 2000) {
+      if (!stream.write(buffer.join(""))) await once(stream, "drain");
+      buffer = [];
+    }
+  }
+  while (next < realPassages.length) buffer.push(`${JSON.stringify(realPassages[next++])}\n`);
+  stream.end(buffer.join(""));
+  await once(stream, "finish");
+}

@@ -13,15 +13,14 @@
  *   npx tsx bench/retrieval-needle.ts [--sizes 100000,1000000] [--no-xapian]
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { once } from "node:events";
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildCorpus } from "../src/corpus/build.js";
 import { indexCorpus } from "../src/corpus/search-index.js";
 import { openCorpus } from "../src/corpus/sqlite-corpus.js";
-import { loadVocabulary, syntheticPassages } from "./corpus-synthetic.js";
+import { writeNeedleCorpus } from "./corpus-synthetic.js";
 
 const { values } = parseArgs({
   options: {
@@ -95,28 +94,6 @@ function engineRun(home: string, engine: string, budget: number): EngineRun {
   );
   if (result.status !== 0) throw new Error(`engine ${engine} failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as EngineRun;
-}
-
-/** Distractors with the real passages spread evenly among them. */
-async function writeNeedleCorpus(file: string, size: number): Promise<void> {
-  const vocabulary = loadVocabulary({ hotpotQaOutOfTopics: true });
-  const stream = createWriteStream(file);
-  const every = Math.max(1, Math.floor(size / real.length));
-  let next = 0;
-  let buffer: string[] = [];
-  let written = 0;
-  for (const passage of syntheticPassages(vocabulary, size - real.length, 42)) {
-    buffer.push(`${JSON.stringify({ ...passage, id: `s${passage.id}` })}\n`);
-    written++;
-    if (written % every === 0 && next < real.length) buffer.push(`${JSON.stringify(real[next++])}\n`);
-    if (buffer.length >= 2000) {
-      if (!stream.write(buffer.join(""))) await once(stream, "drain");
-      buffer = [];
-    }
-  }
-  while (next < real.length) buffer.push(`${JSON.stringify(real[next++])}\n`);
-  stream.end(buffer.join(""));
-  await once(stream, "finish");
 }
 
 function percentile(values: number[], q: number): number {

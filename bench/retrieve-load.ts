@@ -11,7 +11,10 @@
  * dedicated core would sustain. `--cache N` passes `--cache N` to the server (default 0: every query is scored;
  * the 400 questions repeat, so with a cache the figures measure cache hits).
  *
- *   npx tsx bench/retrieve-load.ts [--duration 10] [--connections 16] [--workers 2] [--cache 0]
+ * `--passages N` (N > 3,957) serves the needle-in-a-haystack corpus of bench/retrieval-needle.ts instead: the
+ * HotpotQA passages among synthetic distractors, N in all (e.g. 1,000,000), searched with the corpus's index.
+ *
+ *   npx tsx bench/retrieve-load.ts [--duration 10] [--connections 16] [--workers 2] [--cache 0] [--passages N]
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -21,7 +24,7 @@ import { parseArgs } from "node:util";
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from "autocannon";
 import { buildCorpus } from "../src/corpus/build.js";
-import { hotpotQuestions } from "./corpus-synthetic.js";
+import { hotpotQuestions, writeNeedleCorpus } from "./corpus-synthetic.js";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "16" },
     workers: { type: "string", default: String(Math.min(4, availableParallelism())) },
     cache: { type: "string", default: "0" },
+    passages: { type: "string", default: "0" },
   },
 });
 const duration = Number(values.duration);
@@ -129,7 +133,14 @@ const home = mkdtempSync(join(tmpdir(), "drkit-retrieve-load-"));
 const questions = hotpotQuestions();
 let server: { child: ChildProcess; url: string } | undefined;
 try {
-  await buildCorpus({ name: "hotpotqa", from: ["data/hotpotqa/corpus.jsonl"], home, quiet: true });
+  const passages = Number(values.passages);
+  let source = "data/hotpotqa/corpus.jsonl";
+  if (passages > 3957) {
+    source = join(home, "needle.jsonl");
+    await writeNeedleCorpus(source, passages);
+  }
+  await buildCorpus({ name: "hotpotqa", from: [source], home, quiet: true });
+  process.stdout.write(`corpus: ${passages > 3957 ? passages : 3957} passages\n`);
   server = await startServer(home);
   const { url } = server;
   let cursor = 0;
