@@ -187,7 +187,7 @@ try {
     },
   ];
   console.log(
-    `retrieve-load: ${questions.length} HotpotQA questions over the 3,957-paragraph corpus; ${connections} connections, ${duration} s per scenario, ${workers} server worker(s), server cache ${cache}, loopback, ${availableParallelism()} CPUs shared with autocannon`,
+    `retrieve-load: ${questions.length} HotpotQA questions over a ${passages > 3957 ? passages : 3957}-passage corpus (engine: its search index); ${connections} connections, ${duration} s per scenario, ${workers} server worker(s), server cache ${cache}, loopback, ${availableParallelism()} CPUs shared with autocannon`,
   );
   const results: {
     name: string;
