@@ -105,23 +105,16 @@ describe("drkit synth (in process)", () => {
   it("says when nothing was kept and hints at the corpus when no chain was found", async () => {
     const io = capture();
     const out = join(home, "runs", "wrong-corpus.jsonl");
-    const code = await main([
-      "node",
-      "drkit",
-      "--home",
-      home,
-      "synth",
-      "multihop",
-      "--from",
-      "data/musique/hipporag_musique_train100.json",
-      "--corpus",
-      "hotpotqa",
-      "--out",
-      out,
-      "--limit",
-      "3",
-      "--quiet",
-    ]);
+    const from = "data/musique/hipporag_musique_train100.json";
+    const code = await main(
+      ["node", "drkit", "--home", home, "synth", "multihop", "--from", from, "--corpus", "hotpotqa"].concat([
+        "--out",
+        out,
+        "--limit",
+        "3",
+        "--quiet",
+      ]),
+    );
     expect(code, io.err.join("")).toBe(0);
     const text = io.out.join("");
     expect(text).toContain("chains: 0");

@@ -204,6 +204,12 @@ export function describeSystemError(error: unknown): { message: string; exitCode
         message: `${error.address ?? "the address"}:${error.port ?? "?"} is already in use: pass another --port, or stop the other server`,
         exitCode: 2,
       };
+    case "SQLITE_BUSY":
+    case "SQLITE_LOCKED":
+      return {
+        message: "another drkit process is writing this file (a build of the same corpus?): wait for it or stop it",
+        exitCode: 1,
+      };
     case "ENOSPC":
     case "EDQUOT":
     case "SQLITE_FULL":

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DataError, InputError, NotFoundError } from "../core/errors.js";
+import { CancelledError, DataError, InputError, NotFoundError } from "../core/errors.js";
 import { buildCorpus } from "./build.js";
 import { matchExpression, queryTerms } from "./query.js";
 import { indexCorpus } from "./search-index.js";
@@ -235,6 +236,52 @@ describe("atomic rebuild and bad input", () => {
     expect(existsSync(join(home, "corpora", "cancelled", "corpus.sqlite"))).toBe(false);
     // A first build leaves nothing behind, not even its folder.
     expect(existsSync(join(home, "corpora", "cancelled"))).toBe(false);
+  });
+
+  it("a build stopped after a commit resumes there and stores exactly what an uninterrupted build stores", async () => {
+    const rows = (from: number, count: number) =>
+      Array.from({ length: count }, (_, index) => ({
+        title: `R${(from + index) % 700}`,
+        text: `resumed text ${from + index}`,
+      }));
+    const first = writeJsonl(join(home, "resume-a.jsonl"), rows(0, 3000));
+    const second = writeJsonl(join(home, "resume-b.jsonl"), [
+      ...rows(3000, 2000),
+      { title: "R1", text: "resumed text 1" },
+    ]);
+    const settings = { from: [first, second], home, quiet: true, batchSize: 100, commitEvery: 500 };
+    await buildCorpus({ name: "whole", ...settings });
+    const controller = new AbortController();
+    // Cancel part-way, after some commits.
+    const watcher = setInterval(() => {
+      const partial = join(home, "corpora", "resumed", ".build-partial.sqlite");
+      if (existsSync(partial) && statSync(partial).size > 400_000) controller.abort();
+    }, 1);
+    const stopped = await buildCorpus({ name: "resumed", ...settings, signal: controller.signal }).catch((e) => e);
+    clearInterval(watcher);
+    expect(stopped).toBeInstanceOf(CancelledError);
+    expect(String(stopped.message)).toContain("run the same command again to resume");
+    const partialFile = join(home, "corpora", "resumed", ".build-partial.sqlite");
+    const partial = new Database(partialFile, { readonly: true });
+    const saved = JSON.parse(
+      String(partial.prepare("SELECT value FROM meta WHERE key = 'buildProgress'").pluck().get()),
+    );
+    partial.close();
+    // Stopped part-way, at a commit: some passages stored, not all.
+    expect(saved.counts.passages).toBeGreaterThanOrEqual(500);
+    expect(saved.counts.passages).toBeLessThan(5000);
+    const { manifest } = await buildCorpus({ name: "resumed", ...settings });
+    const reference = openCorpus("whole", { home });
+    const resumed = openCorpus("resumed", { home });
+    expect(manifest.counts).toEqual(reference.manifest().counts);
+    expect(manifest.sources).toEqual(reference.manifest().sources);
+    expect(manifest.counts.duplicates).toBe(1);
+    const all = (corpus: SqliteCorpus) => corpus.getPage("R1").map((passage) => passage.id);
+    expect(all(resumed)).toEqual(all(reference));
+    expect((await resumed.search(["resumed text 4321"], 1))[0]?.[0]?.passage.text).toBe("resumed text 4321");
+    reference.close();
+    resumed.close();
+    expect(existsSync(join(home, "corpora", "resumed", ".build-partial.sqlite"))).toBe(false);
   });
 
   it("dedupes by id (first wins) and by title+text; generates slug ids when missing", async () => {
