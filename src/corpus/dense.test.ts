@@ -6,6 +6,7 @@ import { type EmbeddingServer, startEmbeddingServer } from "../../test/fixtures/
 import { CancelledError } from "../core/errors.js";
 import { EmbeddingClient } from "../llm/embeddings.js";
 import { startRetrievalServer } from "../serve/retrieval-server.js";
+import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
 import { buildCorpus } from "./build.js";
 import { DenseIndex } from "./dense-index.js";
 import { embedCorpus } from "./embed.js";
@@ -108,6 +109,9 @@ describe("dense retrieval over the bundled HotpotQA corpus (fixture embedder)", 
       expect(hybrid.map((entry) => entry.passage.id)).toEqual(
         reciprocalRankFusion([bm25, dense50], 5).map((entry) => entry.passage.id),
       );
+      // The agent's corpus search provider searches in the mode it is given.
+      const [viaProvider = []] = await new CorpusSearchProvider(corpus, "dense").search([query], { topk: 5 });
+      expect(viaProvider.map((result) => result.id)).toEqual(dense.map((entry) => entry.passage.id));
     } finally {
       corpus.close();
     }
