@@ -9,7 +9,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { CORPUS_FORMATS } from "./formats.js";
-import { SCHEMA_SQL } from "./store-layout.js";
+import { CorpusSourceSchema, SCHEMA_SQL } from "./store-layout.js";
 
 export const PARTIAL_FILE = ".build-partial.sqlite";
 
@@ -19,13 +19,6 @@ const FingerprintSchema = z.object({
   titleWeight: z.number(),
 });
 export type BuildFingerprint = z.infer<typeof FingerprintSchema>;
-
-const SourceSchema = z.object({
-  file: z.string(),
-  format: z.enum(CORPUS_FORMATS),
-  records: z.number().int(),
-  passages: z.number().int(),
-});
 
 export const BuildProgressSchema = z.object({
   fingerprint: FingerprintSchema,
@@ -45,7 +38,7 @@ export const BuildProgressSchema = z.object({
     empty: z.number().int(),
   }),
   /** The manifest entries of the completed files. */
-  sources: z.array(SourceSchema),
+  sources: z.array(CorpusSourceSchema),
 });
 export type BuildProgress = z.infer<typeof BuildProgressSchema>;
 

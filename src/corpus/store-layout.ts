@@ -12,19 +12,20 @@ export const CORPUS_SCHEMA_VERSION = 1;
 export const CORPUS_FILE = "corpus.sqlite";
 export const MANIFEST_FILE = "manifest.json";
 
+/** One source file of a corpus: its format and what it gave. */
+export const CorpusSourceSchema = z.object({
+  file: z.string(),
+  format: z.enum(CORPUS_FORMATS),
+  records: z.number().int(),
+  passages: z.number().int(),
+});
+
 export const CorpusManifestSchema = z.object({
   schemaVersion: z.number().int(),
   name: z.string(),
   /** The format of the first source (see `sources` for each file's). */
   format: z.string(),
-  sources: z.array(
-    z.object({
-      file: z.string(),
-      format: z.enum(CORPUS_FORMATS),
-      records: z.number().int(),
-      passages: z.number().int(),
-    }),
-  ),
+  sources: z.array(CorpusSourceSchema),
   counts: z.object({
     passages: z.number().int(),
     titles: z.number().int(),
