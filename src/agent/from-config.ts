@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Config } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
+import { openCorpus } from "../corpus/sqlite-corpus.js";
 import type { Corpus } from "../corpus/types.js";
 import type { TokenCompletionModel } from "../llm/chat-model.js";
 import { createChatModel } from "../llm/from-config.js";
@@ -14,6 +15,7 @@ import type { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
 import { type ResponseCache, SqliteResponseCache } from "../llm/response-cache.js";
 import { completionTokenSampler } from "../llm/token-sampler.js";
 import { JinjaChatTemplate } from "../llm/tokenizer/jinja-chat-template.js";
+import { AccessPageReader } from "../tools/access-page-reader.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader, JinaPageReader, type PageReader } from "../tools/page-reader.js";
 import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
@@ -22,6 +24,7 @@ import { SearchTool } from "../tools/search/search-tool.js";
 import { SsrfGuard } from "../tools/ssrf-guard.js";
 import type { Tool } from "../tools/tool.js";
 import { withToolCache } from "../tools/tool-cache.js";
+import { parseVisitSource } from "../tools/visit-source.js";
 import { VisitTool } from "../tools/visit-tool.js";
 import { runAgent } from "./run-agent.js";
 import type { TokenPath } from "./token-session.js";
@@ -35,6 +38,11 @@ export interface AgentFromConfigOptions {
   corpus?: string;
   /** Offer `visit` (react / tools protocols). Default true. */
   visit?: boolean;
+  /**
+   * Where `visit` reads pages: `web`, `corpus:NAME` or `access:URL` (a retrieval server's `/access`, offline).
+   * Default: the search corpus when searching one, else the web.
+   */
+  visitSource?: string;
   /** Read pages with Jina Reader instead of direct HTTP (needs JINA_API_KEY). */
   jinaReader?: boolean;
   /** Allow `visit` to fetch loopback / private addresses (local test sites, intranets). Default false. */
@@ -93,8 +101,16 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
   const search = new SearchTool({ provider, style: protocol === "search-r1" ? "search-r1" : "tongyi" });
   const tools: Tool[] = [cached(search, `${provider.name}:${search.style}:${search.topk}`)];
   if (protocol !== "search-r1" && options.visit !== false) {
+    const source = options.visitSource ? parseVisitSource(options.visitSource) : undefined;
+    let pages = corpus;
+    if (source?.kind === "corpus" && source.name !== corpus?.name) {
+      const opened = openCorpus(source.name, { home: config.home });
+      closers.push(() => opened.close());
+      pages = opened;
+    }
     let reader: PageReader | undefined;
-    if (!corpus) {
+    if (source?.kind === "access") reader = new AccessPageReader(source.url);
+    else if (!pages || source?.kind === "web") {
       if (options.jinaReader) reader = new JinaPageReader({ apiKey: env.JINA_API_KEY });
       else {
         const guard = new SsrfGuard({ allowLoopback: options.allowLoopback, allowPrivate: options.allowPrivate });
@@ -104,7 +120,7 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
       }
     }
     let extractor: PageExtractor | undefined;
-    if (!corpus) {
+    if (source?.kind === "web" || (!pages && source?.kind !== "access")) {
       const extractorModel = createChatModel(config, { role: "extractor" });
       closers.push(() => extractorModel.close());
       extractor = new PageExtractor({ model: extractorModel });
@@ -113,10 +129,10 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
       cached(
         new VisitTool({
           ...(reader ? { reader } : {}),
-          ...(corpus ? { corpus } : {}),
+          ...(pages && source?.kind !== "web" ? { corpus: pages } : {}),
           ...(extractor ? { extractor } : {}),
         }),
-        `${corpus ? `corpus:${corpus.name}` : (reader?.name ?? "")}:${extractor ? "extract" : "raw"}`,
+        `${pages && source?.kind !== "web" ? `corpus:${pages.name}` : ""}:${reader?.name ?? ""}:${extractor ? "extract" : "raw"}`,
       ),
     );
   }

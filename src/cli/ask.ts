@@ -23,7 +23,8 @@ interface AskOptions {
   tokenIds?: boolean;
   tokenizer?: string;
   stream?: boolean;
-  visit: boolean;
+  /** false with --no-visit; a source with --visit web|corpus:NAME|access:URL. */
+  visit: boolean | string;
   allowLoopback?: boolean;
   jinaReader?: boolean;
   cache?: boolean;
@@ -103,6 +104,10 @@ export function registerAskCommand(program: Command): void {
       "the model's tokenizer (HF snapshot dir or hub id in the local HF cache): render the chat with its template and sample token-in/token-out via /v1/completions",
     )
     .option("--stream", "stream model output")
+    .option(
+      "--visit <source>",
+      "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline)",
+    )
     .option("--no-visit", "do not offer the visit tool")
     .option("--allow-loopback", "let visit fetch loopback addresses (local test sites)")
     .option("--jina-reader", "read web pages through Jina Reader (JINA_API_KEY) instead of fetching them directly")
@@ -125,7 +130,8 @@ export function registerAskCommand(program: Command): void {
         protocol: options.protocol as ProtocolName,
         ...(options.corpus ? { corpus: options.corpus } : {}),
         ...(options.search ? { search: options.search } : {}),
-        visit: options.visit,
+        visit: options.visit !== false,
+        ...(typeof options.visit === "string" ? { visitSource: options.visit } : {}),
         allowLoopback: options.allowLoopback,
         jinaReader: options.jinaReader,
         cache: options.cache,

@@ -18,11 +18,13 @@ import type { EvalManifest } from "../eval/run-store.js";
 import { type Rollout, runEvaluation } from "../eval/runner.js";
 import { createChatModel } from "../llm/from-config.js";
 import { createReward, REWARD_NAMES } from "../reward/rewards.js";
+import { AccessPageReader } from "../tools/access-page-reader.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader } from "../tools/page-reader.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
 import { SearchTool } from "../tools/search/search-tool.js";
 import type { Tool } from "../tools/tool.js";
+import { parseVisitSource } from "../tools/visit-source.js";
 import { VisitTool } from "../tools/visit-tool.js";
 import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
 
@@ -36,6 +38,7 @@ interface EvalOptions {
   limit?: number;
   corpus?: string;
   search?: string;
+  visit?: string;
   topk?: number;
   protocol: string;
   model?: string;
@@ -75,6 +78,10 @@ export function registerEvalCommand(program: Command): void {
     .option("--limit <n>", "only the first n questions", positiveIntegerOption("limit"))
     .option("--corpus <name>", "search a local corpus (drkit corpus build)")
     .option("--search <provider>", "search provider: corpus, retrieve[:url], serper, searxng, brave, tavily, jina")
+    .option(
+      "--visit <source>",
+      "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline); default: the search corpus, else the web",
+    )
     .option("--topk <n>", "search results per query", integerOption("topk"))
     .option("--protocol <name>", `agent protocol: ${PROTOCOL_NAMES.join(", ")}`, "react")
     .option("--model <name>", "agent model (else config / DRKIT_MODEL)")
@@ -165,7 +172,12 @@ export function registerEvalCommand(program: Command): void {
         }),
       ];
       if (protocol !== "search-r1") {
-        if (providerName === "corpus" && corpusName)
+        const visitSource = options.visit ? parseVisitSource(options.visit) : undefined;
+        if (visitSource?.kind === "access")
+          tools.push(new VisitTool({ reader: new AccessPageReader(visitSource.url) }));
+        else if (visitSource?.kind === "corpus")
+          tools.push(new VisitTool({ corpus: openCorpus(visitSource.name, { home: config.home }) }));
+        else if (providerName === "corpus" && corpusName && visitSource?.kind !== "web")
           tools.push(new VisitTool({ corpus: openCorpus(corpusName, { home: config.home }) }));
         else
           tools.push(

@@ -4,6 +4,8 @@
  *   POST /retrieve {"queries": [...], "topk": n | null, "return_scores": bool}
  *     → {"result": [[{"document": {"id", "contents"}, "score": s}, ...], ...]}   (return_scores true)
  *     → {"result": [[{"id", "contents"}, ...], ...]}                             (return_scores false)
+ *   POST /access {"urls": [...]} → {"result": [{"url", "title", "contents"} | null, ...]}   (ASearcher's contract:
+ *     the stored page of each URL or title, see corpus/page-access.ts)
  *   GET /health → {"status": "ok", "corpus", "passages"}
  *
  * `contents` is `"Title"\ntext`. topk null or 0 falls back to the server default. Errors are JSON
@@ -14,6 +16,7 @@
 import type { IncomingMessage } from "node:http";
 import { z } from "zod";
 import { InputError } from "../core/errors.js";
+import { storedPage } from "../corpus/page-access.js";
 import { renderContents } from "../corpus/text.js";
 import { type Corpus, SEARCH_MODES, type SearchHit, type SearchMode } from "../corpus/types.js";
 import { HttpError, type ListeningServer, readJsonBody, startJsonServer } from "./http.js";
@@ -44,6 +47,14 @@ export interface RetrievalServerOptions {
   /** Most open connections (default 1,024). */
   maxConnections?: number;
 }
+
+/** Most URLs in one /access request. */
+const MAX_ACCESS_URLS = 256;
+const AccessRequestSchema = z.object({
+  urls: z
+    .array(z.string().max(4096), { error: "urls must be an array of strings" })
+    .max(MAX_ACCESS_URLS, { error: `at most ${MAX_ACCESS_URLS} urls per request` }),
+});
 
 /** Queries searched and serialised per chunk of a streamed reply. */
 const QUERIES_PER_CHUNK = 64;
@@ -169,12 +180,26 @@ export async function startRetrievalServer(
         const first = await searchChunk(queries, 0, topk, mode);
         return { chunks: resultChunks(queries, topk, scores, mode, first), count: queries.length };
       }
+      if (path === "/access") {
+        if (request.method !== "POST") throw new HttpError(405, "use POST /access", { Allow: "POST" });
+        const value = await readJsonBody(request, {
+          maxBytes: maxBodyBytes,
+          example: '{"urls": ["https://…", "Title"]}',
+        });
+        const parsed = AccessRequestSchema.safeParse(value);
+        if (!parsed.success) throw new HttpError(400, parsed.error.issues[0]?.message ?? "invalid request");
+        const result = parsed.data.urls.map((url) => {
+          const page = storedPage(corpus, url);
+          return page ? { url: page.url, title: page.title, contents: page.contents } : null;
+        });
+        return { body: { result }, count: result.length };
+      }
       if (path === "/health") {
         if (request.method !== "GET" && request.method !== "HEAD")
           throw new HttpError(405, "use GET /health", { Allow: "GET, HEAD" });
         return { body: { status: "ok", corpus: corpus.name, passages }, count: 0 };
       }
-      throw new HttpError(404, `no route ${request.method} ${path}: use POST /retrieve or GET /health`);
+      throw new HttpError(404, `no route ${request.method} ${path}: use POST /retrieve, POST /access or GET /health`);
     },
     mapError: (error) => (error instanceof InputError ? new HttpError(400, error.message) : undefined),
     onRequest: ({ count, ...entry }) => options.onRequest?.({ ...entry, queries: count }),

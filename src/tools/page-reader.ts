@@ -18,6 +18,8 @@ export interface ReadPage {
 
 export interface PageReader {
   readonly name: string;
+  /** Also reads references that are not web URLs (page titles, passage ids), as a retrieval server's /access does. */
+  readonly readsReferences?: boolean;
   read(url: string, signal?: AbortSignal): Promise<ReadPage>;
 }
 

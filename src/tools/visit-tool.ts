@@ -1,12 +1,14 @@
 /**
- * The `visit` tool: read one or more pages and return what serves `goal`. Web URLs go through a `PageReader`
- * (SSRF-guarded HTTP with Readability, or Jina); local-corpus references (a passage id or a page title) open
- * `Corpus.getPassage` / `Corpus.getPage`. With an extractor model the page is condensed by the goal-directed
+ * The `visit` tool: read one or more pages and return what serves `goal`. With a corpus, a reference it stores (a
+ * passage id, `corpus://<id>`, a page title, a Wikipedia URL of a stored page: see corpus/page-access.ts) opens that
+ * page offline; other web URLs go through a `PageReader` (SSRF-guarded HTTP with Readability, Jina, or a
+ * retrieval server's `/access`). With an extractor model the page is condensed by the goal-directed
  * extractor; without one the page text itself (capped) is returned. Several URLs: processed in order, joined with
  * `\n=======\n`, with a total time budget after which the remaining ones get the failure output.
  */
 import { z } from "zod";
 import { describeError } from "../core/errors.js";
+import { storedPage } from "../corpus/page-access.js";
 import type { Corpus } from "../corpus/types.js";
 import { type PageExtractor, renderExtraction, renderVisitFailure } from "./page-extractor.js";
 import type { PageReader } from "./page-reader.js";
@@ -43,39 +45,24 @@ export class VisitTool implements Tool<VisitInput> {
   constructor(readonly options: VisitToolOptions) {}
 
   private openLocal(reference: string): { title: string; text: string; sources: string[] } | undefined {
-    const corpus = this.options.corpus;
-    if (!corpus) return undefined;
-    const passage = corpus.getPassage(reference);
-    if (passage) {
-      const page = corpus.getPage(passage.title);
-      const passages = page.length > 0 ? page : [passage];
-      return {
-        title: passage.title,
-        text: passages.map((p) => p.text).join("\n\n"),
-        sources: passages.map((p) => p.id),
-      };
-    }
-    const title = reference.replace(/^"|"$/g, "");
-    const page = corpus.getPage(title);
-    if (page.length === 0) return undefined;
-    return { title, text: page.map((p) => p.text).join("\n\n"), sources: page.map((p) => p.id) };
+    if (!this.options.corpus) return undefined;
+    const page = storedPage(this.options.corpus, reference);
+    return page ? { title: page.title, text: page.contents, sources: page.passageIds } : undefined;
   }
 
   private async visitOne(reference: string, goal: string, signal?: AbortSignal) {
     let title: string;
     let text: string;
     let sources: string[];
-    if (isWebUrl(reference)) {
+    const local = this.openLocal(reference);
+    if (local) ({ title, text, sources } = local);
+    else if (isWebUrl(reference) || this.options.reader?.readsReferences) {
       if (!this.options.reader)
         throw new Error("web pages are not available here (no page reader); visit corpus passage ids instead");
       const page = await this.options.reader.read(reference, signal);
       ({ title, text } = page);
       sources = [page.url];
-    } else {
-      const local = this.openLocal(reference);
-      if (!local) throw new Error(`no page or passage "${reference}" in the corpus`);
-      ({ title, text, sources } = local);
-    }
+    } else throw new Error(`no page or passage "${reference}" in the corpus`);
     if (text.trim() === "") throw new Error("the page is empty");
     if (!this.options.extractor) {
       const cap = this.options.maxRawChars ?? 25_000;
