@@ -12,6 +12,7 @@ import { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
 import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
 import { SearchTool } from "../tools/search/search-tool.js";
 import { VisitTool } from "../tools/visit-tool.js";
+import { OMITTED_TOOL_RESULT } from "./context-strategy.js";
 import { FORCED_ANSWER_INSTRUCTION } from "./protocols/protocol.js";
 import { REACT_BAD_JSON_FEEDBACK, REACT_NO_ACTION_FEEDBACK, REACT_UNCLOSED_FEEDBACK } from "./protocols/react.js";
 import { SEARCH_R1_INVALID_FEEDBACK } from "./protocols/search-r1.js";
@@ -333,6 +334,41 @@ describe("native tools protocol", () => {
     // The schemas sent are recorded, so an SFT export renders the prompt the model saw.
     expect(trajectory.tools?.map((tool) => tool.name)).toEqual(["search"]);
     expect(toSftChatml(trajectory).tools).toEqual(second.tools);
+  });
+});
+
+describe("context strategies", () => {
+  it("keep-last-k sends placeholders for older tool results and keeps every result in the trajectory", async () => {
+    const searchCall = (query: string) => ({
+      content: `<tool_call>{"name": "search", "arguments": {"query": ["${query}"]}}</tool_call>`,
+    });
+    server = await startScriptedOpenAIServer({
+      script: [
+        searchCall("Ed Wood"),
+        searchCall("Scott Derrickson"),
+        searchCall("Tim Burton"),
+        { content: "<answer>yes</answer>" },
+      ],
+    });
+    const trajectory = await runAgent({
+      question: "Were Scott Derrickson and Ed Wood of the same nationality?",
+      protocol: "react",
+      model: model(),
+      tools: [search()],
+      context: { strategy: "keep-last-k", k: 2 },
+    });
+    expect(trajectory.prediction).toBe("yes");
+    const last = server.requests[3]!.body.messages as { role: string; content: string }[];
+    const observations = last.filter((message) => message.content.startsWith("<tool_response>"));
+    expect(observations.map((message) => message.content.includes(OMITTED_TOOL_RESULT))).toEqual([true, false, false]);
+    expect(observations[0]!.content).toBe(`<tool_response>\n${OMITTED_TOOL_RESULT}\n</tool_response>`);
+    expect(observations[2]!.content).toContain("Tim Burton");
+    // The record keeps the full text of every result, and says which strategy ran.
+    const recorded = trajectory.messages.filter((message) => message.content.startsWith("<tool_response>"));
+    expect(recorded).toHaveLength(3);
+    expect(recorded.some((message) => message.content.includes(OMITTED_TOOL_RESULT))).toBe(false);
+    expect(recorded[0]!.content).toContain("Ed Wood");
+    expect(trajectory.metadata.context).toEqual({ strategy: "keep-last-k", k: 2 });
   });
 });
 

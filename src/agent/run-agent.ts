@@ -18,6 +18,7 @@ import {
 import type { ChatRequest, ChatResponse, ToolDefinition } from "../llm/chat-model.js";
 import { SearchTool } from "../tools/search/search-tool.js";
 import { runTool, type Tool, toolDefinition } from "../tools/tool.js";
+import { visibleMessages } from "./context-strategy.js";
 import { createNativeToolsProtocol } from "./protocols/native-tools.js";
 import type { ObservationResult, ParsedTurn, Protocol, ProtocolContext } from "./protocols/protocol.js";
 import { truncateMiddle } from "./protocols/protocol.js";
@@ -118,7 +119,16 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
   let termination: Termination = "answer not found";
   let prediction: string | null = null;
   let runError: { code: string; message: string } | undefined;
-  const metadata: Record<string, unknown> = { ...(options.metadata ?? {}) };
+  const metadata: Record<string, unknown> = {
+    ...(options.metadata ?? {}),
+    ...(options.context ? { context: options.context } : {}),
+  };
+  if (options.context && options.token)
+    throw new InputError(
+      "a context strategy rewrites earlier messages, and the token path only appends: run it on the chat path (without a tokenizer)",
+    );
+  /** Message indexes of each tool turn's observation, in order (for the context strategy). */
+  const observationTurns: number[][] = [];
   if (listening) emit({ type: "run-start", trajectoryId: id, question: options.question, protocol: options.protocol });
 
   const checkLimits = () => {
@@ -130,7 +140,10 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
 
   const callModel = async (turnIndex: number, final: boolean): Promise<{ response: ChatResponse; ms: number }> => {
     // Plain assignments rather than conditional spreads: this runs once per step.
-    const request: ChatRequest = { messages, ...protocol.requestFields(context, final) };
+    const request: ChatRequest = {
+      messages: visibleMessages(messages, observationTurns, options.context),
+      ...protocol.requestFields(context, final),
+    };
     const sampling = options.sampling;
     if (sampling?.temperature !== undefined) request.temperature = sampling.temperature;
     if (sampling?.topP !== undefined) request.topP = sampling.topP;
@@ -322,6 +335,8 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         }
         session.appendObservation(turnIndex, ids);
       }
+      if (parsed.calls.length > 0)
+        observationTurns.push(observationMessages.map((_, index) => messages.length + index));
       messages.push(...observationMessages);
       if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
       if (options.signal?.aborted) throw new Stop("cancelled");

@@ -1,7 +1,9 @@
 /** Public types of the agent loop: options of `runAgent`, limits and live events. */
+
 import type { Termination, ToolCall, ToolResult, Trajectory, Usage } from "../core/trajectory.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import type { Tool } from "../tools/tool.js";
+import type { ContextStrategy } from "./context-strategy.js";
 import type { TokenPath } from "./token-session.js";
 
 export type ProtocolName = "search-r1" | "react" | "tools";
@@ -82,6 +84,12 @@ export interface RunAgentOptions {
   invalidFeedback?: string;
   /** Extra fields stored in `trajectory.metadata`. */
   metadata?: Record<string, unknown>;
+  /**
+   * What the model sees of the history: `{strategy: "keep-last-k", k}` replaces the tool results of all but the k
+   * most recent tool turns by a placeholder (the trajectory keeps them; recorded in `metadata.context`). The chat
+   * path only: the token path never rewrites history.
+   */
+  context?: ContextStrategy;
   /** Trajectory id; default a random UUID. */
   id?: string;
 }

@@ -7,7 +7,7 @@ import { createAgentFromConfig } from "../agent/from-config.js";
 import { type AgentEvent, PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
-import { configFrom, integerOption, numberOption, printJson } from "./context.js";
+import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
 
 interface AskOptions {
   corpus?: string;
@@ -18,6 +18,7 @@ interface AskOptions {
   apiKey?: string;
   maxTurns?: number;
   maxContextTokens?: number;
+  keepToolResults?: number;
   temperature?: number;
   json?: boolean;
   tokenIds?: boolean;
@@ -97,6 +98,11 @@ export function registerAskCommand(program: Command): void {
       "context cap before the forced final answer",
       integerOption("max-context-tokens"),
     )
+    .option(
+      "--keep-tool-results <k>",
+      "context strategy keep-last-k: the model sees only the k most recent tool results in full (older ones become a placeholder; the trajectory keeps them)",
+      positiveIntegerOption("keep-tool-results"),
+    )
     .option("--temperature <t>", "sampling temperature", numberOption("temperature"))
     .option("--token-ids", "request token ids and logprobs (vLLM) and record the token view")
     .option(
@@ -148,6 +154,7 @@ export function registerAskCommand(program: Command): void {
             ...(options.maxContextTokens !== undefined ? { maxContextTokens: options.maxContextTokens } : {}),
           },
           signal: controller.signal,
+          ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
           ...(options.stream ? { stream: true } : {}),
           onEvent: (event) => {
             const line = show ? describeEvent(event) : undefined;

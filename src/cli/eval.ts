@@ -39,6 +39,7 @@ interface EvalOptions {
   corpus?: string;
   search?: string;
   visit?: string;
+  keepToolResults?: number;
   topk?: number;
   protocol: string;
   model?: string;
@@ -78,6 +79,11 @@ export function registerEvalCommand(program: Command): void {
     .option("--limit <n>", "only the first n questions", positiveIntegerOption("limit"))
     .option("--corpus <name>", "search a local corpus (drkit corpus build)")
     .option("--search <provider>", "search provider: corpus, retrieve[:url], serper, searxng, brave, tavily, jina")
+    .option(
+      "--keep-tool-results <k>",
+      "context strategy keep-last-k: the model sees only the k most recent tool results in full (older ones become a placeholder; the trajectory keeps them)",
+      positiveIntegerOption("keep-tool-results"),
+    )
     .option(
       "--visit <source>",
       "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline); default: the search corpus, else the web",
@@ -220,6 +226,8 @@ export function registerEvalCommand(program: Command): void {
           maxTokens: config.model.maxTokens ?? null,
           topk: options.topk ?? null,
           ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
+          ...(options.keepToolResults ? { keepToolResults: options.keepToolResults } : {}),
+          ...(options.visit ? { visit: options.visit } : {}),
         },
         createdAt: new Date().toISOString(),
       };
@@ -238,6 +246,7 @@ export function registerEvalCommand(program: Command): void {
             ...(options.maxTokens !== undefined ? { maxTokensPerTurn: options.maxTokens } : {}),
           },
           metadata: { benchmark: loaded.name },
+          ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
         });
       const controller = new AbortController();
       const onSignal = () => controller.abort(new Error("interrupted"));
