@@ -56,7 +56,8 @@ try {
     const sizes = server.requests.map(
       (request) => JSON.stringify((request.body as { messages: unknown[] }).messages).length,
     );
-    const lastMessages = (server.requests.at(-1)?.body as { messages: { content: string }[] }).messages;
+    const lastBody = server.requests.at(-1)?.body as { messages: { content: string }[] } | undefined;
+    const lastMessages = lastBody?.messages ?? [];
     const lastTokens = lastMessages.reduce((sum, message) => sum + fixtureTokenize(message.content).length, 0);
     const sum = sizes.reduce((total, size) => total + size, 0);
     if (!context) anchorSum = sum;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { CancelledError, NotFoundError } from "../core/errors.js";
 import { createProgress } from "../core/progress.js";
+import { withoutCredentials } from "../core/redact.js";
 import type { EmbeddingClient, EmbeddingOptions } from "../llm/embeddings.js";
 import { DenseIndex } from "./dense-index.js";
 import {
@@ -100,7 +101,7 @@ export async function embedCorpus(name: string, options: EmbedCorpusOptions): Pr
     const recallAt10 = await annRecall(database, index, options);
     const dense: DenseEntry = {
       model: options.settings.model,
-      baseUrl: options.settings.baseUrl,
+      baseUrl: withoutCredentials(options.settings.baseUrl),
       prefix: options.settings.prefix ?? "none",
       normalize: options.settings.normalize !== false,
       dimensions: index.dimensions,

@@ -20,7 +20,7 @@ import { CancelledError, CorpusError } from "../core/errors.js";
 export const LANCE_FOLDER_PREFIX = "lance-";
 const TABLE = "passages";
 
-/** How `title` and `text` are tokenized: lower-cased, ASCII-folded, English stemming and stop words (as FTS5's porter unicode61). */
+/** How `contents` is tokenized: lower-cased, ASCII-folded, English stemming and stop words (close to FTS5's porter unicode61). */
 const FTS_OPTIONS = {
   baseTokenizer: "simple",
   lowercase: true,
