@@ -261,7 +261,8 @@ export async function startJsonServer(options: JsonServerOptions): Promise<Liste
     else socket.destroy();
   });
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 30_000;
+  // Above keepAliveTimeout, so a request arriving on an idle keep-alive connection is never cut by it.
+  server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
   server.timeout = options.idleTimeoutMs ?? 120_000;
   server.maxConnections = options.maxConnections ?? 1024;
