@@ -20,7 +20,8 @@ import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader, JinaPageReader, type PageReader } from "../tools/page-reader.js";
 import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
-import { SearchTool } from "../tools/search/search-tool.js";
+import { SCHOLAR_TOOL, SearchTool } from "../tools/search/search-tool.js";
+import { SerperScholarProvider } from "../tools/search/web-providers.js";
 import { SsrfGuard } from "../tools/ssrf-guard.js";
 import type { Tool } from "../tools/tool.js";
 import { withToolCache } from "../tools/tool-cache.js";
@@ -38,6 +39,8 @@ export interface AgentFromConfigOptions {
   corpus?: string;
   /** Offer `visit` (react / tools protocols). Default true. */
   visit?: boolean;
+  /** Offer `google_scholar` (Serper's scholar endpoint, SERPER_API_KEY) in react / tools protocols. Default false. */
+  scholar?: boolean;
   /**
    * Where `visit` reads pages: `web`, `corpus:NAME` or `access:URL` (a retrieval server's `/access`, offline).
    * Default: the search corpus when searching one, else the web.
@@ -100,6 +103,13 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
     (toolCache ? withToolCache(tool, toolCache, variant) : tool) as Tool;
   const search = new SearchTool({ provider, style: protocol === "search-r1" ? "search-r1" : "tongyi" });
   const tools: Tool[] = [cached(search, `${provider.name}:${search.style}:${search.topk}`)];
+  if (protocol !== "search-r1" && options.scholar) {
+    const scholar = new SearchTool({
+      provider: new SerperScholarProvider({ apiKey: env.SERPER_API_KEY }),
+      ...SCHOLAR_TOOL,
+    });
+    tools.push(cached(scholar, `serper-scholar:${scholar.style}:${scholar.topk}`));
+  }
   if (protocol !== "search-r1" && options.visit !== false) {
     const source = options.visitSource ? parseVisitSource(options.visitSource) : undefined;
     let pages = corpus;

@@ -27,6 +27,7 @@ interface AskOptions {
   /** false with --no-visit; a source with --visit web|corpus:NAME|access:URL. */
   visit: boolean | string;
   allowLoopback?: boolean;
+  scholar?: boolean;
   jinaReader?: boolean;
   cache?: boolean;
   quiet?: boolean;
@@ -115,6 +116,7 @@ export function registerAskCommand(program: Command): void {
       "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline)",
     )
     .option("--no-visit", "do not offer the visit tool")
+    .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
     .option("--allow-loopback", "let visit fetch loopback addresses (local test sites)")
     .option("--jina-reader", "read web pages through Jina Reader (JINA_API_KEY) instead of fetching them directly")
     .option("--cache", "cache model replies and tool outputs under $DRKIT_HOME/cache")
@@ -139,6 +141,7 @@ export function registerAskCommand(program: Command): void {
         visit: options.visit !== false,
         ...(typeof options.visit === "string" ? { visitSource: options.visit } : {}),
         allowLoopback: options.allowLoopback,
+        ...(options.scholar ? { scholar: true } : {}),
         jinaReader: options.jinaReader,
         cache: options.cache,
         ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),

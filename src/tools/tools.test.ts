@@ -15,10 +15,11 @@ import { HttpPageReader, htmlToText } from "./page-reader.js";
 import { CorpusSearchProvider } from "./search/corpus-provider.js";
 import { createSearchProvider } from "./search/create-provider.js";
 import { RetrieveSearchProvider } from "./search/retrieve-provider.js";
-import { SearchTool } from "./search/search-tool.js";
+import { SCHOLAR_TOOL, SearchTool } from "./search/search-tool.js";
 import {
   JinaSearchProvider,
   SearxngSearchProvider,
+  SerperScholarProvider,
   SerperSearchProvider,
   TavilySearchProvider,
 } from "./search/web-providers.js";
@@ -282,6 +283,44 @@ describe("search tool", () => {
     expect(bodies).toContainEqual({ q: "tower", location: "United States", gl: "us", hl: "en", num: 5 });
     expect(bodies).toContainEqual({ q: "埃菲尔铁塔", location: "China", gl: "cn", hl: "zh-cn", num: 5 });
     expect(result.content).toContain("1. [T](https://example.org/t)\nDate published: 2020\nSource: Ex\n\nS");
+  });
+
+  it("searches Google Scholar through Serper's /scholar as the google_scholar tool", async () => {
+    const bodies: unknown[] = [];
+    site.set("/scholar", async (request) => {
+      const parts: Buffer[] = [];
+      for await (const part of request) parts.push(part as Buffer);
+      bodies.push(JSON.parse(Buffer.concat(parts).toString("utf8")));
+      return {
+        contentType: "application/json",
+        body: JSON.stringify({
+          organic: [
+            {
+              title: "Attention Is All You Need",
+              link: "https://arxiv.org/abs/1706.03762",
+              snippet: "The dominant sequence transduction models…",
+              publicationInfo: "A Vaswani, N Shazeer - Advances in neural information processing systems, 2017",
+              year: 2017,
+              citedBy: 100000,
+            },
+            { title: "A paper with only a PDF", pdfUrl: "https://example.org/p.pdf", snippet: "s" },
+          ],
+        }),
+      };
+    });
+    const tool = new SearchTool({
+      provider: new SerperScholarProvider({ apiKey: "k", baseUrl: site.origin }),
+      ...SCHOLAR_TOOL,
+    });
+    expect(tool.name).toBe("google_scholar");
+    expect(toolDefinition(tool).name).toBe("google_scholar");
+    const result = await runTool(tool, { query: "transformer attention" });
+    expect(bodies).toEqual([{ q: "transformer attention", num: 10 }]);
+    expect(result.content).toContain(
+      "1. [Attention Is All You Need](https://arxiv.org/abs/1706.03762)\nDate published: 2017\nSource: A Vaswani, N Shazeer - Advances in neural information processing systems, 2017\n\nThe dominant sequence transduction models…\nCited by 100000",
+    );
+    expect(result.content).toContain("2. [A paper with only a PDF](https://example.org/p.pdf)");
+    expect(() => new SerperScholarProvider({})).toThrow(/SERPER_API_KEY/);
   });
 
   it("reads SearXNG JSON results and explains its 403", async () => {

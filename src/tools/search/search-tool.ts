@@ -19,17 +19,30 @@ export interface SearchToolOptions {
   style?: SearchRenderStyle;
   /** Most queries per call; extra ones are dropped. Default 5. */
   maxQueries?: number;
+  /** The tool's name (default `search`; e.g. `google_scholar` for a scholar provider, as Tongyi names it). */
+  name?: string;
+  description?: string;
 }
 
+/** The scholar tool: the same search tool over a scholar provider, named as Tongyi DeepResearch names it. */
+export const SCHOLAR_TOOL = {
+  name: "google_scholar",
+  description:
+    "Search academic literature (Google Scholar). Give one query or a list of queries; each returns papers with venue, year and citations.",
+} as const;
+
 export class SearchTool implements Tool<SearchInput> {
-  readonly name = "search";
-  readonly description =
-    "Search for information. Give one query or a list of queries; each returns its top results (title, link or passage id, snippet).";
+  readonly name: string;
+  readonly description: string;
   readonly inputSchema = SearchInputSchema;
   readonly style: SearchRenderStyle;
   readonly topk: number;
 
   constructor(readonly options: SearchToolOptions) {
+    this.name = options.name ?? "search";
+    this.description =
+      options.description ??
+      "Search for information. Give one query or a list of queries; each returns its top results (title, link or passage id, snippet).";
     this.style = options.style ?? "tongyi";
     this.topk = options.topk ?? (this.style === "search-r1" ? 3 : 10);
   }

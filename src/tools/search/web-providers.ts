@@ -77,6 +77,54 @@ export class SerperSearchProvider extends PerQueryProvider {
   }
 }
 
+const SerperScholarSchema = z
+  .object({
+    organic: z
+      .array(
+        z
+          .object({
+            title: z.string().default(""),
+            link: z.string().optional(),
+            pdfUrl: z.string().optional(),
+            snippet: z.string().default(""),
+            publicationInfo: z.string().optional(),
+            year: z.union([z.number(), z.string()]).optional(),
+            citedBy: z.number().optional(),
+          })
+          .loose(),
+      )
+      .default([]),
+  })
+  .loose();
+
+/** Google Scholar through Serper's `/scholar` endpoint (`SERPER_API_KEY`): papers with venue, year and citations. */
+export class SerperScholarProvider extends PerQueryProvider {
+  readonly name = "serper-scholar";
+  private readonly key: string;
+
+  constructor(private readonly options: WebSearchOptions = {}) {
+    super();
+    this.key = requireKey("Serper (scholar)", options.apiKey, "SERPER_API_KEY");
+  }
+
+  protected async searchOne(query: string, options: SearchOptions): Promise<SearchResult[]> {
+    const raw = await fetchJson("Serper", {
+      url: `${this.options.baseUrl ?? "https://google.serper.dev"}/scholar`,
+      headers: { "X-API-KEY": this.key },
+      body: { q: query, num: options.topk },
+      timeoutMs: this.options.timeoutMs,
+      signal: options.signal,
+    });
+    return SerperScholarSchema.parse(raw).organic.map((item) => ({
+      title: item.title,
+      url: item.link ?? item.pdfUrl ?? "",
+      snippet: item.citedBy !== undefined ? `${item.snippet}\nCited by ${item.citedBy}` : item.snippet,
+      ...(item.year !== undefined ? { date: String(item.year) } : {}),
+      ...(item.publicationInfo ? { source: item.publicationInfo } : {}),
+    }));
+  }
+}
+
 const SearxngSchema = z
   .object({
     results: z
