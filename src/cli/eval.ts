@@ -22,7 +22,8 @@ import { AccessPageReader } from "../tools/access-page-reader.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader } from "../tools/page-reader.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
-import { SearchTool } from "../tools/search/search-tool.js";
+import { SCHOLAR_TOOL, SearchTool } from "../tools/search/search-tool.js";
+import { SerperScholarProvider } from "../tools/search/web-providers.js";
 import type { Tool } from "../tools/tool.js";
 import { parseVisitSource } from "../tools/visit-source.js";
 import { VisitTool } from "../tools/visit-tool.js";
@@ -40,6 +41,7 @@ interface EvalOptions {
   search?: string;
   visit?: string;
   keepToolResults?: number;
+  scholar?: boolean;
   topk?: number;
   protocol: string;
   model?: string;
@@ -84,6 +86,7 @@ export function registerEvalCommand(program: Command): void {
       "context strategy keep-last-k: the model sees only the k most recent tool results in full (older ones become a placeholder; the trajectory keeps them)",
       positiveIntegerOption("keep-tool-results"),
     )
+    .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
     .option(
       "--visit <source>",
       "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline); default: the search corpus, else the web",
@@ -177,6 +180,13 @@ export function registerEvalCommand(program: Command): void {
           ...(options.topk ? { topk: options.topk } : {}),
         }),
       ];
+      if (protocol !== "search-r1" && options.scholar)
+        tools.push(
+          new SearchTool({
+            provider: new SerperScholarProvider({ apiKey: process.env.SERPER_API_KEY }),
+            ...SCHOLAR_TOOL,
+          }),
+        );
       if (protocol !== "search-r1") {
         const visitSource = options.visit ? parseVisitSource(options.visit) : undefined;
         if (visitSource?.kind === "access")
@@ -228,6 +238,7 @@ export function registerEvalCommand(program: Command): void {
           ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
           ...(options.keepToolResults ? { keepToolResults: options.keepToolResults } : {}),
           ...(options.visit ? { visit: options.visit } : {}),
+          ...(options.scholar ? { scholar: true } : {}),
         },
         createdAt: new Date().toISOString(),
       };
