@@ -140,7 +140,7 @@ try {
     await writeNeedleCorpus(source, passages);
   }
   await buildCorpus({ name: "hotpotqa", from: [source], home, quiet: true });
-  process.stdout.write(`corpus: ${passages > 3957 ? passages : 3957} passages\n`);
+  process.stdout.write(`corpus: ${Math.max(passages, 3957)} passages\n`);
   server = await startServer(home);
   const { url } = server;
   let cursor = 0;
@@ -187,7 +187,7 @@ try {
     },
   ];
   console.log(
-    `retrieve-load: ${questions.length} HotpotQA questions over a ${passages > 3957 ? passages : 3957}-passage corpus (engine: its search index); ${connections} connections, ${duration} s per scenario, ${workers} server worker(s), server cache ${cache}, loopback, ${availableParallelism()} CPUs shared with autocannon`,
+    `retrieve-load: ${questions.length} HotpotQA questions over a ${Math.max(passages, 3957)}-passage corpus (engine: its search index); ${connections} connections, ${duration} s per scenario, ${workers} server worker(s), server cache ${cache}, loopback, ${availableParallelism()} CPUs shared with autocannon`,
   );
   const results: {
     name: string;

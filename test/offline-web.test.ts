@@ -15,7 +15,7 @@ import { type RetrievalServer, startRetrievalServer } from "../src/serve/retriev
 import { AccessPageReader } from "../src/tools/access-page-reader.js";
 import { RetrieveSearchProvider } from "../src/tools/search/retrieve-provider.js";
 import { SearchTool } from "../src/tools/search/search-tool.js";
-import { parseVisitSource } from "../src/tools/visit-source.js";
+import { createVisitTool, parseVisitSource } from "../src/tools/visit-source.js";
 import { VisitTool } from "../src/tools/visit-tool.js";
 import { startScriptedOpenAIServer } from "./fixtures/scripted-openai-server.js";
 
@@ -72,6 +72,37 @@ describe("POST /access (ASearcher's contract)", () => {
     expect(parseVisitSource("access:http://127.0.0.1:8000")).toEqual({ kind: "access", url: "http://127.0.0.1:8000" });
     expect(parseVisitSource("corpus:wiki")).toEqual({ kind: "corpus", name: "wiki" });
     expect(() => parseVisitSource("ftp:x")).toThrow(/--visit must be web, corpus:NAME or access:URL/);
+  });
+});
+
+describe("createVisitTool", () => {
+  it("reads through /access, a named corpus, the searched corpus, or the web, making only what it uses", () => {
+    const made: string[] = [];
+    const parts = {
+      searchCorpus: corpus,
+      openCorpus: (name: string) => {
+        made.push(`open ${name}`);
+        return corpus;
+      },
+      webReader: () => {
+        made.push("reader");
+        return new AccessPageReader("http://127.0.0.1:1");
+      },
+      extractor: () => {
+        made.push("extractor");
+        return {} as never;
+      },
+    };
+    const access = createVisitTool(parseVisitSource(`access:${server.url}`), parts);
+    expect(access.options.reader).toBeInstanceOf(AccessPageReader);
+    expect(access.options.corpus).toBeUndefined();
+    expect(createVisitTool(parseVisitSource("corpus:hotpotqa"), parts).options.corpus).toBe(corpus);
+    expect(createVisitTool(undefined, parts).options.corpus).toBe(corpus);
+    expect(made).toEqual([]);
+    createVisitTool(parseVisitSource("corpus:other"), parts);
+    const web = createVisitTool(parseVisitSource("web"), parts);
+    expect(web.options.corpus).toBeUndefined();
+    expect(made).toEqual(["open other", "reader", "extractor"]);
   });
 });
 

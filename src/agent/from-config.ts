@@ -15,18 +15,15 @@ import type { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
 import { type ResponseCache, SqliteResponseCache } from "../llm/response-cache.js";
 import { completionTokenSampler } from "../llm/token-sampler.js";
 import { JinjaChatTemplate } from "../llm/tokenizer/jinja-chat-template.js";
-import { AccessPageReader } from "../tools/access-page-reader.js";
 import { PageExtractor } from "../tools/page-extractor.js";
-import { HttpPageReader, JinaPageReader, type PageReader } from "../tools/page-reader.js";
+import { HttpPageReader, JinaPageReader } from "../tools/page-reader.js";
 import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
-import { createSearchProvider } from "../tools/search/create-provider.js";
-import { SCHOLAR_TOOL, SearchTool } from "../tools/search/search-tool.js";
-import { SerperScholarProvider } from "../tools/search/web-providers.js";
+import { createScholarTool, createSearchProvider } from "../tools/search/create-provider.js";
+import { SearchTool } from "../tools/search/search-tool.js";
 import { SsrfGuard } from "../tools/ssrf-guard.js";
 import type { Tool } from "../tools/tool.js";
 import { withToolCache } from "../tools/tool-cache.js";
-import { parseVisitSource } from "../tools/visit-source.js";
-import { VisitTool } from "../tools/visit-tool.js";
+import { createVisitTool, parseVisitSource } from "../tools/visit-source.js";
 import { runAgent } from "./run-agent.js";
 import type { TokenPath } from "./token-session.js";
 import type { ProtocolName, RunAgentOptions } from "./types.js";
@@ -104,46 +101,33 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
   const search = new SearchTool({ provider, style: protocol === "search-r1" ? "search-r1" : "tongyi" });
   const tools: Tool[] = [cached(search, `${provider.name}:${search.style}:${search.topk}`)];
   if (protocol !== "search-r1" && options.scholar) {
-    const scholar = new SearchTool({
-      provider: new SerperScholarProvider({ apiKey: env.SERPER_API_KEY }),
-      ...SCHOLAR_TOOL,
-    });
+    const scholar = createScholarTool(env);
     tools.push(cached(scholar, `serper-scholar:${scholar.style}:${scholar.topk}`));
   }
   if (protocol !== "search-r1" && options.visit !== false) {
-    const source = options.visitSource ? parseVisitSource(options.visitSource) : undefined;
-    let pages = corpus;
-    if (source?.kind === "corpus" && source.name !== corpus?.name) {
-      const opened = openCorpus(source.name, { home: config.home });
-      closers.push(() => opened.close());
-      pages = opened;
-    }
-    let reader: PageReader | undefined;
-    if (source?.kind === "access") reader = new AccessPageReader(source.url);
-    else if (!pages || source?.kind === "web") {
-      if (options.jinaReader) reader = new JinaPageReader({ apiKey: env.JINA_API_KEY });
-      else {
+    const visit = createVisitTool(options.visitSource ? parseVisitSource(options.visitSource) : undefined, {
+      ...(corpus ? { searchCorpus: corpus } : {}),
+      openCorpus: (name) => {
+        const opened = openCorpus(name, { home: config.home });
+        closers.push(() => opened.close());
+        return opened;
+      },
+      webReader: () => {
+        if (options.jinaReader) return new JinaPageReader({ apiKey: env.JINA_API_KEY });
         const guard = new SsrfGuard({ allowLoopback: options.allowLoopback, allowPrivate: options.allowPrivate });
         const http = new HttpPageReader({ guard });
         closers.push(() => http.close());
-        reader = http;
-      }
-    }
-    let extractor: PageExtractor | undefined;
-    if (source?.kind === "web" || (!pages && source?.kind !== "access")) {
-      const extractorModel = createChatModel(config, { role: "extractor" });
-      closers.push(() => extractorModel.close());
-      extractor = new PageExtractor({ model: extractorModel });
-    }
+        return http;
+      },
+      extractor: () => {
+        const extractorModel = createChatModel(config, { role: "extractor" });
+        closers.push(() => extractorModel.close());
+        return new PageExtractor({ model: extractorModel });
+      },
+    });
+    const { corpus: pages, reader, extractor } = visit.options;
     tools.push(
-      cached(
-        new VisitTool({
-          ...(reader ? { reader } : {}),
-          ...(pages && source?.kind !== "web" ? { corpus: pages } : {}),
-          ...(extractor ? { extractor } : {}),
-        }),
-        `${pages && source?.kind !== "web" ? `corpus:${pages.name}` : ""}:${reader?.name ?? ""}:${extractor ? "extract" : "raw"}`,
-      ),
+      cached(visit, `${pages ? `corpus:${pages.name}` : ""}:${reader?.name ?? ""}:${extractor ? "extract" : "raw"}`),
     );
   }
   return {

@@ -18,15 +18,13 @@ import type { EvalManifest } from "../eval/run-store.js";
 import { type Rollout, runEvaluation } from "../eval/runner.js";
 import { createChatModel } from "../llm/from-config.js";
 import { createReward, REWARD_NAMES } from "../reward/rewards.js";
-import { AccessPageReader } from "../tools/access-page-reader.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader } from "../tools/page-reader.js";
-import { createSearchProvider } from "../tools/search/create-provider.js";
-import { SCHOLAR_TOOL, SearchTool } from "../tools/search/search-tool.js";
-import { SerperScholarProvider } from "../tools/search/web-providers.js";
+import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
+import { createScholarTool, createSearchProvider } from "../tools/search/create-provider.js";
+import { SearchTool } from "../tools/search/search-tool.js";
 import type { Tool } from "../tools/tool.js";
-import { parseVisitSource } from "../tools/visit-source.js";
-import { VisitTool } from "../tools/visit-tool.js";
+import { createVisitTool, parseVisitSource } from "../tools/visit-source.js";
 import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
 
 interface EvalOptions {
@@ -180,29 +178,16 @@ export function registerEvalCommand(program: Command): void {
           ...(options.topk ? { topk: options.topk } : {}),
         }),
       ];
-      if (protocol !== "search-r1" && options.scholar)
+      if (protocol !== "search-r1" && options.scholar) tools.push(createScholarTool());
+      if (protocol !== "search-r1")
         tools.push(
-          new SearchTool({
-            provider: new SerperScholarProvider({ apiKey: process.env.SERPER_API_KEY }),
-            ...SCHOLAR_TOOL,
+          createVisitTool(options.visit ? parseVisitSource(options.visit) : undefined, {
+            ...(provider instanceof CorpusSearchProvider ? { searchCorpus: provider.corpus } : {}),
+            openCorpus: (name) => openCorpus(name, { home: config.home }),
+            webReader: () => new HttpPageReader(),
+            extractor: () => new PageExtractor({ model: createChatModel(config, { role: "extractor" }) }),
           }),
         );
-      if (protocol !== "search-r1") {
-        const visitSource = options.visit ? parseVisitSource(options.visit) : undefined;
-        if (visitSource?.kind === "access")
-          tools.push(new VisitTool({ reader: new AccessPageReader(visitSource.url) }));
-        else if (visitSource?.kind === "corpus")
-          tools.push(new VisitTool({ corpus: openCorpus(visitSource.name, { home: config.home }) }));
-        else if (providerName === "corpus" && corpusName && visitSource?.kind !== "web")
-          tools.push(new VisitTool({ corpus: openCorpus(corpusName, { home: config.home }) }));
-        else
-          tools.push(
-            new VisitTool({
-              reader: new HttpPageReader(),
-              extractor: new PageExtractor({ model: createChatModel(config, { role: "extractor" }) }),
-            }),
-          );
-      }
       const runDirectory = options.runDir ?? join(config.home, "runs", `${loaded.name}-${timestamp()}`);
       const judgeEndpoint = judgeName !== "none" ? resolveEndpoint(config, "judge") : undefined;
       const judge =

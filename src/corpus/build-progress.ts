@@ -54,7 +54,8 @@ export function buildFingerprint(files: readonly string[], format: string, title
   };
 }
 
-function removePartial(path: string): void {
+/** Remove a partial store and its journal. */
+export function removePartial(path: string): void {
   for (const suffix of ["", "-journal", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
 }
 
@@ -128,5 +129,3 @@ export function hasCommittedProgress(database: Database.Database): boolean {
 export function clearProgress(database: Database.Database): void {
   database.prepare("DELETE FROM meta WHERE key = 'buildProgress'").run();
 }
-
-export { removePartial };

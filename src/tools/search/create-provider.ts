@@ -5,10 +5,12 @@ import { openCorpus } from "../../corpus/sqlite-corpus.js";
 import { CorpusSearchProvider } from "./corpus-provider.js";
 import type { SearchProvider } from "./provider.js";
 import { RetrieveSearchProvider } from "./retrieve-provider.js";
+import { SCHOLAR_TOOL, SearchTool } from "./search-tool.js";
 import {
   BraveSearchProvider,
   JinaSearchProvider,
   SearxngSearchProvider,
+  SerperScholarProvider,
   SerperSearchProvider,
   TavilySearchProvider,
 } from "./web-providers.js";
@@ -55,4 +57,9 @@ export function createSearchProvider(options: CreateSearchProviderOptions): Sear
     default:
       throw new InputError(`unknown search provider "${options.provider}": use one of ${SEARCH_PROVIDERS.join(", ")}`);
   }
+}
+
+/** The `google_scholar` tool: Google Scholar through Serper's `/scholar` endpoint (`SERPER_API_KEY`). */
+export function createScholarTool(env: NodeJS.ProcessEnv = process.env): SearchTool {
+  return new SearchTool({ provider: new SerperScholarProvider({ apiKey: env.SERPER_API_KEY }), ...SCHOLAR_TOOL });
 }
