@@ -135,9 +135,9 @@ export class SqliteCorpus implements Corpus {
     const limit = searchLimit(topk);
     if (limit === 0) return queries.map(() => []);
     const depth = mode === "hybrid" ? Math.max(limit, HYBRID_CANDIDATES) : limit;
-    const dense = await this.searchDense(queries, depth);
-    if (mode === "dense") return dense;
-    const lexical = await this.searchLexical(queries, depth);
+    if (mode === "dense") return this.searchDense(queries, depth);
+    // The query embeddings (an HTTP call) and BM25 run at the same time.
+    const [dense, lexical] = await Promise.all([this.searchDense(queries, depth), this.searchLexical(queries, depth)]);
     return queries.map((_, index) => {
       const lists = [lexical[index] ?? [], dense[index] ?? []];
       return this.fusion.kind === "rrf"
