@@ -17,6 +17,7 @@ import { FORCED_ANSWER_INSTRUCTION } from "./protocols/protocol.js";
 import { REACT_BAD_JSON_FEEDBACK, REACT_NO_ACTION_FEEDBACK, REACT_UNCLOSED_FEEDBACK } from "./protocols/react.js";
 import { SEARCH_R1_INVALID_FEEDBACK } from "./protocols/search-r1.js";
 import { runAgent } from "./run-agent.js";
+import { SUMMARY_SYSTEM_PROMPT } from "./summarize-history.js";
 import type { AgentEvent } from "./types.js";
 
 let home: string;
@@ -369,6 +370,97 @@ describe("context strategies", () => {
     expect(recorded.some((message) => message.content.includes(OMITTED_TOOL_RESULT))).toBe(false);
     expect(recorded[0]!.content).toContain("Ed Wood");
     expect(trajectory.metadata.context).toEqual({ strategy: "keep-last-k", k: 2 });
+  });
+
+  it("summarize condenses the history past the threshold and restarts from the question and the summary", async () => {
+    const searchCall = (query: string, promptTokens: number) => ({
+      content: `<tool_call>{"name": "search", "arguments": {"query": ["${query}"]}}</tool_call>`,
+      usage: { prompt_tokens: promptTokens, completion_tokens: 20 },
+    });
+    server = await startScriptedOpenAIServer({
+      script: [
+        searchCall("Ed Wood", 300),
+        searchCall("Scott Derrickson", 900),
+        { content: "<think>condense</think><summary>Ed Wood: American. Scott Derrickson: American.</summary>" },
+        { content: "<answer>yes</answer>", usage: { prompt_tokens: 200, completion_tokens: 5 } },
+      ],
+    });
+    const events: AgentEvent[] = [];
+    const trajectory = await runAgent({
+      question: "Were Scott Derrickson and Ed Wood of the same nationality?",
+      protocol: "react",
+      model: model(),
+      tools: [search()],
+      context: { strategy: "summarize", thresholdTokens: 600 },
+      onEvent: (event) => events.push(event),
+    });
+    expect(trajectory.prediction).toBe("yes");
+    expect(server.requests).toHaveLength(4);
+    // The third call is the summariser's: its own prompt, the question and the whole segment.
+    const summaryCall = server.requests[2]!.body.messages as { role: string; content: string }[];
+    expect(summaryCall[0]!.content).toBe(SUMMARY_SYSTEM_PROMPT);
+    expect(summaryCall[1]!.content).toContain("Question: Were Scott Derrickson");
+    expect(summaryCall[1]!.content).toContain("A Google search for 'Scott Derrickson'");
+    // The episode restarts: system + user (question + summary), none of the old tool results.
+    const resumed = server.requests[3]!.body.messages as { role: string; content: string }[];
+    expect(resumed.map((message) => message.role)).toEqual(["system", "user"]);
+    expect(resumed[1]!.content).toContain("<summary>\nEd Wood: American. Scott Derrickson: American.\n</summary>");
+    expect(resumed[1]!.content).not.toContain("<tool_response>");
+    // The record: one earlier segment with its full messages; the trajectory's messages are the last segment.
+    expect(trajectory.segments).toHaveLength(1);
+    const segment = trajectory.segments![0]!;
+    expect(segment).toMatchObject({ firstTurn: 0, lastTurn: 1 });
+    // prompt + completion of the last call, plus the observation at ~4 characters a token
+    expect(segment.contextTokens).toBe(900 + 20 + Math.ceil(trajectory.turns[1]!.observation!.length / 4));
+    expect(segment.summary).toBe("Ed Wood: American. Scott Derrickson: American.");
+    expect(segment.messages.filter((message) => message.content.startsWith("<tool_response>"))).toHaveLength(2);
+    expect(trajectory.messages[1]!.content).toBe(resumed[1]!.content);
+    expect(trajectory.turns.map((turn) => turn.index)).toEqual([0, 1, 2]);
+    expect(trajectory.usage.llmCalls).toBe(4);
+    expect(events.filter((event) => event.type === "summary")).toEqual([
+      { type: "summary", turn: 1, summary: segment.summary, segment: 0 },
+    ]);
+    expect(TrajectorySchema.parse(JSON.parse(JSON.stringify(trajectory))).segments).toHaveLength(1);
+  });
+
+  it("summarize stops after maxSummaries and a summariser failure ends the episode with an error", async () => {
+    server = await startScriptedOpenAIServer({
+      script: [
+        {
+          content: '<tool_call>{"name": "search", "arguments": {"query": ["Ed Wood"]}}</tool_call>',
+          usage: { prompt_tokens: 900, completion_tokens: 20 },
+        },
+        { status: 400 },
+      ],
+    });
+    const failed = await runAgent({
+      question: "q",
+      protocol: "react",
+      model: model(),
+      tools: [search()],
+      context: { strategy: "summarize", thresholdTokens: 600 },
+    });
+    expect(failed.termination).toBe("error");
+    expect(failed.error?.message).toMatch(/^summariser: /);
+    await server.close();
+    server = await startScriptedOpenAIServer({
+      script: [
+        {
+          content: '<tool_call>{"name": "search", "arguments": {"query": ["Ed Wood"]}}</tool_call>',
+          usage: { prompt_tokens: 900, completion_tokens: 20 },
+        },
+        { content: "<answer>American</answer>" },
+      ],
+    });
+    const capped = await runAgent({
+      question: "q",
+      protocol: "react",
+      model: model(),
+      tools: [search()],
+      context: { strategy: "summarize", thresholdTokens: 600, maxSummaries: 0 },
+    });
+    expect(capped.segments).toBeUndefined();
+    expect(capped.prediction).toBe("American");
   });
 });
 

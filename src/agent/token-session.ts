@@ -36,6 +36,11 @@ export class TokenSession {
     this.context = [...this.promptIds];
   }
 
+  /** Ids in the context now (prompt + samples + observations). */
+  get length(): number {
+    return this.context.length;
+  }
+
   /** Tokens a turn may sample: the turn limit, within the context cap. */
   room(maxTokensPerTurn: number | undefined): number {
     return Math.min(maxTokensPerTurn ?? DEFAULT_TOKENS_PER_TURN, this.maxContextTokens - this.context.length);

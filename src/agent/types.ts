@@ -47,6 +47,7 @@ export type AgentEvent =
   | { type: "tool-result"; turn: number; result: ToolResult }
   | { type: "invalid-action"; turn: number; feedback: string }
   | { type: "answer"; turn: number; answer: string }
+  | { type: "summary"; turn: number; summary: string; segment: number }
   | { type: "step-end"; turn: number; usage: Usage }
   | { type: "run-end"; termination: Termination; prediction: string | null };
 
@@ -85,11 +86,15 @@ export interface RunAgentOptions {
   /** Extra fields stored in `trajectory.metadata`. */
   metadata?: Record<string, unknown>;
   /**
-   * What the model sees of the history: `{strategy: "keep-last-k", k}` replaces the tool results of all but the k
-   * most recent tool turns by a placeholder (the trajectory keeps them; recorded in `metadata.context`). The chat
-   * path only: the token path never rewrites history.
+   * What the model sees of the history (recorded in `metadata.context`): `{strategy: "keep-last-k", k}` replaces the
+   * tool results of all but the k most recent tool turns by a placeholder (the trajectory keeps them; chat path only:
+   * the token path never rewrites history). `{strategy: "summarize", thresholdTokens}` summarises the history past
+   * that context size and restarts from the question and the summary, on either path; earlier segments go to
+   * `trajectory.segments`.
    */
   context?: ContextStrategy;
+  /** The model that writes `summarize` summaries; default the agent's chat model (token path: the policy itself). */
+  summarizer?: ChatModel;
   /** Trajectory id; default a random UUID. */
   id?: string;
 }

@@ -233,6 +233,7 @@ function checkCounts(flags: CommonFlags & { groupSize?: number; promptsPerStep?:
     ["prompts-per-step", flags.promptsPerStep],
     ["batch-size", flags.batchSize],
     ["lora-rank", flags.loraRank],
+    ["summarize-at", (flags as { summarizeAt?: number }).summarizeAt],
   ];
   for (const [name, value] of counts)
     if (value !== undefined && value < 1) throw new InputError(`--${name} must be at least 1, got ${value}`);
@@ -370,6 +371,7 @@ interface TrainFlags extends CommonFlags {
   reward: string;
   judge?: string;
   lossPath: "custom" | "native";
+  summarizeAt?: number;
 }
 
 /** The training reward; judge-based rewards get an LLM judge from the config's judge endpoint. */
@@ -417,6 +419,11 @@ export function registerTrainCommands(program: Command): void {
       "ablation: let observation tokens into the loss (the bug of unmasked tool output)",
     )
     .option("--save-rollouts", "append every rollout trajectory to rollouts.jsonl")
+    .option(
+      "--summarize-at <tokens>",
+      "context strategy summarize (ReSum): past this context size the policy summarises its history and restarts; each segment is a training sample sharing its rollout's advantage (grpo, dr_grpo, rloo, gpg, grpo_passk)",
+      integerOption("summarize-at"),
+    )
     .option(
       "--reward <name>",
       "training reward: em, or a named reward of docs/rewards.md (deepresearch-r1, search-r1-format, ...); held-out evaluation is always EM",
@@ -466,6 +473,7 @@ export function registerTrainCommands(program: Command): void {
       saveRollouts: flags.saveRollouts ?? false,
       quiet: flags.quiet ?? false,
       reward: flags.reward,
+      ...(flags.summarizeAt ? { context: { strategy: "summarize", thresholdTokens: flags.summarizeAt } as const } : {}),
     };
     run.options(
       {
@@ -486,6 +494,7 @@ export function registerTrainCommands(program: Command): void {
         "baseModel",
         "loraRank",
         "seed",
+        "context",
         "groupSize",
         "promptsPerStep",
         "maskObservations",

@@ -153,6 +153,24 @@ export const OfferedToolSchema = z.object({
   parameters: z.record(z.string(), z.unknown()),
 });
 
+/**
+ * An earlier context segment of a `summarize` episode (ReSum): the messages (and token view on the token path) the
+ * model saw from the segment's first turn until the summary, and the summary the next segment starts from. The last
+ * segment is the trajectory's own `messages` / `tokens`.
+ */
+export const SegmentSchema = z.object({
+  /** Global indexes of the segment's first and last turns (inclusive). */
+  firstTurn: z.number().int().nonnegative(),
+  lastTurn: z.number().int().nonnegative(),
+  messages: z.array(ChatMessageSchema),
+  tokens: TokenViewSchema.optional(),
+  /** The state the summariser wrote; the next segment starts from the question and this. */
+  summary: z.string(),
+  /** Context size (tokens) that triggered the summary. */
+  contextTokens: z.number().int().nonnegative(),
+});
+export type Segment = z.infer<typeof SegmentSchema>;
+
 export const TrajectorySchema = z.object({
   version: z.literal(TRAJECTORY_VERSION),
   id: z.string(),
@@ -172,6 +190,8 @@ export const TrajectorySchema = z.object({
   tools: z.array(OfferedToolSchema).optional(),
   turns: z.array(TurnSchema),
   tokens: TokenViewSchema.optional(),
+  /** Earlier context segments when the `summarize` strategy restarted the episode; `messages`/`tokens` are the last. */
+  segments: z.array(SegmentSchema).optional(),
   usage: UsageSchema,
   timings: z.object({
     startedAt: z.string(),

@@ -3,10 +3,12 @@
  * right-padded, model tokens mask 1 and observation tokens mask 0, old logprobs from the sampler
  * (observation and padding positions 0), the outcome reward on the last MODEL token of each response, and
  * one group id (uid) per prompt shared by its n samples. The ids are taken verbatim from each trajectory's
- * `tokens` view: nothing is ever re-tokenised.
+ * `tokens` view: nothing is ever re-tokenised. A `summarize` episode gives one row per context segment
+ * (src/rl/rollout-segments.ts), the rows of one rollout sharing its id in `rollouts`.
  */
 import { TrainingError } from "../core/errors.js";
 import { flattenTokens, type Trajectory } from "../core/trajectory.js";
+import { segmentSamples } from "./rollout-segments.js";
 
 export interface RolloutBatch {
   rows: number;
@@ -38,8 +40,10 @@ export interface RolloutBatch {
   hasSamplerLogProbs: boolean[];
   /** Whether the row's response was cut to fit `maxResponseLength`. */
   truncated: boolean[];
-  /** Trajectory id per row. */
+  /** Trajectory id per row (`<id>#segment-<i>` for a segment of a summarize episode). */
   trajectoryIds: string[];
+  /** Rollout (episode) id per row: the trajectory id, shared by the segments of one episode. */
+  rollouts: string[];
   /** Turns per row (diagnostic, verl `num_turns`). */
   numTurns: Int32Array;
 }
@@ -79,7 +83,10 @@ export function buildRolloutBatch(
   const padTokenId = options.padTokenId ?? 0;
   const rewardOf = options.rewardOf ?? defaultReward;
   const groupOf = options.groupOf ?? defaultGroup;
-  const flats = trajectories.map((trajectory) => {
+  const samples = trajectories.flatMap((rollout) =>
+    segmentSamples(rollout).map((trajectory) => ({ rollout, trajectory })),
+  );
+  const flats = samples.map(({ rollout, trajectory }) => {
     if (!trajectory.tokens) {
       throw new TrainingError(
         `trajectory ${trajectory.id} has no token view; RL needs the sampled token ids (run the agent against a server that returns token ids and logprobs) and never re-tokenises text`,
@@ -93,7 +100,7 @@ export function buildRolloutBatch(
       }
     }
     const hasLogProbs = trajectory.tokens.spans.every((span) => span.source !== "model" || span.logprobs !== undefined);
-    return { trajectory, flat: flattenTokens(trajectory.tokens), hasLogProbs };
+    return { rollout, trajectory, flat: flattenTokens(trajectory.tokens), hasLogProbs };
   });
   const longestResponse = Math.max(0, ...flats.map(({ flat }) => flat.responseIds.length));
   const longestPrompt = Math.max(0, ...flats.map(({ flat }) => flat.promptIds.length));
@@ -102,7 +109,7 @@ export function buildRolloutBatch(
   if (longestPrompt > promptColumns) {
     throw new TrainingError(`a prompt has ${longestPrompt} tokens but maxPromptLength is ${promptColumns}`);
   }
-  const rows = trajectories.length;
+  const rows = samples.length;
   const batch: RolloutBatch = {
     rows,
     promptColumns,
@@ -120,9 +127,10 @@ export function buildRolloutBatch(
     hasSamplerLogProbs: [],
     truncated: [],
     trajectoryIds: [],
+    rollouts: [],
     numTurns: new Int32Array(rows),
   };
-  flats.forEach(({ trajectory, flat, hasLogProbs }, i) => {
+  flats.forEach(({ rollout, trajectory, flat, hasLogProbs }, i) => {
     let length = flat.responseIds.length;
     const truncated = length > columns;
     if (truncated) {
@@ -155,13 +163,14 @@ export function buildRolloutBatch(
         `trajectory ${trajectory.id} has no model tokens${truncated ? " within maxResponseLength" : ""}; filter it out before building the batch`,
       );
     }
-    batch.tokenLevelScores[base + lastModel] = rewardOf(trajectory);
-    batch.index.push(groupOf(trajectory));
+    batch.tokenLevelScores[base + lastModel] = rewardOf(rollout);
+    batch.index.push(groupOf(rollout));
     batch.responseLengths[i] = modelTokens;
     batch.validLengths[i] = length;
     batch.hasSamplerLogProbs.push(hasLogProbs);
     batch.truncated.push(truncated);
     batch.trajectoryIds.push(trajectory.id);
+    batch.rollouts.push(rollout.id);
     batch.numTurns[i] = trajectory.turns.length;
   });
   return batch;
@@ -200,6 +209,7 @@ export function selectBatchRows(batch: RolloutBatch, rows: readonly number[], in
     hasSamplerLogProbs: [],
     truncated: [],
     trajectoryIds: [],
+    rollouts: [],
     numTurns: new Int32Array(rows.length),
   };
   rows.forEach((row, j) => {
@@ -222,6 +232,7 @@ export function selectBatchRows(batch: RolloutBatch, rows: readonly number[], in
     out.hasSamplerLogProbs.push(batch.hasSamplerLogProbs[row] as boolean);
     out.truncated.push(batch.truncated[row] as boolean);
     out.trajectoryIds.push(batch.trajectoryIds[row] as string);
+    out.rollouts.push(batch.rollouts[row] as string);
     out.numTurns[j] = batch.numTurns[row] as number;
   });
   return out;

@@ -4,6 +4,8 @@
  * reward. The n samples of a question share the uid `metadata.uid` and carry `sample` = 0..n−1; each episode
  * has its own seed derived from the step seed, so a resumed run samples what an uninterrupted one would.
  */
+
+import type { ContextStrategy } from "../../agent/context-strategy.js";
 import { runAgent } from "../../agent/run-agent.js";
 import type { TokenPath } from "../../agent/token-session.js";
 import type { ProtocolName } from "../../agent/types.js";
@@ -42,6 +44,8 @@ export interface AgentRolloutOptions {
   phase?: "train" | "eval";
   /** Outcome reward stored on each trajectory; default exact match. */
   reward?: RewardFunction;
+  /** Context strategy of every episode (summarize: segments become samples of the rollout). */
+  context?: ContextStrategy;
 }
 
 /** What a task gives every episode under a protocol: its tools, and its prompt and feedback when it has them. */
@@ -85,6 +89,7 @@ export async function agentRollouts(
         sampling: { temperature: options.temperature, seed: episodeSeed(options.seed, index) },
         limits: { maxTurns: options.maxTurns, maxTokensPerTurn: options.maxTokensPerTurn },
         metadata: { uid: question.id, step, phase },
+        ...(options.context ? { context: options.context } : {}),
       });
       trajectory.metadata.searches = trajectory.turns.reduce((sum, turn) => sum + turn.toolCalls.length, 0);
       return rewardTrajectory(trajectory, reward);

@@ -6,6 +6,7 @@
  *   and exact resume (per-step seeds).
  */
 
+import type { ContextStrategy } from "../../agent/context-strategy.js";
 import type { ProtocolName } from "../../agent/types.js";
 import { InputError, TrainingError } from "../../core/errors.js";
 import { createProgress } from "../../core/progress.js";
@@ -59,6 +60,8 @@ export interface RlOptions {
   maxTokensPerTurn: number;
   temperature: number;
   seed: number;
+  /** Context strategy of the rollouts (summarize: each segment is a sample, src/rl/rollout-segments.ts). */
+  context?: ContextStrategy;
   evalEvery: number;
   /** Held-out questions per evaluation (0 = all). */
   evalSize: number;
@@ -128,9 +131,9 @@ export interface StepMetrics {
 
 /** Rollouts with at least one sampled token; when none has one, the step fails with the first error. */
 export function usableRollouts(trajectories: readonly Trajectory[], step: number): Trajectory[] {
-  const usable = trajectories.filter((t) =>
-    t.tokens?.spans.some((span) => span.source === "model" && span.ids.length > 0),
-  );
+  const sampled = (view: Trajectory["tokens"]) =>
+    view?.spans.some((span) => span.source === "model" && span.ids.length > 0) ?? false;
+  const usable = trajectories.filter((t) => sampled(t.tokens) || (t.segments ?? []).some((s) => sampled(s.tokens)));
   if (usable.length === 0 && trajectories.length > 0) {
     const failure = trajectories.find((t) => t.error)?.error;
     throw new TrainingError(
@@ -165,7 +168,7 @@ function mean(values: readonly number[]): number {
 export async function evaluatePolicy(
   backend: TrainingBackend,
   task: TrainingTask,
-  options: Pick<RlOptions, "maxTurns" | "maxTokensPerTurn" | "evalSize" | "seed" | "protocol">,
+  options: Pick<RlOptions, "maxTurns" | "maxTokensPerTurn" | "evalSize" | "seed" | "protocol" | "context">,
   step: number,
 ): Promise<{ metrics: EvalMetrics; trajectories: Trajectory[] }> {
   const questions = options.evalSize > 0 ? task.heldOut.slice(0, options.evalSize) : task.heldOut;
@@ -178,6 +181,7 @@ export async function evaluatePolicy(
     seed: stepSeed(options.seed, step, 99),
     step,
     phase: "eval",
+    ...(options.context ? { context: options.context } : {}),
   });
   return {
     trajectories,
@@ -205,7 +209,6 @@ export async function trainOnTrajectories(
 > {
   const algorithm = getAlgorithm(options.algorithm);
   let batch: TokenBatch = buildTokenBatch(trajectories, { maskObservations: options.maskObservations });
-  const scoreAll = batch.scores;
   let groupsKept = groupRows(batch.index).size;
   if (algorithm.filterGroups) {
     // DAPO dynamic sampling: drop the groups whose scores are all equal (no learning signal).
@@ -218,7 +221,7 @@ export async function trainOnTrajectories(
     batch = selectRows(batch, filtered.kept);
   }
   const summary = {
-    reward: mean(Array.from(scoreAll)),
+    reward: mean(trajectories.map((t) => t.reward?.score ?? 0)),
     accuracy: mean(trajectories.map((t) => t.reward?.components.em ?? t.reward?.score ?? 0)),
     response_length: mean(trajectories.map((t) => t.usage.completionTokens)),
     turns: mean(trajectories.map((t) => t.turns.length)),
@@ -358,6 +361,7 @@ export async function runRl(
       seed: stepSeed(options.seed, step, 2),
       step,
       reward: trainingReward,
+      ...(options.context ? { context: options.context } : {}),
     });
     const rolloutSeconds = (Date.now() - started) / 1000;
     const usable = usableRollouts(trajectories, step);

@@ -1,27 +1,38 @@
 /** What the custom and the native loss steps share: the advantages of a batch and the actor loss settings. */
+import { TrainingError } from "../../core/errors.js";
 import { getAdvantageEstimator } from "../advantage-registry.js";
+import { SEGMENT_ESTIMATORS, segmentAdvantages } from "../rollout-segments.js";
 import type { AlgorithmPreset } from "./algorithms.js";
 import type { RlOptions } from "./rl-trainer.js";
 import type { TokenBatch } from "./token-batch.js";
 
-/** The algorithm's advantages (and returns) for a batch; `values` only for a critic. */
+/**
+ * The algorithm's advantages (and returns) for a batch; `values` only for a critic. Rows that are context segments
+ * of one rollout get that rollout's advantage (ReSum-GRPO), which needs a per-row scalar estimator.
+ */
 export function batchAdvantages(
   batch: TokenBatch,
   algorithm: AlgorithmPreset,
   options: Pick<RlOptions, "gamma" | "lam">,
   values?: Float64Array,
 ) {
-  return getAdvantageEstimator(algorithm.estimator).compute(
-    {
-      rows: batch.rows,
-      columns: batch.columns,
-      tokenLevelRewards: batch.tokenLevelRewards,
-      responseMask: batch.lossMask,
-      index: batch.index,
-      values,
-    },
-    { gamma: options.gamma, lam: options.lam },
-  );
+  const estimator = getAdvantageEstimator(algorithm.estimator);
+  const config = { gamma: options.gamma, lam: options.lam };
+  const input = {
+    rows: batch.rows,
+    columns: batch.columns,
+    tokenLevelRewards: batch.tokenLevelRewards,
+    responseMask: batch.lossMask,
+    index: batch.index,
+    values,
+  };
+  const rollouts = batch.rollout.rollouts;
+  if (new Set(rollouts).size === rollouts.length) return estimator.compute(input, config);
+  if (!SEGMENT_ESTIMATORS.includes(algorithm.estimator))
+    throw new TrainingError(
+      `the batch has context segments (summarize episodes) and ${algorithm.estimator} gives per-token advantages that cannot be shared across segments; use one of ${SEGMENT_ESTIMATORS.join(", ")}`,
+    );
+  return segmentAdvantages(input, rollouts, (sub) => estimator.compute(sub, config));
 }
 
 /** The policy-loss settings of `computeActorObjective` for an algorithm and run options. */
