@@ -4,7 +4,7 @@
  * extractor on `config.extractor`, or corpus pages), with optional response caches under `$DRKIT_HOME/cache`.
  */
 import { join } from "node:path";
-import type { Config } from "../core/config.js";
+import { type Config, hasOwnSummarizer } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
@@ -38,6 +38,8 @@ export interface AgentFromConfigOptions {
   visit?: boolean;
   /** Offer `google_scholar` (Serper's scholar endpoint, SERPER_API_KEY) in react / tools protocols. Default false. */
   scholar?: boolean;
+  /** Summarize context strategy (ReSum) past this many context tokens; the summariser is config.summarizer. */
+  summarizeAt?: number;
   /**
    * Where `visit` reads pages: `web`, `corpus:NAME` or `access:URL` (a retrieval server's `/access`, offline).
    * Default: the search corpus when searching one, else the web.
@@ -130,12 +132,26 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
       cached(visit, `${pages ? `corpus:${pages.name}` : ""}:${reader?.name ?? ""}:${extractor ? "extract" : "raw"}`),
     );
   }
+  const summarizer =
+    options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
+  if (summarizer) closers.push(() => summarizer.close());
+  const context = options.summarizeAt
+    ? { context: { strategy: "summarize" as const, thresholdTokens: options.summarizeAt } }
+    : {};
   return {
     model,
     tools,
     protocol,
     run: (question, runOptions = {}) =>
-      runAgent({ protocol, ...runOptions, question, ...(token ? { token } : { model }), tools }),
+      runAgent({
+        protocol,
+        ...context,
+        ...(summarizer ? { summarizer } : {}),
+        ...runOptions,
+        question,
+        ...(token ? { token } : { model }),
+        tools,
+      }),
     async close() {
       for (const close of closers.reverse()) await close();
       model.options.cache?.close();

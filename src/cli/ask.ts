@@ -7,7 +7,15 @@ import { createAgentFromConfig } from "../agent/from-config.js";
 import { type AgentEvent, PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
-import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
+import {
+  checkContextOptions,
+  configFrom,
+  integerOption,
+  numberOption,
+  positiveIntegerOption,
+  printJson,
+  SUMMARIZE_AT_OPTION,
+} from "./context.js";
 
 interface AskOptions {
   corpus?: string;
@@ -19,6 +27,7 @@ interface AskOptions {
   maxTurns?: number;
   maxContextTokens?: number;
   keepToolResults?: number;
+  summarizeAt?: number;
   temperature?: number;
   json?: boolean;
   tokenIds?: boolean;
@@ -104,6 +113,7 @@ export function registerAskCommand(program: Command): void {
       "context strategy keep-last-k: the model sees only the k most recent tool results in full (older ones become a placeholder; the trajectory keeps them)",
       positiveIntegerOption("keep-tool-results"),
     )
+    .option(...SUMMARIZE_AT_OPTION)
     .option("--temperature <t>", "sampling temperature", numberOption("temperature"))
     .option("--token-ids", "request token ids and logprobs (vLLM) and record the token view")
     .option(
@@ -125,6 +135,7 @@ export function registerAskCommand(program: Command): void {
     .action(async (question: string, options: AskOptions, command: Command) => {
       if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
         throw new InputError(`unknown protocol "${options.protocol}": use ${PROTOCOL_NAMES.join(", ")}`);
+      checkContextOptions(options);
       const config = configFrom(command, {
         model: {
           ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
@@ -142,6 +153,7 @@ export function registerAskCommand(program: Command): void {
         ...(typeof options.visit === "string" ? { visitSource: options.visit } : {}),
         allowLoopback: options.allowLoopback,
         ...(options.scholar ? { scholar: true } : {}),
+        ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
         jinaReader: options.jinaReader,
         cache: options.cache,
         ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { tokenPathFor } from "../agent/from-config.js";
 import { runAgent } from "../agent/run-agent.js";
 import { PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
-import { resolveEndpoint } from "../core/config.js";
+import { hasOwnSummarizer, resolveEndpoint } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { withoutCredentials } from "../core/redact.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
@@ -25,7 +25,15 @@ import { createScholarTool, createSearchProvider } from "../tools/search/create-
 import { SearchTool } from "../tools/search/search-tool.js";
 import type { Tool } from "../tools/tool.js";
 import { createVisitTool, parseVisitSource } from "../tools/visit-source.js";
-import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
+import {
+  checkContextOptions,
+  configFrom,
+  integerOption,
+  numberOption,
+  positiveIntegerOption,
+  printJson,
+  SUMMARIZE_AT_OPTION,
+} from "./context.js";
 
 interface EvalOptions {
   benchmark: string;
@@ -39,6 +47,7 @@ interface EvalOptions {
   search?: string;
   visit?: string;
   keepToolResults?: number;
+  summarizeAt?: number;
   scholar?: boolean;
   topk?: number;
   protocol: string;
@@ -84,6 +93,7 @@ export function registerEvalCommand(program: Command): void {
       "context strategy keep-last-k: the model sees only the k most recent tool results in full (older ones become a placeholder; the trajectory keeps them)",
       positiveIntegerOption("keep-tool-results"),
     )
+    .option(...SUMMARIZE_AT_OPTION)
     .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
     .option(
       "--visit <source>",
@@ -130,6 +140,7 @@ export function registerEvalCommand(program: Command): void {
       if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
         throw new InputError(`--protocol must be one of ${PROTOCOL_NAMES.join(", ")}`);
       if (options.k < 1) throw new InputError("--k must be at least 1");
+      checkContextOptions(options);
       const protocol = options.protocol as ProtocolName;
       const config = configFrom(command, {
         model: {
@@ -170,6 +181,8 @@ export function registerEvalCommand(program: Command): void {
         throw new InputError("choose where the agent searches: --corpus <name> (local) or --search <provider>");
       const model = createChatModel(config, { role: "model" });
       const token = options.tokenizer ? tokenPathFor(model, options.tokenizer) : undefined;
+      const summarizer =
+        options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
       const provider = createSearchProvider({ provider: providerName, corpus: corpusName, home: config.home });
       const tools: Tool[] = [
         new SearchTool({
@@ -222,6 +235,7 @@ export function registerEvalCommand(program: Command): void {
           topk: options.topk ?? null,
           ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
           ...(options.keepToolResults ? { keepToolResults: options.keepToolResults } : {}),
+          ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
           ...(options.visit ? { visit: options.visit } : {}),
           ...(options.scholar ? { scholar: true } : {}),
         },
@@ -243,6 +257,8 @@ export function registerEvalCommand(program: Command): void {
           },
           metadata: { benchmark: loaded.name },
           ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
+          ...(options.summarizeAt ? { context: { strategy: "summarize", thresholdTokens: options.summarizeAt } } : {}),
+          ...(summarizer ? { summarizer } : {}),
         });
       const controller = new AbortController();
       const onSignal = () => controller.abort(new Error("interrupted"));
@@ -267,6 +283,7 @@ export function registerEvalCommand(program: Command): void {
       } finally {
         process.removeListener("SIGINT", onSignal);
         process.removeListener("SIGTERM", onSignal);
+        await summarizer?.close();
       }
       const report = writeRunReport(runDirectory);
       if (options.json) {

@@ -273,7 +273,7 @@ export function registerSynthCommand(program: Command): void {
             await guard.close();
           }
         }
-        const pagesFile = options.out.replace(/\.jsonl$/, "") + ".pages.jsonl";
+        const pagesFile = `${options.out.replace(/\.jsonl$/, "")}.pages.jsonl`;
         writeJsonl(pagesFile, pages);
         if (options.collectOnly) {
           process.stdout.write(`collected ${pages.length} pages → ${pagesFile}\n`);

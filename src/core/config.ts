@@ -42,6 +42,8 @@ export const ConfigSchema = z.object({
   judge: ModelEndpointSchema.partial().default({}),
   /** The page-extractor (summary) model used by `visit`; unset fields fall back to `model`. */
   extractor: ModelEndpointSchema.partial().default({}),
+  /** The model that writes `summarize` context summaries (ReSum); unset fields fall back to `model`. */
+  summarizer: ModelEndpointSchema.partial().default({}),
   prices: z.record(z.string(), PriceSchema).default({}),
   search: z
     .object({
@@ -127,6 +129,11 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
       apiKey: env.DRKIT_EXTRACTOR_API_KEY || undefined,
       model: env.DRKIT_EXTRACTOR_MODEL || undefined,
     },
+    summarizer: {
+      baseUrl: env.DRKIT_SUMMARIZER_BASE_URL || undefined,
+      apiKey: env.DRKIT_SUMMARIZER_API_KEY || undefined,
+      model: env.DRKIT_SUMMARIZER_MODEL || undefined,
+    },
   };
 }
 
@@ -157,8 +164,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return { ...parsed.data, home: resolve(cwd, parsed.data.home) };
 }
 
-/** The judge / extractor endpoint with unset fields taken from the agent's model endpoint. */
-export function resolveEndpoint(config: Config, role: "model" | "judge" | "extractor"): ModelEndpoint {
+/** Whether the config names a summarizer endpoint of its own (else the agent's model summarises). */
+export function hasOwnSummarizer(config: Config): boolean {
+  return Object.values(config.summarizer).some((value) => value !== undefined);
+}
+
+export type ModelRole = "model" | "judge" | "extractor" | "summarizer";
+
+/** The judge / extractor / summarizer endpoint with unset fields taken from the agent's model endpoint. */
+export function resolveEndpoint(config: Config, role: ModelRole): ModelEndpoint {
   if (role === "model") return config.model;
   return ModelEndpointSchema.parse(mergeDeep(config.model, config[role] as Record<string, unknown>));
 }

@@ -1,13 +1,13 @@
 /** Build the model clients from a drkit `Config` (file ← env ← flags). */
 import { join } from "node:path";
-import { type Config, resolveEndpoint } from "../core/config.js";
+import { type Config, type ModelRole, resolveEndpoint } from "../core/config.js";
 import { ConfigError } from "../core/errors.js";
 import { OpenAICompatibleChatModel, type OpenAICompatibleOptions } from "./openai-compatible.js";
 import { type ResponseCache, SqliteResponseCache } from "./response-cache.js";
 
 export interface ModelFromConfigOptions {
   /** `model` (the agent), `judge` or `extractor` (the `visit` summary model). Default `model`. */
-  role?: "model" | "judge" | "extractor";
+  role?: ModelRole;
   /** A response cache, or `true` for the SQLite cache at `$DRKIT_HOME/cache/llm.sqlite`. */
   cache?: ResponseCache | boolean;
   onRetry?: OpenAICompatibleOptions["onRetry"];
