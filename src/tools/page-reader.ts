@@ -34,11 +34,19 @@ const TEXT_TYPES = [
   "text/csv",
 ];
 
+/** HTML (a fragment or a page) → Markdown, every element kept but scripts and styles. */
+export function htmlToMarkdown(html: string): string {
+  const turndown = new TurndownService({ headingStyle: "atx", codeBlockStyle: "fenced", bulletListMarker: "-" });
+  turndown.remove(["script", "style", "noscript", "iframe"] as never);
+  return turndown
+    .turndown(html)
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
 /** HTML → {title, markdown}. Falls back to the whole body when Readability finds no article. */
 export function htmlToText(html: string, url?: string): { title: string; text: string } {
   const { document } = parseHTML(html);
-  const turndown = new TurndownService({ headingStyle: "atx", codeBlockStyle: "fenced", bulletListMarker: "-" });
-  turndown.remove(["script", "style", "noscript", "iframe"] as never);
   const title = document.querySelector("title")?.textContent?.trim() ?? "";
   let article: { title?: string | null; content?: string | null } | null = null;
   try {
@@ -49,12 +57,8 @@ export function htmlToText(html: string, url?: string): { title: string; text: s
     article = null;
   }
   const fragment = article?.content ?? parseHTML(html).document.querySelector("body")?.innerHTML ?? html;
-  const text = turndown
-    .turndown(fragment)
-    .replace(/\n{3,}/g, "\n\n")
-    .trim();
   void url;
-  return { title: article?.title?.trim() || title, text };
+  return { title: article?.title?.trim() || title, text: htmlToMarkdown(fragment) };
 }
 
 export function decodeBody(page: FetchedPage): string {
