@@ -1,5 +1,6 @@
 export * from "./page-extractor.js";
 export * from "./page-reader.js";
+export * from "./python/python-tool.js";
 export * from "./read-file/document-text.js";
 export * from "./read-file/formats.js";
 export * from "./read-file/read-file-tool.js";
