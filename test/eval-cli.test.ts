@@ -231,6 +231,76 @@ describe("drkit eval (CLI, end to end)", () => {
     expect(server.requestsTo("/v1/chat/completions")).toHaveLength(0);
   }, 60_000);
 
+  it("gaia: the attached file reaches the agent, read_file opens it and python computes the answer", async () => {
+    const gaia = join(process.cwd(), "test/fixtures/gaia/metadata.jsonl");
+    const call = (name: string, args: Record<string, string>) =>
+      `<tool_call>${JSON.stringify({ name, arguments: args })}</tool_call>`;
+    server = await startScriptedOpenAIServer({
+      fallback: (request: RecordedRequest) => {
+        const messages = request.body.messages as { role: string; content: string }[];
+        const user = messages[1]?.content ?? "";
+        const results = messages.filter((message) => message.content.startsWith("<tool_response>"));
+        const attached = /Attached file: (.+)$/.exec(user)?.[1];
+        if (attached && results.length === 0) return { content: call("read_file", { path: attached }) };
+        if (attached && results.length === 1) {
+          const visitors = [...(results[0]?.content.matchAll(/\| 20\d\d \| (\d+) \|/g) ?? [])].map((m) => m[1]);
+          return { content: call("python", { code: `print(${visitors.join(" + ")})` }) };
+        }
+        if (!attached && results.length === 0) return { content: call("python", { code: "round(17935 / 7)" }) };
+        const value = /\[(?:stdout|result)\]\n(\d+)/.exec(results.at(-1)?.content ?? "")?.[1];
+        return { content: `<answer>${value ?? "unknown"}</answer>` };
+      },
+    });
+    const runDirectory = join(home, "runs", "gaia");
+    const result = await runCli([
+      "--import",
+      "tsx",
+      "src/cli/run.ts",
+      "--home",
+      home,
+      "eval",
+      "--benchmark",
+      "gaia",
+      "--file",
+      gaia,
+      "--corpus",
+      "capitals",
+      "--python",
+      "--judge",
+      "none",
+      "--model",
+      "scripted",
+      "--base-url",
+      server.baseUrl,
+      "--run-dir",
+      runDirectory,
+      "--quiet",
+      "--json",
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const records = readFileSync(join(runDirectory, "trajectories.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            questionId: string;
+            prediction: string;
+            turns: { toolResults: { name: string; content: string }[] }[];
+          },
+      )
+      .sort((a, b) => a.questionId.localeCompare(b.questionId));
+    expect(records.map((record) => record.prediction)).toEqual(["45625", "2562"]);
+    const [withFile] = records;
+    expect(withFile?.turns[0]?.toolResults[0]?.name).toBe("read_file");
+    expect(withFile?.turns[0]?.toolResults[0]?.content).toContain("--- sheet Visitors ---");
+    expect(withFile?.turns[1]?.toolResults[0]).toMatchObject({ name: "python", content: "[stdout]\n45625" });
+    const manifest = JSON.parse(readFileSync(join(runDirectory, "manifest.json"), "utf8"));
+    expect(manifest.settings.python).toBe(true);
+    expect(JSON.parse(result.stdout).em.pass1).toBe(1);
+  }, 60_000);
+
   it("a model server that is down: the first error is printed, the run stops early and exits 1", async () => {
     const config = join(home, "no-retries.json");
     writeFileSync(config, JSON.stringify({ model: { maxRetries: 0, timeoutMs: 2000 } }));

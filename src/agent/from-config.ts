@@ -15,6 +15,7 @@ import type { OpenAICompatibleChatModel } from "../llm/openai-compatible.js";
 import { type ResponseCache, SqliteResponseCache } from "../llm/response-cache.js";
 import { completionTokenSampler } from "../llm/token-sampler.js";
 import { JinjaChatTemplate } from "../llm/tokenizer/jinja-chat-template.js";
+import { createFileAndCodeTools } from "../tools/file-and-code-tools.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader, JinaPageReader } from "../tools/page-reader.js";
 import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
@@ -38,6 +39,12 @@ export interface AgentFromConfigOptions {
   visit?: boolean;
   /** Offer `google_scholar` (Serper's scholar endpoint, SERPER_API_KEY) in react / tools protocols. Default false. */
   scholar?: boolean;
+  /** Offer the python sandbox tool. */
+  python?: boolean;
+  /** Offer read_file over these folders (and the folders of `attachments`). */
+  readFileRoots?: string[];
+  /** Files attached to the questions asked (their folders join read_file's). */
+  attachments?: string[];
   /** Summarize context strategy (ReSum) past this many context tokens; the summariser is config.summarizer. */
   summarizeAt?: number;
   /**
@@ -132,6 +139,19 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
       cached(visit, `${pages ? `corpus:${pages.name}` : ""}:${reader?.name ?? ""}:${extractor ? "extract" : "raw"}`),
     );
   }
+  const fileAndCode =
+    protocol === "search-r1"
+      ? []
+      : createFileAndCodeTools({
+          python: options.python ?? false,
+          ...(options.readFileRoots ? { readFileRoots: options.readFileRoots } : {}),
+          ...(options.attachments ? { attachments: options.attachments } : {}),
+        });
+  if (protocol === "search-r1" && (options.python || options.readFileRoots || options.attachments))
+    throw new InputError(
+      "search-r1 offers search only: use --protocol react or tools for python, read_file and attachments",
+    );
+  tools.push(...fileAndCode);
   const summarizer =
     options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
   if (summarizer) closers.push(() => summarizer.close());

@@ -2,11 +2,14 @@
  * `drkit ask "question"`: run one research episode and show each step live (think, search queries, pages read),
  * then the answer with its sources. `--json` prints the trajectory record on stdout (progress goes to stderr).
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { createAgentFromConfig } from "../agent/from-config.js";
 import { type AgentEvent, PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
+import { questionWithAttachment } from "../tools/file-and-code-tools.js";
 import {
   checkContextOptions,
   configFrom,
@@ -28,6 +31,9 @@ interface AskOptions {
   maxContextTokens?: number;
   keepToolResults?: number;
   summarizeAt?: number;
+  python?: boolean;
+  readFile?: string[];
+  attach?: string;
   temperature?: number;
   json?: boolean;
   tokenIds?: boolean;
@@ -65,13 +71,16 @@ export function describeEvent(event: AgentEvent): string | undefined {
       return `[${event.turn + 1}] ${event.call.name}: ${oneLine(event.call.raw ?? JSON.stringify(event.call.arguments ?? null))}`;
     }
     case "tool-result":
-      return event.result.isError
-        ? `[${event.turn + 1}]   ✗ ${oneLine(event.result.content, 120)}`
+      if (event.result.isError) return `[${event.turn + 1}]   ✗ ${oneLine(event.result.content, 120)}`;
+      return event.result.name === "python"
+        ? `[${event.turn + 1}]   → ${oneLine(event.result.content, 120)}`
         : `[${event.turn + 1}]   → ${event.result.sources.length} source(s)${event.result.cached ? " (cached)" : ""}: ${oneLine(event.result.sources.slice(0, 5).join(", "), 120)}`;
     case "invalid-action":
       return `[${event.turn + 1}]   ! invalid action: ${oneLine(event.feedback, 100)}`;
     case "answer":
       return `[${event.turn + 1}] answer: ${oneLine(event.answer)}`;
+    case "summary":
+      return `[${event.turn + 1}] context summarised (segment ${event.segment + 1} ends): ${oneLine(event.summary, 120)}`;
     default:
       return undefined;
   }
@@ -127,6 +136,15 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--no-visit", "do not offer the visit tool")
     .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
+    .option(
+      "--python",
+      "also offer python: code in a sandbox (Pyodide; no network, no host files, time and memory caps)",
+    )
+    .option("--read-file <dir...>", "also offer read_file over these folders (pdf, docx, xlsx, csv, pptx, text)")
+    .option(
+      "--attach <file>",
+      "attach a file to the question (GAIA style): its path is given and read_file may read it",
+    )
     .option("--allow-loopback", "let visit fetch loopback addresses (local test sites)")
     .option("--jina-reader", "read web pages through Jina Reader (JINA_API_KEY) instead of fetching them directly")
     .option("--cache", "cache model replies and tool outputs under $DRKIT_HOME/cache")
@@ -136,6 +154,8 @@ export function registerAskCommand(program: Command): void {
       if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
         throw new InputError(`unknown protocol "${options.protocol}": use ${PROTOCOL_NAMES.join(", ")}`);
       checkContextOptions(options);
+      const attachment = options.attach ? resolve(options.attach) : undefined;
+      if (attachment && !existsSync(attachment)) throw new InputError(`--attach: no file at ${options.attach}`);
       const config = configFrom(command, {
         model: {
           ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
@@ -154,6 +174,9 @@ export function registerAskCommand(program: Command): void {
         allowLoopback: options.allowLoopback,
         ...(options.scholar ? { scholar: true } : {}),
         ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
+        ...(options.python ? { python: true } : {}),
+        ...(options.readFile ? { readFileRoots: options.readFile } : {}),
+        ...(attachment ? { attachments: [attachment] } : {}),
         jinaReader: options.jinaReader,
         cache: options.cache,
         ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
@@ -163,7 +186,7 @@ export function registerAskCommand(program: Command): void {
       process.once("SIGINT", onSigint);
       try {
         const show = !options.quiet;
-        const trajectory = await agent.run(question, {
+        const trajectory = await agent.run(questionWithAttachment(question, attachment), {
           limits: {
             ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
             ...(options.maxContextTokens !== undefined ? { maxContextTokens: options.maxContextTokens } : {}),

@@ -12,12 +12,14 @@ import { InputError } from "../core/errors.js";
 import { withoutCredentials } from "../core/redact.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
 import { loadBenchmark } from "../data/load.js";
+import { attachmentOf } from "../data/question.js";
 import { createJudge, JsonlVerdictCache, JUDGE_NAMES } from "../eval/judges/judge.js";
 import { compareRuns, writeRunReport } from "../eval/report.js";
 import type { EvalManifest } from "../eval/run-store.js";
 import { type Rollout, runEvaluation } from "../eval/runner.js";
 import { createChatModel } from "../llm/from-config.js";
 import { createReward, REWARD_NAMES } from "../reward/rewards.js";
+import { createFileAndCodeTools, questionWithAttachment } from "../tools/file-and-code-tools.js";
 import { PageExtractor } from "../tools/page-extractor.js";
 import { HttpPageReader } from "../tools/page-reader.js";
 import { CorpusSearchProvider } from "../tools/search/corpus-provider.js";
@@ -49,6 +51,8 @@ interface EvalOptions {
   keepToolResults?: number;
   summarizeAt?: number;
   scholar?: boolean;
+  python?: boolean;
+  readFile?: string[];
   topk?: number;
   protocol: string;
   model?: string;
@@ -95,6 +99,14 @@ export function registerEvalCommand(program: Command): void {
     )
     .option(...SUMMARIZE_AT_OPTION)
     .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
+    .option(
+      "--python",
+      "also offer python: code in a sandbox (Pyodide; no network, no host files, time and memory caps)",
+    )
+    .option(
+      "--read-file <dir...>",
+      "also offer read_file over these folders (pdf, docx, xlsx, csv, pptx, text); questions with attached files (GAIA) get it for their files' folders anyway",
+    )
     .option(
       "--visit <source>",
       "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline); default: the search corpus, else the web",
@@ -192,6 +204,19 @@ export function registerEvalCommand(program: Command): void {
         }),
       ];
       if (protocol !== "search-r1" && options.scholar) tools.push(createScholarTool());
+      const attachments = loaded.questions.map(attachmentOf).filter((file): file is string => file !== undefined);
+      if (protocol !== "search-r1")
+        tools.push(
+          ...createFileAndCodeTools({
+            python: options.python ?? false,
+            ...(options.readFile ? { readFileRoots: options.readFile } : {}),
+            attachments,
+          }),
+        );
+      else if (options.python || options.readFile || attachments.length > 0)
+        throw new InputError(
+          "search-r1 offers search only: run --python, --read-file and benchmarks with attached files (gaia) with --protocol react or tools",
+        );
       if (protocol !== "search-r1")
         tools.push(
           createVisitTool(options.visit ? parseVisitSource(options.visit) : undefined, {
@@ -238,12 +263,14 @@ export function registerEvalCommand(program: Command): void {
           ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
           ...(options.visit ? { visit: options.visit } : {}),
           ...(options.scholar ? { scholar: true } : {}),
+          ...(options.python ? { python: true } : {}),
+          ...(options.readFile ? { readFile: options.readFile } : {}),
         },
         createdAt: new Date().toISOString(),
       };
       const rollout: Rollout = (question, sample, signal) =>
         runAgent({
-          question: question.question,
+          question: questionWithAttachment(question.question, attachmentOf(question)),
           questionId: question.id,
           goldAnswers: question.goldAnswers,
           protocol,

@@ -5,7 +5,7 @@
  * the `generic` mapping (question/answer fields detected).
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import JSON5 from "json5";
 import { DataError } from "../core/errors.js";
@@ -60,6 +60,27 @@ function text(value: Record<string, unknown>, key: string, context: RowContext):
   if (typeof field === "string" && field.trim() !== "") return field;
   if (typeof field === "number" || typeof field === "boolean") return String(field);
   return fail(`missing or empty field "${key}"`, context);
+}
+
+/**
+ * GAIA's attachment (`file_name`, next to metadata.jsonl as in the dataset's folders; `file_path` of the parquet
+ * release is tried by its base name there too) as an absolute `filePath`; a named file that is missing is an error.
+ */
+function gaiaAttachment(value: Record<string, unknown>, context: RowContext): { filePath?: string } {
+  const name = optionalText(value, "file_name");
+  if (!name) return {};
+  const folder = dirname(resolve(context.file));
+  const candidates = [
+    resolve(folder, name),
+    ...[optionalText(value, "file_path")].filter(Boolean).map((path) => resolve(folder, basename(path as string))),
+  ];
+  const found = candidates.find((path) => existsSync(path));
+  if (!found)
+    return fail(
+      `attachment "${name}" is not in ${folder}: put the task files next to the metadata file, as in the GAIA download`,
+      context,
+    );
+  return { filePath: found };
 }
 
 function optionalText(value: Record<string, unknown>, key: string): string | undefined {
@@ -507,7 +528,11 @@ const specs: BenchmarkSpec[] = [
       goldAnswers: [text(value, "Final answer", context)],
       level: optionalText(value, "Level"),
       source: "gaia",
-      metadata: { fileName: value.file_name ?? "", annotatorMetadata: value["Annotator Metadata"] },
+      metadata: {
+        fileName: value.file_name ?? "",
+        ...gaiaAttachment(value, context),
+        annotatorMetadata: value["Annotator Metadata"],
+      },
     }),
   },
   {

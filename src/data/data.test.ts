@@ -142,6 +142,20 @@ describe("user files and errors", () => {
       `${JSON.stringify({ task_id: "t1", Question: "q?", Level: 2, "Final answer": "a", file_name: "" })}\n`,
     );
     expect((await loadBenchmark("gaia", { file: gaia })).questions[0]).toMatchObject({ id: "t1", level: "2" });
+    // The bundled GAIA-format sample: the attachment next to metadata.jsonl becomes an absolute filePath.
+    const sample = join(process.cwd(), "test/fixtures/gaia/metadata.jsonl");
+    const withFiles = await loadBenchmark("gaia", { file: sample });
+    expect(withFiles.questions.map((question) => question.metadata.filePath)).toEqual([
+      join(process.cwd(), "test/fixtures/gaia/museum.xlsx"),
+      undefined,
+    ]);
+    writeFileSync(
+      gaia,
+      `${JSON.stringify({ task_id: "t2", Question: "q?", Level: 1, "Final answer": "a", file_name: "gone.pdf" })}\n`,
+    );
+    await expect(loadBenchmark("gaia", { file: gaia })).rejects.toThrow(
+      /metadata\.jsonl:1: attachment "gone\.pdf" is not in .*: put the task files next to the metadata file/,
+    );
     const hle = join(directory, "hle.json");
     writeFileSync(
       hle,

@@ -16,3 +16,9 @@ export const QuestionSchema = z.object({
 });
 export type Question = z.infer<typeof QuestionSchema>;
 export type QuestionInput = z.input<typeof QuestionSchema>;
+
+/** The absolute path of a question's attached file (GAIA `file_name`, resolved by the loader), if it has one. */
+export function attachmentOf(question: Question): string | undefined {
+  const path = question.metadata.filePath;
+  return typeof path === "string" && path !== "" ? path : undefined;
+}

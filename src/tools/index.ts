@@ -1,3 +1,4 @@
+export * from "./file-and-code-tools.js";
 export * from "./page-extractor.js";
 export * from "./page-reader.js";
 export * from "./python/python-tool.js";
