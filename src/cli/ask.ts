@@ -19,6 +19,7 @@ import {
   printJson,
   SUMMARIZE_AT_OPTION,
 } from "./context.js";
+import { AGGREGATE_OPTION, heavyModeFrom, PARALLEL_OPTION } from "./heavy-options.js";
 
 interface AskOptions {
   corpus?: string;
@@ -34,6 +35,8 @@ interface AskOptions {
   python?: boolean;
   readFile?: string[];
   attach?: string;
+  parallel?: number;
+  aggregate: string;
   temperature?: number;
   json?: boolean;
   tokenIds?: boolean;
@@ -94,7 +97,7 @@ export function summarize(trajectory: Trajectory): string {
     "",
     `Answer: ${trajectory.prediction ?? "(no answer)"}`,
     ...(sources.length > 0 ? ["Sources:", ...sources.slice(0, 10).map((source) => `  - ${source}`)] : []),
-    `(${trajectory.termination}; ${trajectory.turns.length} turn(s), ${trajectory.usage.totalTokens} tokens, ${trajectory.usage.toolCalls} tool call(s)${trajectory.usage.costUsd > 0 ? `, $${trajectory.usage.costUsd.toFixed(4)}` : ""}, ${(trajectory.timings.durationMs / 1000).toFixed(1)} s)`,
+    `(${trajectory.termination}; ${trajectory.children ? `${trajectory.children.length} episodes, ${trajectory.children.reduce((sum, child) => sum + child.turns.length, 0)}` : trajectory.turns.length} turn(s), ${trajectory.usage.totalTokens} tokens, ${trajectory.usage.toolCalls} tool call(s)${trajectory.usage.costUsd > 0 ? `, $${trajectory.usage.costUsd.toFixed(4)}` : ""}, ${(trajectory.timings.durationMs / 1000).toFixed(1)} s)`,
   ];
   if (trajectory.error) lines.push(`error: ${trajectory.error.message}`);
   return lines.join("\n");
@@ -136,6 +139,8 @@ export function registerAskCommand(program: Command): void {
     )
     .option("--no-visit", "do not offer the visit tool")
     .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
+    .option(...PARALLEL_OPTION)
+    .option(...AGGREGATE_OPTION)
     .option(
       "--python",
       "also offer python: code in a sandbox (Pyodide; no network, no host files, time and memory caps)",
@@ -186,19 +191,25 @@ export function registerAskCommand(program: Command): void {
       process.once("SIGINT", onSigint);
       try {
         const show = !options.quiet;
-        const trajectory = await agent.run(questionWithAttachment(question, attachment), {
-          limits: {
-            ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
-            ...(options.maxContextTokens !== undefined ? { maxContextTokens: options.maxContextTokens } : {}),
+        const heavy = heavyModeFrom(options, agent.model);
+        if (heavy && show) process.stderr.write(`heavy mode: ${heavy.parallel} episodes, then ${heavy.aggregate}\n`);
+        const trajectory = await agent.run(
+          questionWithAttachment(question, attachment),
+          {
+            limits: {
+              ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
+              ...(options.maxContextTokens !== undefined ? { maxContextTokens: options.maxContextTokens } : {}),
+            },
+            signal: controller.signal,
+            ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
+            ...(options.stream ? { stream: true } : {}),
+            onEvent: (event) => {
+              const line = show ? describeEvent(event) : undefined;
+              if (line) process.stderr.write(`${line}\n`);
+            },
           },
-          signal: controller.signal,
-          ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
-          ...(options.stream ? { stream: true } : {}),
-          onEvent: (event) => {
-            const line = show ? describeEvent(event) : undefined;
-            if (line) process.stderr.write(`${line}\n`);
-          },
-        });
+          heavy,
+        );
         if (options.json) printJson(trajectory);
         else process.stdout.write(`${summarize(trajectory)}\n`);
         if (trajectory.termination === "error") process.exitCode = 1;

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { tokenPathFor } from "../agent/from-config.js";
-import { runAgent } from "../agent/run-agent.js";
+import { runEpisode } from "../agent/heavy-mode.js";
 import { PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
 import { hasOwnSummarizer, resolveEndpoint } from "../core/config.js";
 import { InputError } from "../core/errors.js";
@@ -36,6 +36,7 @@ import {
   printJson,
   SUMMARIZE_AT_OPTION,
 } from "./context.js";
+import { AGGREGATE_OPTION, heavyModeFrom, PARALLEL_OPTION } from "./heavy-options.js";
 
 interface EvalOptions {
   benchmark: string;
@@ -53,6 +54,8 @@ interface EvalOptions {
   scholar?: boolean;
   python?: boolean;
   readFile?: string[];
+  parallel?: number;
+  aggregate: string;
   topk?: number;
   protocol: string;
   model?: string;
@@ -99,6 +102,8 @@ export function registerEvalCommand(program: Command): void {
     )
     .option(...SUMMARIZE_AT_OPTION)
     .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
+    .option(...PARALLEL_OPTION)
+    .option(...AGGREGATE_OPTION)
     .option(
       "--python",
       "also offer python: code in a sandbox (Pyodide; no network, no host files, time and memory caps)",
@@ -195,6 +200,7 @@ export function registerEvalCommand(program: Command): void {
       const token = options.tokenizer ? tokenPathFor(model, options.tokenizer) : undefined;
       const summarizer =
         options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
+      const heavy = heavyModeFrom(options, model);
       const provider = createSearchProvider({ provider: providerName, corpus: corpusName, home: config.home });
       const tools: Tool[] = [
         new SearchTool({
@@ -265,11 +271,12 @@ export function registerEvalCommand(program: Command): void {
           ...(options.scholar ? { scholar: true } : {}),
           ...(options.python ? { python: true } : {}),
           ...(options.readFile ? { readFile: options.readFile } : {}),
+          ...(heavy ? { parallel: heavy.parallel, aggregate: heavy.aggregate } : {}),
         },
         createdAt: new Date().toISOString(),
       };
       const rollout: Rollout = (question, sample, signal) =>
-        runAgent({
+        runEpisode(heavy, {
           question: questionWithAttachment(question.question, attachmentOf(question)),
           questionId: question.id,
           goldAnswers: question.goldAnswers,

@@ -205,6 +205,13 @@ export const TrajectorySchema = z.object({
   verdicts: z.array(VerdictSchema).default([]),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   metadata: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Heavy mode (`--parallel n`): the n independent episodes whose reports the aggregator read; this record's
+   * prediction is the aggregate and its usage covers every call (children and aggregator).
+   */
+  get children() {
+    return z.array(TrajectorySchema).optional();
+  },
 });
 export type Trajectory = z.infer<typeof TrajectorySchema>;
 /** The shape accepted before defaults are filled in (for constructing records). */

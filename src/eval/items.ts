@@ -25,7 +25,10 @@ export function itemResultFromTrajectory(trajectory: Trajectory, judge?: string)
     prediction: trajectory.prediction,
     ...(typeof level === "string" ? { level } : {}),
     ...(typeof source === "string" ? { source } : {}),
-    turns: trajectory.turns.length,
+    // Heavy mode: the parent's own record has no turns; count its episodes' turns (as its usage counts their calls).
+    turns: trajectory.children
+      ? trajectory.children.reduce((sum, child) => sum + child.turns.length, 0)
+      : trajectory.turns.length,
     toolCalls: trajectory.usage.toolCalls,
     tokens: trajectory.usage.totalTokens,
     costUsd: trajectory.usage.costUsd,

@@ -14,6 +14,7 @@ export * from "./policy-loss-types.js";
 export * from "./policy-losses.js";
 export * from "./return-advantages.js";
 export * from "./rollout-batch.js";
+export * from "./rollout-segments.js";
 export * from "./sampling-filters.js";
 export * from "./tasks/index.js";
 export * from "./tensor.js";
