@@ -26,6 +26,7 @@ import { toDr9k, writeDr9kParquet, writeJsonl, writeRecordsParquet } from "./exp
 import { itemId, type Obfuscator, type PageLookup } from "./obfuscate.js";
 import { resolveEvidenceId } from "./passage-id.js";
 import { buildReport, type SynthReport } from "./report.js";
+import { readabilityCheck } from "./readability.js";
 import { loadSourceQuestions } from "./sources.js";
 import { displayName } from "./text.js";
 import type { Chain, Check, Level, ObfuscatedItem, SourceQuestion, SynthRecord } from "./types.js";
@@ -328,7 +329,8 @@ async function checkItem(
   options: MultihopOptions,
 ): Promise<SynthRecord> {
   const answerUnchanged = answerUnchangedCheck(item, chain);
-  const leakage = leakageCheck(item.question, [chain.answer, ...chain.aliases], item.hiddenNames);
+  const leakage = leakageCheck(item.question, [chain.answer, ...chain.aliases], item.hiddenNames, chain.question);
+  const readability = readabilityCheck(item.question);
   const uniqueness = options.judge
     ? await options.judge.check(item, chain, options.signal)
     : await uniquenessProxyCheck(item, options.corpus);
@@ -369,6 +371,7 @@ async function checkItem(
   const dropReasons: string[] = [];
   if (answerUnchanged.passed !== true) dropReasons.push("answer changed");
   if (leakage.passed !== true) dropReasons.push("leakage");
+  if (readability.passed !== true) dropReasons.push("not readable");
   if (uniqueness.passed !== true) dropReasons.push("not unique");
   if (solvability.passed !== true || calibration.label === "unsolvable") dropReasons.push("unsolvable");
   if (calibration.label === "trivial" && !options.keepTrivial) dropReasons.push("trivial");
@@ -384,7 +387,7 @@ async function checkItem(
     evidence_ids: chain.evidenceIds,
     obfuscator: item.obfuscator,
     replacements: item.replacements,
-    checks: { answer_unchanged: answerUnchanged, leakage, uniqueness, solvability },
+    checks: { answer_unchanged: answerUnchanged, leakage, readability, uniqueness, solvability },
     calibration: {
       method: calibration.method,
       rollouts: calibration.rollouts,

@@ -3,21 +3,28 @@
  * - L1: the multi-hop question itself, normalised.
  * - L2: the chain entities the question names (topic / bridge / compared) replaced by descriptions drawn from
  *   their own evidence passages.
- * - L3: every named entity obfuscated (descriptions where a passage exists, partial name hints otherwise) plus
- *   vague attributes: dates → periods, numbers → ranges (SailorFog-QA style).
+ * - L3: every named entity that can be obfuscated naturally (descriptions where a passage exists, a person's
+ *   initials otherwise) plus vague attributes: dates → periods, numbers → ranges (SailorFog-QA style).
+ * A description goes only where a noun phrase fits (src/synth/mention-role.ts): a possessive is rewritten
+ * (`X's husband` → `the husband of …`), a pre-modifier or part of a longer title is left alone, and a description
+ * that repeats the question's own words is replaced by the passage's next one.
  * `RuleObfuscator` needs no model; `LlmObfuscator` (llm-obfuscator.ts) rewrites for fluency.
  */
+import nlp from "compromise";
+import { leakedAnswerWords } from "./answer-words.js";
+import { mentionRole, possessedPhrase } from "./mention-role.js";
 import {
   containsNormalized,
-  decodeEntities,
-  describeFromPassage,
+  describeCandidates,
   displayName,
   findMention,
   namedSpans,
-  nameHint,
+  personHint,
+  stripDangling,
   vaguen,
 } from "./text.js";
 import type { Chain, Level, ObfuscatedItem, Replacement } from "./types.js";
+import { cleanWikiText } from "./wiki-clean.js";
 
 /** A page the obfuscator may describe a non-chain name from (looked up in the corpus by title). */
 export type PageLookup = (name: string) => Promise<{ passageId: string; title: string; text: string } | undefined>;
@@ -38,9 +45,9 @@ export function itemId(sourceId: string, level: Level): string {
   return `${sourceId}#L${level}`;
 }
 
-/** L1 normalisation: decoded entities, single spaces, no space before punctuation, a final question mark. */
+/** L1 normalisation: wiki markup cleaned, single spaces, no space before punctuation, a final question mark. */
 export function normalizeQuestion(question: string): string {
-  let out = decodeEntities(question).replace(/\s+/g, " ").trim();
+  let out = cleanWikiText(question).replace(/\s+/g, " ").trim();
   out = out.replace(/\s+([?.,;:!])/g, "$1");
   if (!/[?.!]$/.test(out)) out = `${out}?`;
   return out.charAt(0).toUpperCase() + out.slice(1);
@@ -57,6 +64,16 @@ export function replaceMention(question: string, mention: string, replacement: s
   let start = question.indexOf(mention);
   if (start < 0) return null;
   let end = start + mention.length;
+  const role = mentionRole(question, start, end);
+  if (role === "pre-modifier" || role === "in-title") return null;
+  if (role === "possessive") {
+    const owned = possessedPhrase(question, end);
+    if (!owned) return null;
+    const before = question.slice(0, start).replace(/\bthe\s+$/i, "");
+    let text = `the ${owned.phrase} of ${replacement}`;
+    if (before.trim() === "" || /[.?!]\s*$/.test(before)) text = text.charAt(0).toUpperCase() + text.slice(1);
+    return `${before}${text}${question.slice(end + owned.length)}`.replace(/\s+/g, " ");
+  }
   if (/["“]$/.test(question.slice(0, start)) && /^["”]/.test(question.slice(end))) {
     start -= 1;
     end += 1;
@@ -79,6 +96,8 @@ interface Target {
   name: string;
   passageId: string | null;
   text: string | null;
+  /** The page title (its disambiguation, e.g. `(1945 film)`, is a last-resort description). */
+  title?: string;
 }
 
 function significantWords(text: string): string[] {
@@ -122,6 +141,7 @@ function chainTargets(chain: Chain, question: string): Target[] {
       name: entity.name,
       passageId: ownPassage ? entity.passageId : null,
       text: ownPassage ? passage.text : null,
+      ...(ownPassage ? { title: passage.title } : {}),
     });
   }
   return out;
@@ -158,21 +178,97 @@ async function spanTargets(
     if (containsNormalized(answer, span)) continue;
     if (isDemonym(span)) continue;
     const page = await lookup?.(span);
-    out.push({ mention: span, name: span, passageId: page?.passageId ?? null, text: page?.text ?? null });
+    out.push({
+      mention: span,
+      name: span,
+      passageId: page?.passageId ?? null,
+      text: page?.text ?? null,
+      ...(page ? { title: page.title } : {}),
+    });
   }
   return out;
 }
 
-/** Initials hints for multi-word capitalised names inside a description (L3). */
-function hintNamesInside(text: string, replacements: Replacement[]): string {
-  let out = text;
-  for (const span of namedSpans(text)) {
-    if (!/\s/.test(span) || !out.includes(span)) continue;
-    const hint = nameHint(span).replace(/^something with the initials /, "one with the initials ");
-    out = out.replace(span, hint);
-    replacements.push({ original: span, replacement: hint, kind: "name-hint", passageId: null, entity: span });
+const CUT_BEFORE = /(?:,|\s(?:starring|featuring|by|in|of|from|for|with|and|at|on|to|under|whose|who|which|that))\s/gi;
+
+/**
+ * An L3 description without the names inside it: cut at the last clause or preposition boundary before its first
+ * name (`the 1945 American comedy film starring … Shirley Temple` → `the 1945 American comedy film`), dangling
+ * participles dropped; null when fewer than 3 words are left.
+ */
+export function cutBeforeNames(text: string): string | null {
+  const name = namedSpans(text).find((span) => !isDemonym(span) && !isPlace(span) && text.indexOf(span) > 0);
+  return name ? cutBefore(text, text.indexOf(name)) : text;
+}
+
+/** Places stay in L3 descriptions (`the four-piece rock band from North London`): an attribute, not a hidden name. */
+function isPlace(span: string): boolean {
+  return nlp(span).has("#Place");
+}
+
+/** `text` cut at the first clause or preposition boundary (after 3 words) before `index`; null when too short. */
+export function cutBefore(text: string, index: number): string | null {
+  const head = text.slice(0, index);
+  // The first boundary after the head noun phrase (three words at least) keeps the phrase whole.
+  const cut = [...head.matchAll(CUT_BEFORE)].find(
+    (match) => head.slice(0, match.index).split(/\s+/).length >= 3,
+  )?.index;
+  let out = stripDangling(cut !== undefined ? head.slice(0, cut) : head);
+  for (let pass = 0; pass < 3; pass++) out = stripDangling(out.replace(/\s+(?:[a-z]{3,}(?:ed|ing)|[a-z]+ly)$/, ""));
+  return out.split(/\s+/).length >= 3 ? out : null;
+}
+
+/** A title's disambiguation as a description: `Kiss and Tell (1945 film)` → `the 1945 film`; null without one. */
+export function titleKind(title: string): string | null {
+  const inside = /\(([^()]+)\)\s*$/.exec(title)?.[1]?.trim();
+  if (!inside || !/^[\p{L}\p{N}][\p{L}\p{N} '-]*$/u.test(inside) || inside.split(/\s+/).length > 4) return null;
+  if (!/\s/.test(inside) && /^\p{Lu}/u.test(inside)) return null; // `(Texas)`: a place, not a kind
+  return `the ${inside}`;
+}
+
+/**
+ * Where a description starts repeating the rest of the question (a tautology: `the Canadian singer-songwriter is a
+ * singer-songwriter from Canada`, or a name the question already gives): the character index of the first two
+ * consecutive long words (4+ letters), or three consecutive words, found in both; -1 when none.
+ */
+export function repetitionIndex(description: string, question: string, mention: string): number {
+  const words = (text: string) => [...text.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)];
+  const rest = ` ${words(question.replace(mention, " "))
+    .map((match) => match[0])
+    .join(" ")} `;
+  const own = words(description);
+  for (let i = 0; i + 2 <= own.length; i++) {
+    const pair = own.slice(i, i + 2).map((match) => match[0]);
+    const triple = own.slice(i, i + 3).map((match) => match[0]);
+    const longPair = pair.every((word) => word.length >= 4) && rest.includes(` ${pair.join(" ")} `);
+    const anyTriple =
+      triple.length === 3 && !triple.every((word) => word.length <= 3) && rest.includes(` ${triple.join(" ")} `);
+    if (longPair || anyTriple) return own[i]?.index ?? 0;
   }
-  return out;
+  return -1;
+}
+
+/** The description without what repeats the question: cut before the repetition, or null when nothing is left. */
+export function withoutRepetition(description: string, question: string, mention: string): string | null {
+  const at = repetitionIndex(description, question, mention);
+  if (at < 0) return description;
+  const cut = cutBefore(description, at);
+  return cut !== null && repetitionIndex(cut, question, mention) < 0 ? cut : null;
+}
+
+/**
+ * Whether the mention names a person in the question, so initials fit it: compromise's people finder picks it out
+ * and its first word is a known first name or an honorific.
+ */
+function namesPerson(question: string, mention: string): boolean {
+  if (!nlp(mention).terms().first().has("(#FirstName|#Honorific)")) return false;
+  return nlp(question)
+    .people()
+    .out("array")
+    .some((person: string) => {
+      const bare = person.replace(/[?,.;:!'’s]+$/, "");
+      return bare.length > 2 && (mention.includes(bare) || bare.includes(mention));
+    });
 }
 
 export interface RuleObfuscatorOptions {
@@ -185,6 +281,38 @@ export class RuleObfuscator implements Obfuscator {
   readonly name = "rule";
 
   constructor(private readonly options: RuleObfuscatorOptions = {}) {}
+
+  /** The first of the passage's descriptions that fits where the mention is, leaks nothing and repeats nothing. */
+  private describe(
+    target: Target,
+    level: Level,
+    forbidden: readonly string[],
+    maxWords: number,
+    question: string,
+    answers: readonly string[],
+    source: string,
+  ): { text: string; question: string } | null {
+    if (target.text === null) return null;
+    const candidates = describeCandidates(target.text, target.name, forbidden, maxWords).map((c) => c.text);
+    const kind = target.title ? titleKind(target.title) : null;
+    if (kind) candidates.push(kind);
+    // L3 names nobody: descriptions without names first, then the others cut before their first name.
+    const texts =
+      level === 3
+        ? [
+            ...candidates.map((text) => vaguen(text).text).filter((text) => cutBeforeNames(text) === text),
+            ...candidates.map((text) => cutBeforeNames(vaguen(text).text)),
+          ]
+        : candidates;
+    for (const candidate of texts) {
+      const text = candidate === null ? null : withoutRepetition(candidate, question, target.mention);
+      if (text === null || leakedAnswerWords(text, answers, source).length > 0) continue;
+      const next = replaceMention(question, target.mention, text);
+      if (next === null) return null;
+      return { text, question: next };
+    }
+    return null;
+  }
 
   async obfuscate(chain: Chain, level: Level, context: ObfuscationContext = {}): Promise<ObfuscationResult> {
     const base = normalizeQuestion(chain.question);
@@ -223,35 +351,32 @@ export class RuleObfuscator implements Obfuscator {
     const maxWords = level === 2 ? (this.options.maxWordsLevel2 ?? 22) : (this.options.maxWordsLevel3 ?? 14);
     let question = base;
     const replacements: Replacement[] = [];
+    const answers = [chain.answer, ...chain.aliases];
     for (const target of targets) {
-      const description =
-        target.text === null ? null : describeFromPassage(target.text, target.name, forbidden, maxWords);
-      if (description) {
-        let text = description.text;
-        if (level === 3) text = hintNamesInside(vaguen(text).text, replacements);
-        const next = replaceMention(question, target.mention, text);
-        if (next === null) continue;
-        question = next;
+      const described = this.describe(target, level, forbidden, maxWords, question, answers, base);
+      if (described) {
+        question = described.question;
         replacements.push({
           original: target.mention,
-          replacement: text,
+          replacement: described.text,
           kind: "entity-description",
           passageId: target.passageId,
           entity: target.name,
         });
-      } else if (level === 3) {
-        const hint = nameHint(target.mention);
-        const next = replaceMention(question, target.mention, hint);
-        if (next === null) continue;
-        question = next;
-        replacements.push({
-          original: target.mention,
-          replacement: hint,
-          kind: "name-hint",
-          passageId: null,
-          entity: target.name,
-        });
+        continue;
       }
+      if (level !== 3 || !namesPerson(base, target.mention)) continue;
+      const hint = personHint(target.mention);
+      const next = hint ? replaceMention(question, target.mention, hint) : null;
+      if (hint === null || next === null) continue;
+      question = next;
+      replacements.push({
+        original: target.mention,
+        replacement: hint,
+        kind: "name-hint",
+        passageId: null,
+        entity: target.name,
+      });
     }
     if (level === 3) {
       const vague = vaguen(question);

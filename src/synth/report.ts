@@ -8,7 +8,9 @@ export interface LevelReport {
   attempted: number;
   produced: number;
   skipped: Record<string, number>;
-  checks: { answer_unchanged: number; leakage_free: number; unique: number; solvable: number };
+  checks: { answer_unchanged: number; leakage_free: number; readable: number; unique: number; solvable: number };
+  /** Items the readability gate failed, by rule (an item can fail several). */
+  readability_failures: Record<string, number>;
   labels: Record<DifficultyLabel, number>;
   /** Mean calibration pass rate over produced items (null when none). */
   mean_pass_rate: number | null;
@@ -54,6 +56,7 @@ export function buildReport(input: {
     for (const line of input.items) if (line.level === level && !line.ok) bump(skipped, line.reason ?? "unknown");
     const labels: Record<DifficultyLabel, number> = { trivial: 0, medium: 0, hard: 0, unsolvable: 0 };
     const dropReasons: Record<string, number> = {};
+    const readabilityFailures: Record<string, number> = {};
     let passRateSum = 0;
     let passRateCount = 0;
     for (const record of records) {
@@ -63,6 +66,8 @@ export function buildReport(input: {
         passRateCount += 1;
       }
       for (const reason of record.drop_reasons) bump(dropReasons, reason);
+      const failed = (record.checks.readability?.detail as { failed?: string[] } | undefined)?.failed ?? [];
+      for (const rule of failed) bump(readabilityFailures, rule);
     }
     const kept = records.filter((record) => record.kept);
     const count = (pick: (record: SynthRecord) => boolean) => records.filter(pick).length;
@@ -74,6 +79,7 @@ export function buildReport(input: {
       checks: {
         answer_unchanged: count((record) => record.checks.answer_unchanged.passed === true),
         leakage_free: count((record) => record.checks.leakage.passed === true),
+        readable: count((record) => record.checks.readability?.passed !== false),
         unique: count((record) => record.checks.uniqueness.passed === true),
         solvable: count((record) => record.checks.solvability.passed === true),
       },
@@ -86,6 +92,7 @@ export function buildReport(input: {
           ? kept.filter((record) => record.checks.solvability.passed === true).length / kept.length
           : null,
       drop_reasons: dropReasons,
+      readability_failures: readabilityFailures,
     };
   });
   return {
@@ -117,12 +124,12 @@ function percent(part: number, whole: number): string {
 /** A Markdown table of the report (printed by the CLI and pasted into docs/synth.md). */
 export function formatReport(report: SynthReport): string {
   const header =
-    "| Level | Produced | Answer unchanged | Leakage-free | Unique (proxy) | Oracle-solvable | Trivial / medium / hard / unsolvable | Mean pass rate | Kept | Kept leaking | Kept solvable |";
-  const rule = "|---|---|---|---|---|---|---|---|---|---|---|";
+    "| Level | Produced | Answer unchanged | Leakage-free | Readable | Unique (proxy) | Oracle-solvable | Trivial / medium / hard / unsolvable | Mean pass rate | Kept | Kept leaking | Kept solvable |";
+  const rule = "|---|---|---|---|---|---|---|---|---|---|---|---|";
   const rows = report.levels.map((level) => {
     const produced = level.produced;
     const labels = `${level.labels.trivial} / ${level.labels.medium} / ${level.labels.hard} / ${level.labels.unsolvable}`;
-    return `| L${level.level} | ${produced} of ${level.attempted} | ${percent(level.checks.answer_unchanged, produced)} | ${percent(level.checks.leakage_free, produced)} | ${percent(level.checks.unique, produced)} | ${percent(level.checks.solvable, produced)} | ${labels} | ${level.mean_pass_rate === null ? "–" : level.mean_pass_rate.toFixed(2)} | ${level.kept} | ${level.kept_leaking} | ${level.kept_solvable_rate === null ? "–" : `${(100 * level.kept_solvable_rate).toFixed(1)}%`} |`;
+    return `| L${level.level} | ${produced} of ${level.attempted} | ${percent(level.checks.answer_unchanged, produced)} | ${percent(level.checks.leakage_free, produced)} | ${percent(level.checks.readable, produced)} | ${percent(level.checks.unique, produced)} | ${percent(level.checks.solvable, produced)} | ${labels} | ${level.mean_pass_rate === null ? "–" : level.mean_pass_rate.toFixed(2)} | ${level.kept} | ${level.kept_leaking} | ${level.kept_solvable_rate === null ? "–" : `${(100 * level.kept_solvable_rate).toFixed(1)}%`} |`;
   });
   const lines = [
     `Sources: ${report.sources}, chains: ${report.chains}, kept: ${report.kept}`,
@@ -134,9 +141,10 @@ export function formatReport(report: SynthReport): string {
   for (const level of report.levels) {
     const skipped = Object.entries(level.skipped).map(([reason, n]) => `${reason} ×${n}`);
     const dropped = Object.entries(level.drop_reasons).map(([reason, n]) => `${reason} ×${n}`);
+    const unreadable = Object.entries(level.readability_failures).map(([rule, n]) => `${rule} ×${n}`);
     if (skipped.length > 0 || dropped.length > 0)
       lines.push(
-        `L${level.level}: not produced: ${skipped.join(", ") || "none"}; dropped: ${dropped.join(", ") || "none"}`,
+        `L${level.level}: not produced: ${skipped.join(", ") || "none"}; dropped: ${dropped.join(", ") || "none"}${unreadable.length > 0 ? `; readability gate: ${unreadable.join(", ")}` : ""}`,
       );
   }
   if (report.sources > 0 && report.chains === 0) lines.push(noChainHint(report.no_chain));

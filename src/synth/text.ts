@@ -4,19 +4,10 @@
  * names → partial hints). Pure functions.
  */
 import { normalizeAnswer } from "../reward/normalize.js";
+import { describesPerson } from "./mention-role.js";
+import { cleanWikiText, decodeEntities } from "./wiki-clean.js";
 
-const ENTITIES: Record<string, string> = {
-  "&amp;": "&",
-  "&quot;": '"',
-  "&#39;": "'",
-  "&apos;": "'",
-  "&lt;": "<",
-  "&gt;": ">",
-};
-
-export function decodeEntities(text: string): string {
-  return text.replace(/&(?:amp|quot|#39|apos|lt|gt);/g, (match) => ENTITIES[match] ?? match);
-}
+export { decodeEntities };
 
 /** A title without its disambiguation: `Kiss and Tell (1945 film)` → `Kiss and Tell`. */
 export function displayName(title: string): string {
@@ -149,7 +140,22 @@ export function describeFromPassage(
   forbidden: readonly string[],
   maxWords = 22,
 ): Description | null {
-  const sentences = splitSentences(decodeEntities(passageText)).slice(0, 4);
+  return describeCandidates(passageText, name, forbidden, maxWords)[0] ?? null;
+}
+
+/**
+ * Every description the passage's first sentences give (in passage order): the defining sentence first, then later
+ * "He / The film … was …" sentences — the second choice when the first one does not fit where it goes. The passage
+ * is cleaned of wiki markup first; life dates are added only when the description names a person.
+ */
+export function describeCandidates(
+  passageText: string,
+  name: string,
+  forbidden: readonly string[],
+  maxWords = 22,
+): Description[] {
+  const out: Description[] = [];
+  const sentences = splitSentences(cleanWikiText(passageText)).slice(0, 6);
   for (const [index, sentence] of sentences.entries()) {
     const copula = COPULA.exec(sentence);
     if (!copula) continue;
@@ -160,19 +166,31 @@ export function describeFromPassage(
       .replace(/\s*\([^)]*\)/g, "")
       .replace(/\s+/g, " ")
       .trim();
-    if (!/^(?:a|an|the|one|[0-9]|[A-Z])/i.test(predicate)) continue;
+    // A noun phrase: an article, a number or a capitalised word (not a passive verb: "was released on …").
+    if (!/^(?:(?:a|an|the|one|The|A|An|One)\s|\p{Lu})/u.test(predicate)) continue;
     if (!/^(?:a|an|any|the|one of)\s/i.test(predicate)) predicate = `the ${predicate}`;
-    predicate = predicate.replace(/^(?:a|an|any)\s/i, "the ");
+    predicate = predicate.replace(/^(?:a|an|any|the)\s/i, "the ");
     const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
-    const life = parenthetical ? lifeSpan(parenthetical) : null;
     let text = clip(predicate, maxWords);
-    if (life && !text.includes(life)) text = `${text} ${life}`;
-    const cut = cutBeforeForbidden(text, [name, ...forbidden]);
+    const life = parenthetical ? lifeSpan(parenthetical) : null;
+    if (life && !text.includes(life) && describesPerson(text)) text = `${text} ${life}`;
+    const cut = closedQuotes(cutBeforeForbidden(text, [name, ...forbidden]));
     if (cut === null || wordCount(cut) < 3) continue;
     if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) continue;
-    return { text: cut, sentence };
+    if (!out.some((description) => description.text === cut)) out.push({ text: cut, sentence });
   }
-  return null;
+  return out;
+}
+
+/** A cut description with every quote closed: cut before a quote left open (a title cut in two); null if none. */
+export function closedQuotes(text: string | null): string | null {
+  if (text === null) return null;
+  const straight = (text.match(/"/g) ?? []).length;
+  const open = text.lastIndexOf("“");
+  if (straight % 2 === 0 && (open < 0 || text.indexOf("”", open) > 0)) return text;
+  const at = straight % 2 === 1 ? text.lastIndexOf('"') : open;
+  const head = stripDangling(text.slice(0, at));
+  return head.length > 0 ? head : null;
 }
 
 /** Cut the text at a clause boundary before the first forbidden string; null when too little is left. */
@@ -185,10 +203,9 @@ function cutBeforeForbidden(text: string, forbidden: readonly string[]): string 
     const at = out.indexOf(mention);
     const head = out.slice(0, at);
     const boundary = Math.max(
-      head.lastIndexOf(","),
-      head.lastIndexOf(" and "),
-      head.lastIndexOf(" by "),
-      head.lastIndexOf(" in "),
+      ...[",", " and ", " by ", " in ", " that ", " which ", " who ", " whose ", " with "].map((mark) =>
+        head.lastIndexOf(mark),
+      ),
     );
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
   }
@@ -363,7 +380,34 @@ export interface VagueEdit {
   kind: "date-period" | "number-range";
 }
 
-/** Dates → periods and quantities → ranges, e.g. `July 16, 1966` → `the mid 1960s`, `3,677` → `between 3,000 and 4,000`. */
+/** Words before a number that make it already approximate (`over 60 million`): it is left as it is. */
+const APPROXIMATE =
+  /\b(?:over|about|around|nearly|almost|approximately|roughly|some|under|more than|less than|fewer than|at least|up to|at most|close to)\s+$/i;
+
+/**
+ * Whether the number at `offset` is part of a name, title, rank, id or compound rather than a value: inside quotes,
+ * right after a capitalised word (`Top 40`, `Apollo 11`, `Euro 2016`), after `No.` / `#`, or joined by a hyphen
+ * (`17-year-old`, `52-story`).
+ */
+function notAValue(whole: string, offset: number, length: number): boolean {
+  const before = whole.slice(0, offset);
+  const after = whole.slice(offset + length);
+  if (/-\s*$/.test(before) || /^-/.test(after)) return true;
+  if (/(?:\bNo\.|#)\s*$/.test(before)) return true;
+  if (
+    /(?:^|\s)\p{Lu}[\p{L}.]*\s+$/u.test(before) &&
+    !/(?:^|\s)(?:In|On|By|Since|From|Until|During|Before|After|The|A|An)\s+$/.test(before)
+  )
+    return true;
+  const quotes = (before.match(/["“”]/g) ?? []).length;
+  return quotes % 2 === 1;
+}
+
+/**
+ * Dates → periods and quantities → ranges, e.g. `July 16, 1966` → `the mid-1960s`, `3,677` → `between 3,000 and
+ * 4,000`, only where they are values: numbers in names, titles, ranks, ids and hyphenated compounds are kept, and so
+ * are numbers already approximate (`over 60 million`). After `the`, the period drops its own article.
+ */
 export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
   const edits: VagueEdit[] = [];
   // Idempotent: ranges and periods written by an earlier pass are masked, not made vaguer again.
@@ -383,12 +427,15 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
     (match, year: string, offset: number, whole: string) => {
       const before = whole.slice(Math.max(0, offset - 2), offset);
       if (/[\p{L}/-]$/u.test(before.trimEnd()) && !before.endsWith(" ")) return match;
+      if (notAValue(whole, offset, match.length)) return match;
+      const afterThe = /\b(?:the|an?)\s+$/i.test(whole.slice(Math.max(0, offset - 4), offset));
       const hasDay = /[A-Za-z]/.test(match.replace(/^in /, ""));
       const prefixed =
         match.startsWith("in ") ||
         (hasDay &&
           !/\b(?:in|on|of|during|since|until|by|from|to)\s*$/.test(whole.slice(Math.max(0, offset - 8), offset)));
-      const replacement = `${prefixed ? "in " : ""}${periodOfYear(Number(year))}`;
+      const period = periodOfYear(Number(year));
+      const replacement = afterThe && !prefixed ? period.replace(/^the /, "") : `${prefixed ? "in " : ""}${period}`;
       edits.push({ original: match, replacement, kind: "date-period" });
       return replacement;
     },
@@ -397,6 +444,11 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
     /(?<![\p{L}\p{N},.])(\d{1,3}(?:,\d{3})+|\d{2,})(?![\p{L}\p{N}]|,\d|\.\d| century|s\b)/gu,
     (match, number: string, offset: number, whole: string) => {
       if (/\bthe (?:early |mid-|late )$/.test(whole.slice(Math.max(0, offset - 12), offset))) return match;
+      if (/(?:early |mid-|late )$/.test(whole.slice(Math.max(0, offset - 6), offset))) return match;
+      if (notAValue(whole, offset, match.length) || APPROXIMATE.test(whole.slice(Math.max(0, offset - 16), offset)))
+        return match;
+      // An attributive number after an article (`the 628 ft tall tower`) has no natural range form.
+      if (/\b(?:the|a|an)\s+$/i.test(whole.slice(Math.max(0, offset - 4), offset))) return match;
       const value = Number(number.replace(/,/g, ""));
       if (!Number.isFinite(value) || value < 10) return match;
       const magnitude = 10 ** Math.floor(Math.log10(value));
@@ -408,18 +460,18 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
     },
   );
   out = out.replace(/\u0000(\d+)\u0000/g, (_, index: string) => masked[Number(index)] ?? "");
+  out = out.replace(/\b([Aa]) early\b/g, "$1n early");
   return { text: out, edits };
 }
 
-/** A partial name hint: `Corliss Archer` → `a name with the initials "C. A."`, `Laleli` → `a name beginning with "L"`. */
-export function nameHint(name: string): string {
+/**
+ * A person's initials as a hint, the only partial-name hint a person would give: `Corliss Archer` → `someone with
+ * the initials C. A.`. Null for one-word names (a first letter is noise, not a hint).
+ */
+export function personHint(name: string): string | null {
   const words = decodeEntities(name)
     .split(/\s+/)
-    .filter((word) => /^[\p{L}\p{N}]/u.test(word) && !SPAN_CONNECTORS.has(word.toLowerCase()));
-  if (words.length <= 1)
-    return `something whose name begins with "${fold(words[0] ?? name)
-      .charAt(0)
-      .toUpperCase()}"`;
-  const initials = words.map((word) => `${fold(word).charAt(0).toUpperCase()}.`).join(" ");
-  return `something with the initials "${initials}"`;
+    .filter((word) => /^[\p{L}]/u.test(word) && !SPAN_CONNECTORS.has(word.toLowerCase()));
+  if (words.length < 2 || words.length > 4) return null;
+  return `someone with the initials ${words.map((word) => `${fold(word).charAt(0).toUpperCase()}.`).join(" ")}`;
 }

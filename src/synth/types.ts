@@ -146,6 +146,8 @@ export const SynthRecordSchema = z.object({
   checks: z.object({
     answer_unchanged: CheckSchema,
     leakage: CheckSchema,
+    /** The readability gate (src/synth/readability.ts); absent in records written before it existed. */
+    readability: CheckSchema.optional(),
     uniqueness: CheckSchema,
     solvability: CheckSchema,
   }),

@@ -8,6 +8,7 @@
  */
 import type { Corpus, SearchHit } from "../corpus/types.js";
 import { normalizeAnswer } from "../reward/normalize.js";
+import { leakedAnswerWords } from "./answer-words.js";
 import { containsNormalized, displayName } from "./text.js";
 import type { Chain, Check, ObfuscatedItem, SearchStep } from "./types.js";
 
@@ -16,13 +17,23 @@ export function answerUnchangedCheck(item: ObfuscatedItem, chain: Chain): Check 
   return { passed, method: "normalized-equality", detail: { source: chain.answer, item: item.answer } };
 }
 
-export function leakageCheck(question: string, answers: readonly string[], hiddenNames: readonly string[]): Check {
+/**
+ * Leakage: the answer (and aliases) and every obfuscated name absent from the question (normalised, whole words),
+ * and — given the source question — no content word of the answer beyond those the source question already had.
+ */
+export function leakageCheck(
+  question: string,
+  answers: readonly string[],
+  hiddenNames: readonly string[],
+  sourceQuestion?: string,
+): Check {
   const leakedAnswers = answers.filter((answer) => containsNormalized(question, answer));
   const leakedNames = hiddenNames.filter((name) => containsNormalized(question, name));
+  const leakedWords = sourceQuestion === undefined ? [] : leakedAnswerWords(question, answers, sourceQuestion);
   return {
-    passed: leakedAnswers.length === 0 && leakedNames.length === 0,
-    method: "normalized-substring",
-    detail: { leaked_answers: leakedAnswers, leaked_names: leakedNames },
+    passed: leakedAnswers.length === 0 && leakedNames.length === 0 && leakedWords.length === 0,
+    method: sourceQuestion === undefined ? "normalized-substring" : "normalized-substring+answer-words",
+    detail: { leaked_answers: leakedAnswers, leaked_names: leakedNames, leaked_words: leakedWords },
   };
 }
 
@@ -31,15 +42,21 @@ function rankOf(hits: readonly SearchHit[], id: string): number | null {
   return index < 0 ? null : index + 1;
 }
 
-/** Corpus proxy for "the description picks out exactly one entity": its passage ranks first for the description. */
+/**
+ * Corpus proxy for "the description picks out exactly one entity": the described entity's passage ranks first for
+ * the description on its own, or for the description together with the clues around it in the question (a short
+ * description such as `the 1945 film` is unique next to `the woman who portrayed Corliss Archer`; the question is
+ * what a solver reads).
+ */
 export async function uniquenessProxyCheck(item: ObfuscatedItem, corpus: Corpus, topk = 10): Promise<Check> {
   const described = item.replacements.filter((r) => r.kind === "entity-description" && r.passageId !== null);
   if (described.length === 0)
     return { passed: true, method: "corpus-rank-proxy", detail: { note: "no entity descriptions to check" } };
   const results = await corpus.search(
-    described.map((replacement) => replacement.replacement),
+    [...described.map((replacement) => replacement.replacement), item.question],
     topk,
   );
+  const inQuestion = results[described.length] ?? [];
   const ranks = described.map((replacement, index) => {
     const hits = results[index] ?? [];
     const rank = rankOf(hits, replacement.passageId as string);
@@ -47,11 +64,16 @@ export async function uniquenessProxyCheck(item: ObfuscatedItem, corpus: Corpus,
       entity: replacement.entity,
       description: replacement.replacement,
       rank,
+      rankInQuestion: rankOf(inQuestion, replacement.passageId as string),
       top: hits[0]?.passage.id ?? null,
       margin: hits.length > 1 && rank === 1 ? (hits[0]?.score ?? 0) - (hits[1]?.score ?? 0) : null,
     };
   });
-  return { passed: ranks.every((entry) => entry.rank === 1), method: "corpus-rank-proxy", detail: { topk, ranks } };
+  return {
+    passed: ranks.every((entry) => entry.rank === 1 || entry.rankInQuestion === 1),
+    method: "corpus-rank-proxy",
+    detail: { topk, ranks },
+  };
 }
 
 export interface OracleOptions {

@@ -1,0 +1,87 @@
+/**
+ * The grammatical role of an entity mention in a question, so a description is put only where a noun phrase fits:
+ * - `head`: the mention is a noun phrase of its own (subject, object, after a preposition) — replace it;
+ * - `possessive`: `X's Y` — rewrite as `the Y of <description>`;
+ * - `pre-modifier`: the mention modifies a following noun (`the Anchorage radio station`, `the House of Commons
+ *   representative`) — a description there would give a phrase with two heads, so it is not replaced;
+ * - `in-title`: the mention is part of a longer quoted title — not replaced.
+ * Part-of-speech tags come from compromise (a rule-based English tagger on npm: small, no model files, fast enough
+ * to tag every candidate question; wink-nlp needs a separate model package for the same tags).
+ */
+import nlp from "compromise";
+
+export type MentionRole = "head" | "possessive" | "pre-modifier" | "in-title";
+
+interface TaggedTerm {
+  text: string;
+  tags: string[];
+  start: number;
+}
+
+function taggedTerms(text: string): TaggedTerm[] {
+  const json = nlp(text).terms().json({ offset: true }) as {
+    text: string;
+    offset: { start: number };
+    terms: { tags: string[] }[];
+  }[];
+  return json.map((term) => ({ text: term.text, tags: term.terms[0]?.tags ?? [], start: term.offset.start }));
+}
+
+function insideLongerQuote(question: string, start: number, end: number): boolean {
+  for (const match of question.matchAll(/["“]([^"”]+)["”]/g)) {
+    const quoteStart = (match.index ?? 0) + 1;
+    const quoteEnd = quoteStart + (match[1]?.length ?? 0);
+    if (quoteStart <= start && end <= quoteEnd && quoteEnd - quoteStart > end - start) return true;
+  }
+  return false;
+}
+
+/** The role of `question.slice(start, end)`. */
+export function mentionRole(question: string, start: number, end: number): MentionRole {
+  if (insideLongerQuote(question, start, end)) return "in-title";
+  const after = question.slice(end);
+  if (/^['’]s?(?=\s)/.test(after)) return "possessive";
+  if (!/^\s+[a-z]/.test(after)) return "head";
+  const next = taggedTerms(question).find((term) => term.start >= end);
+  if (!next) return "head";
+  const noun =
+    next.tags.includes("Noun") && !next.tags.some((tag) => ["Pronoun", "ProperNoun", "Possessive"].includes(tag));
+  const adjectiveThenNoun = next.tags.includes("Adjective") && /^\s+[a-z-]+\s+[a-z]/.test(after);
+  return noun || (adjectiveThenNoun && !next.tags.includes("Comparable")) ? "pre-modifier" : "head";
+}
+
+/**
+ * The noun phrase owned by a possessive mention (`'s first husband` → `first husband`): up to four lower-case
+ * adjectives / nouns / ordinals, ending on a noun; null when there is none.
+ */
+export function possessedPhrase(question: string, end: number): { phrase: string; length: number } | null {
+  const match = /^(['’]s?\s+)/.exec(question.slice(end));
+  if (!match) return null;
+  const start = end + (match[1]?.length ?? 0);
+  const terms = taggedTerms(question).filter((term) => term.start >= start);
+  const words: TaggedTerm[] = [];
+  for (const term of terms.slice(0, 4)) {
+    const word = term.text.replace(/[?,.;:!]+$/, "");
+    if (!/^[a-z][a-z-]*$/.test(word)) break;
+    if (
+      !term.tags.some((tag) => ["Noun", "Adjective", "Ordinal", "Value"].includes(tag)) ||
+      term.tags.includes("Pronoun")
+    )
+      break;
+    words.push({ ...term, text: word });
+    if (term.text !== word) break;
+  }
+  while (words.length > 0 && !words[words.length - 1]?.tags.includes("Noun")) words.pop();
+  if (words.length === 0) return null;
+  const last = words[words.length - 1] as TaggedTerm;
+  return { phrase: words.map((word) => word.text).join(" "), length: last.start + last.text.length - end };
+}
+
+/** Whether a description names a person (its head is a person noun), so life dates and person hints fit it. */
+export function describesPerson(description: string): boolean {
+  if (PERSON_NOUNS.test(description)) return true;
+  return nlp(description).has("#Actor");
+}
+
+const PERSON_NOUNS =
+  /\b(?:man|woman|boy|girl|person|model|actor|actress|singer|rapper|songwriter|musician|composer|conductor|guitarist|drummer|pianist|violinist|bassist|vocalist|dancer|comedian|writer|author|novelist|poet|playwright|screenwriter|journalist|editor|director|producer|filmmaker|photographer|painter|sculptor|artist|architect|designer|politician|statesman|stateswoman|diplomat|lawyer|judge|senator|governor|president|king|queen|prince|princess|emperor|empress|duke|duchess|countess|earl|lord|lady|bishop|priest|monk|nun|saint|pope|footballer|player|athlete|coach|manager|boxer|wrestler|swimmer|cyclist|skater|skier|jockey|driver|pilot|astronaut|soldier|general|admiral|officer|scientist|physicist|chemist|biologist|mathematician|economist|philosopher|historian|engineer|inventor|entrepreneur|businessman|businesswoman|executive|professor|teacher|educator|physician|surgeon|doctor|nurse|activist|explorer|television personality|presenter|host|broadcaster|anchor|commentator|youtuber|chef|magician|illustrator|cartoonist|animator|voice actor|voice actress)s?\b/i;
