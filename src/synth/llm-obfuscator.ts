@@ -1,8 +1,10 @@
 /**
  * The LLM rewriter: the same levels as the rule obfuscator, written fluently by a chat model that sees the chain
  * and each entity's evidence passage. The model returns `{question, answer, descriptions:[{entity, description}]}`;
- * the answer must come back unchanged (checked again in stage 3). When the reply is unusable the rule obfuscator's
- * output is used instead (when a fallback is given) and the record says so.
+ * the answer must come back unchanged (checked again in stage 3). A rewrite that fails the readability gate or leaks
+ * (the answer, a hidden name, or an answer word the source question did not have) is not used: the rule obfuscator's
+ * output replaces it (when a fallback is given, else the level is not produced) and the record says why — the same
+ * gate and leak check run again on every item in stage 3.
  */
 import { z } from "zod";
 import type { UsageTracker } from "../core/budget.js";
@@ -15,8 +17,10 @@ import {
   type ObfuscationResult,
   type Obfuscator,
 } from "./obfuscate.js";
+import { readabilityFailures } from "./readability.js";
 import { findMention, namedSpans } from "./text.js";
 import type { Chain, Level, Replacement } from "./types.js";
+import { leakageCheck } from "./verify.js";
 
 const ReplySchema = z.object({
   question: z.string().min(5),
@@ -27,7 +31,7 @@ const ReplySchema = z.object({
 const LEVEL_RULES: Record<Level, string> = {
   1: "Level 1: keep the question as it is; only fix grammar, spacing and punctuation. Do not change any entity.",
   2: "Level 2: replace every listed entity that the question names by a description drawn only from that entity's own evidence passage, precise enough to pick out exactly that entity. Keep the rest of the question.",
-  3: 'Level 3: obfuscate every named entity in the question (listed entities by descriptions from their passages, other names by partial hints such as initials) and make attributes vague: exact dates become periods ("in the early 1990s"), numbers become ranges ("between 3,000 and 4,000"). The question must stay answerable by following the chain.',
+  3: 'Level 3: obfuscate every named entity in the question (listed entities by descriptions from their passages; a person without a passage by their initials, "someone with the initials C. A."; never hint with a first letter) and make values vague: exact dates become periods ("in the early 1990s"), quantities become ranges ("between 3,000 and 4,000"); numbers inside names, titles, ranks and ids stay. The question must stay answerable by following the chain and read as one natural English question.',
 };
 
 export const OBFUSCATION_SYSTEM_PROMPT = `You rewrite multi-hop questions into harder research questions with the SAME answer.
@@ -112,13 +116,23 @@ export class LlmObfuscator implements Obfuscator {
                 ...namedSpans(base).filter((span) => span.length > 3),
               ]),
             ];
+    const question = normalizeQuestion(reply.value.question);
+    const unreadable = readabilityFailures(question);
+    if (unreadable.length > 0)
+      return this.fallback(chain, level, context, `unreadable rewrite: ${unreadable.join(", ")}`);
+    const leak = leakageCheck(question, [chain.answer, ...chain.aliases], hidden, chain.question);
+    if (!leak.passed) {
+      const detail = leak.detail as { leaked_answers: string[]; leaked_names: string[]; leaked_words: string[] };
+      const leaked = [...detail.leaked_answers, ...detail.leaked_names, ...detail.leaked_words];
+      return this.fallback(chain, level, context, `leaking rewrite: ${leaked.join(", ")}`);
+    }
     return {
       ok: true,
       item: {
         id: itemId(chain.sourceId, level),
         sourceId: chain.sourceId,
         level,
-        question: normalizeQuestion(reply.value.question),
+        question,
         answer: reply.value.answer,
         obfuscator: this.name,
         replacements,

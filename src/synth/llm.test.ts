@@ -65,11 +65,12 @@ describe("LLM obfuscator (scripted server)", () => {
     expect(leakageCheck(result.item.question, [chain.answer], result.item.hiddenNames).passed).toBe(true);
   });
 
-  it("flags a changed answer and a leaked name in the checks", async () => {
+  it("flags a changed answer in the checks", async () => {
     server = await startScriptedOpenAIServer({
       script: [
         {
-          content: '```json\n{"question": "Which post did the Kiss and Tell star hold?", "answer": "Ambassador"}\n```',
+          content:
+            '```json\n{"question": "Which post did the star of a 1945 comedy film hold later?", "answer": "Ambassador"}\n```',
         },
       ],
     });
@@ -78,9 +79,30 @@ describe("LLM obfuscator (scripted server)", () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(answerUnchangedCheck(result.item, chain).passed).toBe(false);
-    const leak = leakageCheck(result.item.question, [chain.answer], result.item.hiddenNames);
-    expect(leak.passed).toBe(false);
-    expect(leak.detail.leaked_names).toEqual(["Kiss and Tell"]);
+  });
+
+  it("catches a broken rewrite and a leaking one: the rule output replaces them, or the level is not produced", async () => {
+    const reply = (question: string) => ({
+      content: JSON.stringify({ question, answer: "Chief of Protocol", descriptions: [] }),
+    });
+    const broken = 'What position was held by the the actress who played Corliss Archer in the 1945 film "Kiss?';
+    const leaking = "Which protocol post did the actress who played Corliss Archer in a 1945 comedy film hold?";
+    const hiddenName = "Which post did the star of Kiss and Tell hold?";
+    server = await startScriptedOpenAIServer({ script: [reply(broken), reply(leaking), reply(hiddenName)] });
+    const obfuscator = new LlmObfuscator({ model: model(server.baseUrl), fallback: new RuleObfuscator() });
+    const chain = kissAndTell();
+    const first = await obfuscator.obfuscate(chain, 2);
+    expect(first.ok && first.item.obfuscator).toBe(
+      "llm:scripted-test→rule (unreadable rewrite: repeated word, unbalanced quotes)",
+    );
+    expect(first.ok && first.item.question).toBe(
+      "What government position was held by the woman who portrayed Corliss Archer in the 1945 American comedy film?",
+    );
+    const second = await obfuscator.obfuscate(chain, 2);
+    // "protocol" is a word of the answer "Chief of Protocol" that the source question did not have.
+    expect(second.ok && second.item.obfuscator).toBe("llm:scripted-test→rule (leaking rewrite: protocol)");
+    const third = await new LlmObfuscator({ model: model(server.baseUrl) }).obfuscate(chain, 2);
+    expect(third).toEqual({ ok: false, reason: "model reply unusable: leaking rewrite: Kiss and Tell" });
   });
 
   it("retries once on an unusable reply, then falls back to the rule obfuscator", async () => {

@@ -44,8 +44,12 @@ export function mentionRole(question: string, start: number, end: number): Menti
   if (!/^\s+[a-z]/.test(after)) return "head";
   const next = taggedTerms(question).find((term) => term.start >= end);
   if (!next) return "head";
+  // A word the tagger calls a noun here but a verb on its own (`did Richard Nixon retire`) is taken as the verb.
+  const word = next.text.replace(/[?,.;:!]+$/, "");
   const noun =
-    next.tags.includes("Noun") && !next.tags.some((tag) => ["Pronoun", "ProperNoun", "Possessive"].includes(tag));
+    next.tags.includes("Noun") &&
+    !next.tags.some((tag) => ["Pronoun", "ProperNoun", "Possessive"].includes(tag)) &&
+    !nlp(word).has("#Verb");
   const adjectiveThenNoun = next.tags.includes("Adjective") && /^\s+[a-z-]+\s+[a-z]/.test(after);
   return noun || (adjectiveThenNoun && !next.tags.includes("Comparable")) ? "pre-modifier" : "head";
 }

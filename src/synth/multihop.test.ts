@@ -105,11 +105,13 @@ describe("synthesizeMultihop on HotpotQA (rule path, no model)", () => {
     // Every produced item is in the stage file with its checks, kept or not.
     const checked = readJsonlRecords<SynthRecord>(join(files.work, "checked.jsonl"));
     expect(checked.filter((record) => !record.kept).every((record) => record.drop_reasons.length > 0)).toBe(true);
-    // The Kiss and Tell question at L2 describes the film from its own passage.
+    // The Kiss and Tell question at L2 describes the film from its own passage, cut before the words that would
+    // repeat the question ("… as Corliss Archer").
     const kiss = checked.find((record) => record.id === "5a8c7595554299585d9e36b6#L2");
     expect(kiss?.question).toBe(
-      "What government position was held by the woman who portrayed Corliss Archer in the 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer?",
+      "What government position was held by the woman who portrayed Corliss Archer in the 1945 American comedy film?",
     );
+    expect(kiss?.checks.readability).toEqual({ passed: true, method: "readability-rules", detail: { failed: [] } });
     expect(kiss?.replacements[0]?.passageId).toBe(passageIdForTitle("Kiss and Tell (1945 film)"));
     expect(kiss?.checks.uniqueness.passed).toBe(true);
     // DeepResearch-9K export: field names with spaces, Tongyi tool calls with real observations.

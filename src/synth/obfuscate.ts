@@ -12,7 +12,7 @@
  */
 import nlp from "compromise";
 import { leakedAnswerWords } from "./answer-words.js";
-import { mentionRole, possessedPhrase } from "./mention-role.js";
+import { describesPerson, mentionRole, possessedPhrase } from "./mention-role.js";
 import {
   containsNormalized,
   describeCandidates,
@@ -21,6 +21,7 @@ import {
   namedSpans,
   personHint,
   stripDangling,
+  stripDanglingParticiples,
   vaguen,
 } from "./text.js";
 import type { Chain, Level, ObfuscatedItem, Replacement } from "./types.js";
@@ -213,9 +214,14 @@ export function cutBefore(text: string, index: number): string | null {
   const cut = [...head.matchAll(CUT_BEFORE)].find(
     (match) => head.slice(0, match.index).split(/\s+/).length >= 3,
   )?.index;
-  let out = stripDangling(cut !== undefined ? head.slice(0, cut) : head);
-  for (let pass = 0; pass < 3; pass++) out = stripDangling(out.replace(/\s+(?:[a-z]{3,}(?:ed|ing)|[a-z]+ly)$/, ""));
-  return out.split(/\s+/).length >= 3 ? out : null;
+  const out = stripDanglingParticiples(stripDangling(cut !== undefined ? head.slice(0, cut) : head));
+  return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+}
+
+/** Whether a phrase ends on a noun (a cut that ends on an adjective, `the fantasy role-playing`, is no phrase). */
+function endsOnNoun(phrase: string): boolean {
+  const last = nlp(phrase).terms().last();
+  return last.has("#Noun") || last.has("#Value");
 }
 
 /** A title's disambiguation as a description: `Kiss and Tell (1945 film)` → `the 1945 film`; null without one. */
@@ -262,6 +268,9 @@ export function withoutRepetition(description: string, question: string, mention
  */
 function namesPerson(question: string, mention: string): boolean {
   if (!nlp(mention).terms().first().has("(#FirstName|#Honorific)")) return false;
+  // `the WNBA team Charlotte Sting`: a name after a noun that is not a person's is not a person's name.
+  const before = /([a-z][a-z-]*)\s+$/.exec(question.slice(0, question.indexOf(mention)))?.[1];
+  if (before && nlp(before).has("#Noun") && !describesPerson(before)) return false;
   return nlp(question)
     .people()
     .out("array")

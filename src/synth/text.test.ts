@@ -6,8 +6,8 @@ import {
   displayName,
   findMention,
   namedSpans,
-  nameHint,
   periodOfYear,
+  personHint,
   splitSentences,
   vaguen,
 } from "./text.js";
@@ -77,9 +77,9 @@ describe("synth text helpers", () => {
     expect(vaguen(text).edits).toEqual([]);
   });
 
-  it("gives partial name hints", () => {
-    expect(nameHint("Corliss Archer")).toBe('something with the initials "C. A."');
-    expect(nameHint("Laleli")).toBe('something whose name begins with "L"');
+  it("gives a person's initials as the only partial-name hint", () => {
+    expect(personHint("Corliss Archer")).toBe("someone with the initials C. A.");
+    expect(personHint("Laleli")).toBeNull();
   });
 
   it("replaces a mention, dropping quotes and a generic head noun", () => {

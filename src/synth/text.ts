@@ -100,7 +100,14 @@ export function clip(text: string, maxWords: number): string {
     head.lastIndexOf(" who "),
   );
   const cut = boundary > head.length * 0.4 ? head.slice(0, boundary) : head;
-  return stripDangling(cut);
+  return stripDanglingParticiples(stripDangling(cut));
+}
+
+/** Drop participles and adverbs a cut left at the end (`… League based`, `… band originally formed`). */
+export function stripDanglingParticiples(text: string): string {
+  let out = text;
+  for (let pass = 0; pass < 3; pass++) out = stripDangling(out.replace(/\s+(?:[a-z]{3,}(?:ed|ing)|[a-z]+ly)$/, ""));
+  return out;
 }
 
 const DANGLING = /(?:[\s,;:(–-]+|\s(?:and|or|of|the|a|an|in|on|by|for|with|to|from|as|at|its|his|her|their))+$/i;
@@ -173,7 +180,11 @@ export function describeCandidates(
     const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
     let text = clip(predicate, maxWords);
     const life = parenthetical ? lifeSpan(parenthetical) : null;
-    if (life && !text.includes(life) && describesPerson(text)) text = `${text} ${life}`;
+    if (life && !text.includes(life) && describesPerson(text))
+      text =
+        /\bborn\b/.test(text) && life.startsWith("born in ")
+          ? `${text} ${life.replace(/^born /, "")}`
+          : `${text} ${life}`;
     const cut = closedQuotes(cutBeforeForbidden(text, [name, ...forbidden]));
     if (cut === null || wordCount(cut) < 3) continue;
     if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) continue;
@@ -427,7 +438,8 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
     (match, year: string, offset: number, whole: string) => {
       const before = whole.slice(Math.max(0, offset - 2), offset);
       if (/[\p{L}/-]$/u.test(before.trimEnd()) && !before.endsWith(" ")) return match;
-      if (notAValue(whole, offset, match.length)) return match;
+      const yearAt = offset + match.lastIndexOf(year);
+      if (notAValue(whole, offset, match.length) && notAValue(whole, yearAt, year.length)) return match;
       const afterThe = /\b(?:the|an?)\s+$/i.test(whole.slice(Math.max(0, offset - 4), offset));
       const hasDay = /[A-Za-z]/.test(match.replace(/^in /, ""));
       const prefixed =
@@ -451,6 +463,7 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
       if (/\b(?:the|a|an)\s+$/i.test(whole.slice(Math.max(0, offset - 4), offset))) return match;
       const value = Number(number.replace(/,/g, ""));
       if (!Number.isFinite(value) || value < 10) return match;
+      if (/^(?:1[0-9]{3}|20[0-9]{2})$/.test(number)) return match; // a year kept as a year (in a name, after a name)
       const magnitude = 10 ** Math.floor(Math.log10(value));
       const low = Math.floor(value / magnitude) * magnitude;
       const high = low + magnitude;

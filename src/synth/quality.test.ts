@@ -1,0 +1,132 @@
+/** The naturalness rules of synthesis: roles, vagueness, hints, markup, answer-word leaks and the readability gate. */
+import { describe, expect, it } from "vitest";
+import { contentWords, leakedAnswerWords } from "./answer-words.js";
+import { describesPerson, mentionRole } from "./mention-role.js";
+import { cutBeforeNames, replaceMention, titleKind, withoutRepetition } from "./obfuscate.js";
+import { READABILITY_RULES, type ReadabilityRule, readabilityFailures } from "./readability.js";
+import { describeCandidates, vaguen } from "./text.js";
+import { cleanWikiText } from "./wiki-clean.js";
+
+const role = (question: string, mention: string) => {
+  const start = question.indexOf(mention);
+  return mentionRole(question, start, start + mention.length);
+};
+
+describe("descriptions go only where a noun phrase fits", () => {
+  it("tells heads, pre-modifiers, possessives and parts of titles apart", () => {
+    expect(role("Which Anchorage radio station plays Top 40 hits?", "Anchorage")).toBe("pre-modifier");
+    expect(role("Who was the House of Commons representative for Congleton?", "House of Commons")).toBe("pre-modifier");
+    expect(role("Who did Corliss Archer marry?", "Corliss Archer")).toBe("head");
+    expect(role("On which date did Richard Nixon retire from the Navy?", "Richard Nixon")).toBe("head");
+    expect(role("Who was Shirley Temple's first husband?", "Shirley Temple")).toBe("possessive");
+    expect(role('Who wrote "The Riddle of the Sands" novel?', "Riddle")).toBe("in-title");
+  });
+
+  it("rewrites a possessive and refuses a pre-modifier", () => {
+    expect(replaceMention("Who was Shirley Temple's first husband?", "Shirley Temple", "the American actress")).toBe(
+      "Who was the first husband of the American actress?",
+    );
+    expect(replaceMention("Which Anchorage radio station is oldest?", "Anchorage", "the largest city in Alaska")).toBe(
+      null,
+    );
+  });
+
+  it("cuts a description before what repeats the question, and before names at L3 (places stay)", () => {
+    const question = "What position was held by the woman who portrayed Corliss Archer in the film Kiss and Tell?";
+    expect(
+      withoutRepetition(
+        "the 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer",
+        question,
+        "Kiss and Tell",
+      ),
+    ).toBe("the 1945 American comedy film");
+    expect(
+      withoutRepetition("the Canadian singer-songwriter", "Hayden is a singer-songwriter from Canada?", "Hayden"),
+    ).toBeNull();
+    expect(cutBeforeNames("the American rock band originally formed by guitarist and vocalist Scott Lucas")).toBe(
+      "the American rock band",
+    );
+    expect(cutBeforeNames("the four-piece alternative rock band from North London")).toBe(
+      "the four-piece alternative rock band from North London",
+    );
+    expect(titleKind("Kiss and Tell (1945 film)")).toBe("the 1945 film");
+    expect(titleKind("Austin (Texas)")).toBeNull();
+  });
+
+  it("adds life dates only to people and draws later sentences as second choices", () => {
+    const band = "Screaming Trees (1985–2000) was an American rock band. It was formed in Ellensburg.";
+    expect(describeCandidates(band, "Screaming Trees", []).map((d) => d.text)).toEqual(["the American rock band"]);
+    const person = "Ed Wood (1924–1978) was an American filmmaker. He was a prolific writer of pulp novels.";
+    expect(describeCandidates(person, "Ed Wood", []).map((d) => d.text)).toEqual([
+      "the American filmmaker who lived from 1924 to 1978",
+      "the prolific writer of pulp novels",
+    ]);
+    expect(describesPerson("the Danish professional footballer")).toBe(true);
+    expect(describesPerson("the public research university")).toBe(false);
+  });
+});
+
+describe("values are made vague, names and compounds are not", () => {
+  it.each([
+    ["a Top 40 radio station", "a Top 40 radio station"],
+    ["starring then 17-year-old Shirley Temple", "starring then 17-year-old Shirley Temple"],
+    ["a war with over 60 million casualties", "a war with over 60 million casualties"],
+    ["the 1945 American comedy film", "the mid-1940s American comedy film"],
+    ["a 1998 television film", "a late 1990s television film"],
+    ["an arena that seats 3,677 people", "an arena that seats between 3,000 and 4,000 people"],
+    ["voted best by the IFFHS in 1992", "voted best by the IFFHS in the early 1990s"],
+    ["the Euro 2016 final", "the Euro 2016 final"],
+  ])("%s → %s", (input, output) => {
+    expect(vaguen(input).text).toBe(output);
+  });
+});
+
+describe("wiki markup and answer words", () => {
+  it("cleans markup from copied text", () => {
+    expect(
+      cleanWikiText("It is ''Rock<nowiki>'</nowiki>n'Roll'' by [[Poison (band)|Poison]]{{cite web|x}} &amp; more"),
+    ).toBe("It is Rock'n'Roll by Poison & more");
+    expect(cleanWikiText("Verdi (; 9 October 1813)<ref>x</ref> was a composer")).toBe(
+      "Verdi (9 October 1813) was a composer",
+    );
+  });
+
+  it("finds answer words the source question did not already have", () => {
+    expect([...contentWords("The British Conservative Party")]).toEqual(["british", "conservative", "party"]);
+    expect(
+      leakedAnswerWords(
+        "Which party did the Conservative politician belong to?",
+        ["British Conservative Party"],
+        "Which party did Fiona Bruce belong to?",
+      ),
+    ).toEqual(["conservative"]);
+    expect(
+      leakedAnswerWords("Which party does the party leader lead?", ["Conservative Party"], "Which party does X lead?"),
+    ).toEqual([]);
+  });
+});
+
+describe("the readability gate", () => {
+  const bad: Record<ReadabilityRule, string> = {
+    markup: "Who wrote the song <nowiki>'</nowiki>Rock'n'Roll for the band?",
+    "repeated word": "Who directed the the film about the war in Vietnam?",
+    "unbalanced quotes": 'Who directed the mid-2000s book " and the film about the war?',
+    "unbalanced brackets": "Who directed the film (released in 1999 about the war?",
+    "one question": "Who directed the film about the war? Who produced it?",
+    "capitalised article": "Who is the younger brother of The episode guest stars of the show?",
+    "glued words": "What is the population of the city where the unit was formed in2014?",
+    "dangling end": "Which film about the war was directed by the?",
+    length: "Who won?",
+  };
+  it.each(READABILITY_RULES.map((rule) => [rule]))("%s: caught, and only that rule", (rule) => {
+    expect(readabilityFailures(bad[rule as ReadabilityRule])).toEqual([rule]);
+  });
+  it("passes natural questions, a final preposition and a statement before the question included", () => {
+    for (const question of [
+      "What government position was held by the woman who portrayed Corliss Archer in the 1945 American comedy film?",
+      "Which party did the politician born in the late 1950s belong to?",
+      'Josey Scott and Ian Watkins were both promising musicians. Which of them recorded "Why Not?" first?',
+    ])
+      expect(readabilityFailures(question)).toEqual([]);
+  });
+});
