@@ -4,13 +4,15 @@
  * - `possessive`: `X's Y` — rewrite as `the Y of <description>`;
  * - `pre-modifier`: the mention modifies a following noun (`the Anchorage radio station`, `the House of Commons
  *   representative`) — a description there would give a phrase with two heads, so it is not replaced;
- * - `in-title`: the mention is part of a longer quoted title — not replaced.
+ * - `in-title`: the mention is part of a longer quoted title — not replaced;
+ * - `relative-subject`: the mention is the subject of a reduced relative clause after a noun (`the town Buloburde is
+ *   located in`): a description there runs into the noun before it — not replaced.
  * Part-of-speech tags come from compromise (a rule-based English tagger on npm: small, no model files, fast enough
  * to tag every candidate question; wink-nlp needs a separate model package for the same tags).
  */
 import nlp from "compromise";
 
-export type MentionRole = "head" | "possessive" | "pre-modifier" | "in-title";
+export type MentionRole = "head" | "possessive" | "pre-modifier" | "in-title" | "relative-subject";
 
 interface TaggedTerm {
   text: string;
@@ -41,6 +43,13 @@ export function mentionRole(question: string, start: number, end: number): Menti
   if (insideLongerQuote(question, start, end)) return "in-title";
   const after = question.slice(end);
   if (/^['’]s?(?=\s)/.test(after)) return "possessive";
+  if (/\b(?:the|a|an)\s+[a-z][a-z-]+\s+$/i.test(question.slice(0, start)) && /^\s+[a-z]/.test(after)) {
+    // … and its clause ends on a stranded preposition (`is located in?`, `was born in,`).
+    const clause = /^[^?,.;]*/.exec(after)?.[0] ?? "";
+    const following = taggedTerms(question).find((term) => term.start >= end);
+    if (following?.tags.includes("Verb") && /\s(?:in|on|at|from|to|for|with|of|by)\s*$/.test(clause))
+      return "relative-subject";
+  }
   if (!/^\s+[a-z]/.test(after)) return "head";
   const next = taggedTerms(question).find((term) => term.start >= end);
   if (!next) return "head";
@@ -89,3 +98,11 @@ export function describesPerson(description: string): boolean {
 
 const PERSON_NOUNS =
   /\b(?:man|woman|boy|girl|person|model|actor|actress|singer|rapper|songwriter|musician|composer|conductor|guitarist|drummer|pianist|violinist|bassist|vocalist|dancer|comedian|writer|author|novelist|poet|playwright|screenwriter|journalist|editor|director|producer|filmmaker|photographer|painter|sculptor|artist|architect|designer|politician|statesman|stateswoman|diplomat|lawyer|judge|senator|governor|president|king|queen|prince|princess|emperor|empress|duke|duchess|countess|earl|lord|lady|bishop|priest|monk|nun|saint|pope|footballer|player|athlete|coach|manager|boxer|wrestler|swimmer|cyclist|skater|skier|jockey|driver|pilot|astronaut|soldier|general|admiral|officer|scientist|physicist|chemist|biologist|mathematician|economist|philosopher|historian|engineer|inventor|entrepreneur|businessman|businesswoman|executive|professor|teacher|educator|physician|surgeon|doctor|nurse|activist|explorer|television personality|presenter|host|broadcaster|anchor|commentator|youtuber|chef|magician|illustrator|cartoonist|animator|voice actor|voice actress)s?\b/i;
+
+/** Whether a phrase ends on a noun (a cut that ends on an adjective or a participle, `the fantasy role-playing`, is no phrase). */
+export function endsOnNoun(phrase: string): boolean {
+  const word = phrase.trim().split(/\s+/).at(-1) ?? "";
+  if (/-[a-z]+ing$/.test(word)) return false;
+  const last = nlp(phrase).terms().last();
+  return last.has("#Noun") || last.has("#Value");
+}

@@ -12,7 +12,7 @@
  */
 import nlp from "compromise";
 import { leakedAnswerWords } from "./answer-words.js";
-import { describesPerson, mentionRole, possessedPhrase } from "./mention-role.js";
+import { describesPerson, endsOnNoun, mentionRole, possessedPhrase } from "./mention-role.js";
 import {
   containsNormalized,
   describeCandidates,
@@ -66,7 +66,7 @@ export function replaceMention(question: string, mention: string, replacement: s
   if (start < 0) return null;
   let end = start + mention.length;
   const role = mentionRole(question, start, end);
-  if (role === "pre-modifier" || role === "in-title") return null;
+  if (role === "pre-modifier" || role === "in-title" || role === "relative-subject") return null;
   if (role === "possessive") {
     const owned = possessedPhrase(question, end);
     if (!owned) return null;
@@ -80,6 +80,11 @@ export function replaceMention(question: string, mention: string, replacement: s
     end += 1;
   }
   const before = question.slice(0, start);
+  if (/^someone\b/.test(replacement) && /\bthe\s+$/i.test(before)) {
+    const kept = before.replace(/\bthe\s+$/i, "");
+    const text = kept.trim() === "" ? `S${replacement.slice(1)}` : replacement;
+    return `${kept}${text}${question.slice(end)}`.replace(/\s+/g, " ");
+  }
   const head = GENERIC_HEAD.exec(before);
   let prefixEnd = start;
   if (head && /^the\s/i.test(replacement)) prefixEnd = start - head[0].trimStart().length;
@@ -216,12 +221,6 @@ export function cutBefore(text: string, index: number): string | null {
   )?.index;
   const out = stripDanglingParticiples(stripDangling(cut !== undefined ? head.slice(0, cut) : head));
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
-}
-
-/** Whether a phrase ends on a noun (a cut that ends on an adjective, `the fantasy role-playing`, is no phrase). */
-function endsOnNoun(phrase: string): boolean {
-  const last = nlp(phrase).terms().last();
-  return last.has("#Noun") || last.has("#Value");
 }
 
 /** A title's disambiguation as a description: `Kiss and Tell (1945 film)` → `the 1945 film`; null without one. */

@@ -130,3 +130,10 @@ describe("the readability gate", () => {
       expect(readabilityFailures(question)).toEqual([]);
   });
 });
+
+describe("a mention inside a reduced relative clause", () => {
+  it("is not replaced when its clause ends on a stranded preposition", () => {
+    expect(role("Who was in charge of the town Buloburde is located in?", "Buloburde")).toBe("relative-subject");
+    expect(role("Did the band Screaming Trees have more members?", "Screaming Trees")).toBe("head");
+  });
+});

@@ -4,7 +4,7 @@
  * names → partial hints). Pure functions.
  */
 import { normalizeAnswer } from "../reward/normalize.js";
-import { describesPerson } from "./mention-role.js";
+import { describesPerson, endsOnNoun } from "./mention-role.js";
 import { cleanWikiText, decodeEntities } from "./wiki-clean.js";
 
 export { decodeEntities };
@@ -174,7 +174,8 @@ export function describeCandidates(
       .replace(/\s+/g, " ")
       .trim();
     // A noun phrase: an article, a number or a capitalised word (not a passive verb: "was released on …").
-    if (!/^(?:(?:a|an|the|one|The|A|An|One)\s|\p{Lu})/u.test(predicate)) continue;
+    // A capitalised start must be a nationality ("American filmmaker"), not a name ("Tom Mees who …").
+    if (!/^(?:(?:a|an|the|one|The|A|An|One)\s|\p{Lu}\p{Ll}+(?:an|ese|ish|ian|ean|ch|sh)\s)/u.test(predicate)) continue;
     if (!/^(?:a|an|any|the|one of)\s/i.test(predicate)) predicate = `the ${predicate}`;
     predicate = predicate.replace(/^(?:a|an|any|the)\s/i, "the ");
     const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
@@ -186,7 +187,8 @@ export function describeCandidates(
           ? `${text} ${life.replace(/^born /, "")}`
           : `${text} ${life}`;
     const cut = closedQuotes(cutBeforeForbidden(text, [name, ...forbidden]));
-    if (cut === null || wordCount(cut) < 3) continue;
+    if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut.replace(/\s+(?:born in|who lived from)\b.*$/, "")))
+      continue;
     if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) continue;
     if (!out.some((description) => description.text === cut)) out.push({ text: cut, sentence });
   }
@@ -214,9 +216,20 @@ function cutBeforeForbidden(text: string, forbidden: readonly string[]): string 
     const at = out.indexOf(mention);
     const head = out.slice(0, at);
     const boundary = Math.max(
-      ...[",", " and ", " by ", " in ", " that ", " which ", " who ", " whose ", " with "].map((mark) =>
-        head.lastIndexOf(mark),
-      ),
+      ...[
+        ",",
+        " and ",
+        " by ",
+        " in ",
+        " of ",
+        " for ",
+        " from ",
+        " that ",
+        " which ",
+        " who ",
+        " whose ",
+        " with ",
+      ].map((mark) => head.lastIndexOf(mark)),
     );
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
   }
@@ -410,6 +423,9 @@ function notAValue(whole: string, offset: number, length: number): boolean {
     !/(?:^|\s)(?:In|On|By|Since|From|Until|During|Before|After|The|A|An)\s+$/.test(before)
   )
     return true;
+  // A year or number right before a capitalised word that is not a nationality is part of a name
+  // (`1920 Summer Olympics`, `2009 Eurovision Song Contest`), unlike `1945 American comedy film`.
+  if (/^\s+\p{Lu}/u.test(after) && !/^\s+\p{Lu}\p{Ll}+(?:an|ese|ish|ian|ean|ch|sh)\b/u.test(after)) return true;
   const quotes = (before.match(/["“”]/g) ?? []).length;
   return quotes % 2 === 1;
 }
