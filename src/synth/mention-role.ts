@@ -44,11 +44,12 @@ export function mentionRole(question: string, start: number, end: number): Menti
   const after = question.slice(end);
   if (/^['’]s?(?=\s)/.test(after)) return "possessive";
   if (/\b(?:the|a|an)\s+[a-z][a-z-]+\s+$/i.test(question.slice(0, start)) && /^\s+[a-z]/.test(after)) {
-    // … and its clause ends on a stranded preposition (`is located in?`, `was born in,`).
+    // … and its clause has a verb and no noun (`is located in?`, `was born`, `is from`).
     const clause = /^[^?,.;]*/.exec(after)?.[0] ?? "";
-    const following = taggedTerms(question).find((term) => term.start >= end);
-    if (following?.tags.includes("Verb") && /\s(?:in|on|at|from|to|for|with|of|by)\s*$/.test(clause))
-      return "relative-subject";
+    const terms = taggedTerms(question).filter((term) => term.start >= end && term.start < end + clause.length);
+    const isNoun = (term: TaggedTerm) =>
+      term.tags.includes("Noun") || nlp(term.text.replace(/[?,.;:!]+$/, "")).has("#Noun");
+    if (terms[0]?.tags.includes("Verb") && !terms.some(isNoun)) return "relative-subject";
   }
   if (!/^\s+[a-z]/.test(after)) return "head";
   const next = taggedTerms(question).find((term) => term.start >= end);

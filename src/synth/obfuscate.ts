@@ -85,6 +85,13 @@ export function replaceMention(question: string, mention: string, replacement: s
     const text = kept.trim() === "" ? `S${replacement.slice(1)}` : replacement;
     return `${kept}${text}${question.slice(end)}`.replace(/\s+/g, " ");
   }
+  // `the village of Hope` → `the village in …` when the description starts with the same noun.
+  const ofHead = /\b(?:the|a|an)\s+([a-z]+)\s+of\s+$/i.exec(before);
+  if (ofHead && replacement.toLowerCase().startsWith(`the ${ofHead[1]?.toLowerCase()} `)) {
+    const kept = before.slice(0, ofHead.index);
+    const text = kept.trim() === "" ? replacement.charAt(0).toUpperCase() + replacement.slice(1) : replacement;
+    return `${kept}${text}${question.slice(end)}`.replace(/\s+/g, " ");
+  }
   const head = GENERIC_HEAD.exec(before);
   let prefixEnd = start;
   if (head && /^the\s/i.test(replacement)) prefixEnd = start - head[0].trimStart().length;

@@ -137,3 +137,12 @@ describe("a mention inside a reduced relative clause", () => {
     expect(role("Did the band Screaming Trees have more members?", "Screaming Trees")).toBe("head");
   });
 });
+
+describe("a generic 'the X of' before the mention", () => {
+  it("is absorbed when the description starts with the same noun", () => {
+    expect(
+      replaceMention("When was the village of Hope founded?", "Hope", "the village in the Demerara-Mahaica region"),
+    ).toBe("When was the village in the Demerara-Mahaica region founded?");
+    expect(role("Who is the opposition leader in the town Mbale is located?", "Mbale")).toBe("relative-subject");
+  });
+});
