@@ -88,7 +88,15 @@ export function possessedPhrase(question: string, end: number): { phrase: string
   while (words.length > 0 && !words[words.length - 1]?.tags.includes("Noun")) words.pop();
   if (words.length === 0) return null;
   const last = words[words.length - 1] as TaggedTerm;
-  return { phrase: words.map((word) => word.text).join(" "), length: last.start + last.text.length - end };
+  let phrase = words.map((word) => word.text).join(" ");
+  let stop = last.start + last.text.length;
+  // `Gisvi's city of birth` → `the city of birth of …`: a closing `of <word>` belongs to the phrase.
+  const ofWord = /^\s+of\s+([a-z]+)(?=\s*[?,.;:!]|$)/.exec(question.slice(stop));
+  if (ofWord) {
+    phrase = `${phrase} of ${ofWord[1]}`;
+    stop += ofWord[0].length;
+  }
+  return { phrase, length: stop - end };
 }
 
 /** Whether a description names a person (its head is a person noun), so life dates and person hints fit it. */

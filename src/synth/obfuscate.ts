@@ -55,7 +55,7 @@ export function normalizeQuestion(question: string): string {
 }
 
 const GENERIC_HEAD =
-  /(?:^|\s)(?:the|a|an)\s+((?:(?!of|in|on|by|who|which|that|for|with|from|to|at|as|and|or|is|was)[a-z][a-z-]*\s+){1,2})$/;
+  /(?:^|\s)(?:the|a|an)\s+((?:(?!of|in|on|by|who|whom|whose|which|that|where|when|for|with|from|to|at|as|and|or|is|was)[a-z][a-z-]*\s+){1,2})$/;
 
 /**
  * Replace `mention` in `question` by `replacement`, dropping quotes around it and a generic head just before it

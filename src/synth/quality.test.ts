@@ -146,3 +146,14 @@ describe("a generic 'the X of' before the mention", () => {
     expect(role("Who is the opposition leader in the town Mbale is located?", "Mbale")).toBe("relative-subject");
   });
 });
+
+describe("possessives and clauses around the mention", () => {
+  it("keeps `of birth` with the possessed noun and never absorbs `the country where`", () => {
+    expect(
+      replaceMention("What is the best hotel in Gisvi's city of birth?", "Gisvi", "the Portuguese footballer"),
+    ).toBe("What is the best hotel in the city of birth of the Portuguese footballer?");
+    expect(
+      replaceMention("Who leads the country where Buyende is located?", "Buyende", "the town in the Eastern Region"),
+    ).toBe("Who leads the country where the town in the Eastern Region is located?");
+  });
+});
