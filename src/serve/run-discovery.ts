@@ -1,0 +1,151 @@
+/**
+ * The workbench's view of a folder: the runs in it at any depth, found by their files rather than their names —
+ * a training run (`metrics.jsonl`, with `eval.jsonl` / `run.json` when present), an evaluation run (`manifest.json`
+ * + `trajectories.jsonl`), a synthesis output (`*.report.json`), a trajectories file (`*.jsonl` whose first record
+ * is a trajectory). Read-only; unreadable entries are skipped.
+ */
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+
+export type RunKind = "training" | "evaluation" | "synthesis" | "trajectories";
+
+export interface RunEntry {
+  /** Path relative to the workbench root (its id in the API). */
+  id: string;
+  kind: RunKind;
+  name: string;
+  /** `running` when a file of the run changed in the last 30 s, else `finished`. */
+  status: "running" | "finished";
+  modifiedAt: string;
+  /** Key options (algorithm, protocol, benchmark, k …) when the run recorded them. */
+  options: Record<string, unknown>;
+}
+
+const SKIP = new Set(["node_modules", ".git", ".drkit-cache", "dist"]);
+const MAX_DEPTH = 8;
+const RUNNING_WINDOW_MS = 30_000;
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(readFileSync(path, "utf8"));
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(path: string): string {
+  const handle = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const read = readSync(handle, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, read).toString("utf8").split("\n")[0] ?? "";
+  } finally {
+    closeSync(handle);
+  }
+}
+
+function isTrajectoryFile(path: string): boolean {
+  try {
+    const record = JSON.parse(firstLine(path)) as Record<string, unknown>;
+    return typeof record.question === "string" && Array.isArray(record.turns) && "termination" in record;
+  } catch {
+    return false;
+  }
+}
+
+function pick(source: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (source?.[key] !== undefined && source[key] !== null) out[key] = source[key];
+  return out;
+}
+
+function entry(root: string, path: string, kind: RunKind, files: string[], options: Record<string, unknown>): RunEntry {
+  const modified = Math.max(...files.map((file) => statSync(file).mtimeMs));
+  return {
+    id: relative(root, path) || ".",
+    kind,
+    name: relative(root, path) || basename(path),
+    status: Date.now() - modified < RUNNING_WINDOW_MS ? "running" : "finished",
+    modifiedAt: new Date(modified).toISOString(),
+    options,
+  };
+}
+
+/** Every run under `root`, in path order. */
+export function discoverRuns(root: string): RunEntry[] {
+  const runs: RunEntry[] = [];
+  const visit = (folder: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(folder).sort();
+    } catch {
+      return;
+    }
+    const has = (name: string) => names.includes(name);
+    if (has("metrics.jsonl")) {
+      const settings = readJson(join(folder, "run.json"));
+      const options = pick((settings?.options as Record<string, unknown>) ?? settings, [
+        "algorithm",
+        "protocol",
+        "backend",
+        "baseModel",
+        "groupSize",
+        "seed",
+        "task",
+      ]);
+      const files = ["metrics.jsonl", "eval.jsonl", "run.json"].filter(has).map((name) => join(folder, name));
+      runs.push(entry(root, folder, "training", files, options));
+    } else if (has("manifest.json") && has("trajectories.jsonl")) {
+      const manifest = readJson(join(folder, "manifest.json"));
+      const files = [join(folder, "trajectories.jsonl"), join(folder, "manifest.json")];
+      runs.push(
+        entry(root, folder, "evaluation", files, pick(manifest, ["benchmark", "protocol", "model", "k", "judge"])),
+      );
+    }
+    for (const name of names) {
+      const path = join(folder, name);
+      if (name.endsWith(".report.json")) {
+        runs.push(entry(root, path, "synthesis", [path], {}));
+        continue;
+      }
+      if (name.endsWith(".jsonl") && !["metrics.jsonl", "eval.jsonl", "trajectories.jsonl"].includes(name)) {
+        if (!name.endsWith(".dr9k.jsonl") && isTrajectoryFile(path))
+          runs.push(entry(root, path, "trajectories", [path], {}));
+        continue;
+      }
+      if (depth < MAX_DEPTH && !SKIP.has(name) && !name.startsWith(".")) {
+        try {
+          if (statSync(path).isDirectory()) visit(path, depth + 1);
+        } catch {
+          // unreadable: skipped
+        }
+      }
+    }
+  };
+  visit(root, 0);
+  return runs;
+}
+
+/** Rows of a JSONL file; half-written or bad lines are skipped and counted. */
+export function readJsonlRows(path: string): { rows: Record<string, unknown>[]; skipped: number } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return { rows: [], skipped: 0 };
+  }
+  const rows: Record<string, unknown>[] = [];
+  let skipped = 0;
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const value = JSON.parse(line);
+      if (typeof value === "object" && value !== null && !Array.isArray(value)) rows.push(value);
+      else skipped += 1;
+    } catch {
+      skipped += 1;
+    }
+  }
+  return { rows, skipped };
+}

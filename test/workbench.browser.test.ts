@@ -1,0 +1,98 @@
+/**
+ * The workbench in a real browser (Debian's Chromium driven by playwright-core, as the viewer test): the bundled
+ * learning-check results and a live training run; the curves of 3 seeds drawn together, a click pins a value, a step
+ * appended to a running run makes its chart grow, no console error and no request leaves 127.0.0.1.
+ */
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { discoverRuns } from "../src/serve/run-discovery.js";
+import { startWorkbenchServer } from "../src/serve/workbench-server.js";
+
+const executablePath = process.env.DRKIT_CHROMIUM ?? "/usr/bin/chromium";
+const available = existsSync(executablePath);
+if (!available && process.env.CI) throw new Error(`Chromium not found at ${executablePath}; .ci/run installs it`);
+
+const folder = mkdtempSync(join(tmpdir(), "drkit-workbench-"));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+const results = join(process.cwd(), "docs/results/learning-check");
+for (const seed of [1, 2, 3])
+  cpSync(join(results, `grpo-seed${seed}`), join(folder, "learning-check", `grpo-seed${seed}`), { recursive: true });
+const live = join(folder, "live", "run-a");
+mkdirSync(live, { recursive: true });
+const step = (n: number) => `${JSON.stringify({ step: n, reward: 0.1 * n, entropy: 1 / n })}\n`;
+writeFileSync(join(live, "metrics.jsonl"), `${step(1)}${step(2)}{half a line`);
+writeFileSync(join(folder, "live", "notes.jsonl"), '{"not": "a trajectory"}\n');
+
+describe("run discovery", () => {
+  it("finds training runs by their files at any depth, and skips what is not a run", () => {
+    const runs = discoverRuns(folder);
+    expect(runs.map((run) => [run.id, run.kind])).toEqual([
+      ["learning-check/grpo-seed1", "training"],
+      ["learning-check/grpo-seed2", "training"],
+      ["learning-check/grpo-seed3", "training"],
+      ["live/run-a", "training"],
+    ]);
+    expect(runs.find((run) => run.id === "live/run-a")?.status).toBe("running");
+  });
+});
+
+describe.runIf(available)("workbench page in Chromium", () => {
+  it("overlays 3 seeds, pins a clicked value, grows a live run's chart, with no error and no outside request", async () => {
+    const server = await startWorkbenchServer({ path: folder });
+    const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+    const errors: string[] = [];
+    const outside: string[] = [];
+    try {
+      const page = await browser.newPage();
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      page.on("pageerror", (error) => errors.push(error.message));
+      page.on("request", (request) => {
+        if (!request.url().startsWith(server.url)) outside.push(request.url());
+      });
+      await page.goto(server.url);
+      await page.waitForSelector('tr[data-run="learning-check/grpo-seed3"]');
+      expect(await page.locator("#runs tbody tr").count()).toBe(4);
+      expect(await page.locator('tr[data-run="learning-check/grpo-seed1"] .headline').textContent()).toMatch(
+        /^held-out EM 0\.\d{3} @ 100$/,
+      );
+      for (const seed of [1, 2, 3]) await page.check(`tr[data-run="learning-check/grpo-seed${seed}"] input`);
+      const reward = page.locator('.chart[data-chart="reward"]');
+      await reward.waitFor();
+      // One series per seed in the legend, and a drawn canvas.
+      expect(await reward.locator(".u-legend .u-series").count()).toBe(4);
+      expect(await reward.locator("canvas").count()).toBe(1);
+      const box = await reward.locator(".u-over").boundingBox();
+      if (!box) throw new Error("no plot area");
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await expect
+        .poll(() => page.locator("#picked").textContent())
+        .toMatch(
+          /^reward @ step \d+: learning-check\/grpo-seed1=[\d.]+ {2}learning-check\/grpo-seed2=[\d.]+ {2}learning-check\/grpo-seed3=[\d.]+$/,
+        );
+      // The held-out curve is there too, from eval.jsonl.
+      expect(await page.locator('.chart[data-chart="eval:exact_match"]').count()).toBe(1);
+      // A live run: a step appended to metrics.jsonl reaches the chart within a refresh.
+      await page.check('tr[data-run="live/run-a"] input');
+      const stepsShown = () =>
+        page.evaluate(() => {
+          const state = (globalThis as { workbench?: { charts: { name: string; plot: { data: number[][] } }[] } })
+            .workbench;
+          const reward = state?.charts.find((chart) => chart.name === "reward");
+          return reward?.plot.data[0]?.length ?? 0;
+        });
+      const before = await stepsShown();
+      appendFileSync(join(live, "metrics.jsonl"), `\n${step(500)}`);
+      await expect.poll(stepsShown, { timeout: 8_000 }).toBe(before + 1);
+      expect(errors, errors.join("\n")).toEqual([]);
+      expect(outside).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }, 60_000);
+});
