@@ -1,0 +1,31 @@
+/**
+ * Regenerates the screenshots in docs/images/ with Debian's Chromium (playwright-core): the workbench on the
+ * bundled learning-check results, three GRPO seeds overlaid.
+ *
+ *   npx tsx test/docs/screenshots.ts
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { startWorkbenchServer } from "../../src/serve/workbench-server.js";
+
+const executablePath = process.env.DRKIT_CHROMIUM ?? "/usr/bin/chromium";
+const out = join(process.cwd(), "docs", "images");
+mkdirSync(out, { recursive: true });
+const server = await startWorkbenchServer({ path: join(process.cwd(), "docs", "results", "learning-check") });
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  await page.goto(server.url);
+  await page.waitForSelector('tr[data-run="grpo-seed1"]');
+  for (const seed of [1, 2, 3]) await page.check(`tr[data-run="grpo-seed${seed}"] input`);
+  await page.waitForSelector('.chart[data-chart="reward"] canvas');
+  await page.locator("#smoothing").fill("0.6");
+  await page.locator("#smoothing").dispatchEvent("input");
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(out, "workbench-training.png"), fullPage: true });
+  process.stdout.write(`wrote ${join(out, "workbench-training.png")}\n`);
+} finally {
+  await browser.close();
+  await server.close();
+}
