@@ -8,12 +8,12 @@
  *   GET /api/trajectories/:index  → the full Trajectory record
  */
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
 import { z } from "zod";
-import { type ListeningServer, listenServer, sendJson } from "./http.js";
-import { createRequestGuard, type RequestGuardOptions } from "./request-guard.js";
+import type { ListeningServer } from "./http.js";
+import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
+import type { RequestGuardOptions } from "./request-guard.js";
 import { TrajectorySource } from "./trajectory-source.js";
 
 export interface ViewerOptions {
@@ -44,16 +44,7 @@ const staticFiles: Record<string, { file: string; type: string }> = {
   "/viewer.css": { file: "viewer.css", type: "text/css; charset=utf-8" },
 };
 
-function defaultWebRoot(): string {
-  // src/serve/ and dist/serve/ both sit two levels below the package root.
-  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web");
-}
-
-const jsonHeaders = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
-
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendJson(response, status, body, { ...jsonHeaders, ...headers });
-}
+const send = sendUncached;
 
 function handle(source: TrajectorySource, webRoot: string, request: IncomingMessage, response: ServerResponse): void {
   const url = new URL(request.url ?? "/", "http://localhost");
@@ -94,18 +85,6 @@ function handle(source: TrajectorySource, webRoot: string, request: IncomingMess
 
 export async function startViewerServer(options: ViewerOptions): Promise<RunningServer> {
   const source = new TrajectorySource(options.path);
-  const webRoot = options.webRoot ?? defaultWebRoot();
-  const host = options.host ?? "127.0.0.1";
-  const guard = createRequestGuard(host, options.guard);
-  const server = createServer((request, response) => {
-    try {
-      const refusal = guard.check(request);
-      if (refusal) send(response, refusal.status, { error: refusal.message });
-      else handle(source, webRoot, request, response);
-    } catch (error) {
-      if (!response.headersSent) send(response, 500, { error: (error as Error).message });
-      else response.end();
-    }
-  });
-  return listenServer(server, { host, port: options.port ?? 0, closeGraceMs: 0 });
+  const webRoot = options.webRoot ?? packageWebRoot();
+  return startReadOnlyServer(options, (request, response) => handle(source, webRoot, request, response));
 }

@@ -8,12 +8,12 @@
  *   GET /api/runs/scalars?id=ID   {id, metrics: rows, eval: rows, skipped}   (training runs)
  */
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type ListeningServer, listenServer, sendJson } from "./http.js";
-import { createRequestGuard, type RequestGuardOptions } from "./request-guard.js";
+import type { ListeningServer } from "./http.js";
+import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
+import type { RequestGuardOptions } from "./request-guard.js";
 import { discoverRuns, readJsonlRows } from "./run-discovery.js";
 
 export interface WorkbenchOptions {
@@ -26,11 +26,7 @@ export interface WorkbenchOptions {
   guard?: RequestGuardOptions;
 }
 
-const jsonHeaders = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
-
-function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendJson(response, status, body, { ...jsonHeaders, ...headers });
-}
+const send = sendUncached;
 
 function assets(webRoot: string): Record<string, { path: string; type: string }> {
   const uplot = dirname(createRequire(import.meta.url).resolve("uplot"));
@@ -41,10 +37,6 @@ function assets(webRoot: string): Record<string, { path: string; type: string }>
     "/vendor/uPlot.iife.min.js": { path: join(uplot, "uPlot.iife.min.js"), type: "text/javascript; charset=utf-8" },
     "/vendor/uPlot.min.css": { path: join(uplot, "uPlot.min.css"), type: "text/css; charset=utf-8" },
   };
-}
-
-function defaultWebRoot(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web");
 }
 
 function handle(
@@ -97,18 +89,6 @@ function handle(
 
 export async function startWorkbenchServer(options: WorkbenchOptions): Promise<ListeningServer> {
   const root = resolve(options.path);
-  const files = assets(options.webRoot ?? defaultWebRoot());
-  const host = options.host ?? "127.0.0.1";
-  const guard = createRequestGuard(host, options.guard);
-  const server = createServer((request, response) => {
-    try {
-      const refusal = guard.check(request);
-      if (refusal) send(response, refusal.status, { error: refusal.message });
-      else handle(root, files, request, response);
-    } catch (error) {
-      if (!response.headersSent) send(response, 500, { error: (error as Error).message });
-      else response.end();
-    }
-  });
-  return listenServer(server, { host, port: options.port ?? 0, closeGraceMs: 0 });
+  const files = assets(options.webRoot ?? packageWebRoot());
+  return startReadOnlyServer(options, (request, response) => handle(root, files, request, response));
 }
