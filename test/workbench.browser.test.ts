@@ -57,9 +57,10 @@ describe.runIf(available)("workbench page in Chromium", () => {
       await page.goto(server.url);
       await page.waitForSelector('tr[data-run="learning-check/grpo-seed3"]');
       expect(await page.locator("#runs tbody tr").count()).toBe(4);
-      expect(await page.locator('tr[data-run="learning-check/grpo-seed1"] .headline').textContent()).toMatch(
-        /^held-out EM 0\.\d{3} @ 100$/,
-      );
+      // Headlines arrive after the list is painted.
+      await expect
+        .poll(() => page.locator('tr[data-run="learning-check/grpo-seed1"] .headline').textContent())
+        .toMatch(/^held-out EM 0\.\d{3} @ 100$/);
       for (const seed of [1, 2, 3]) await page.check(`tr[data-run="learning-check/grpo-seed${seed}"] input`);
       const reward = page.locator('.chart[data-chart="reward"]');
       await reward.waitFor();

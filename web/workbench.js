@@ -234,6 +234,8 @@ async function start() {
   const { root, runs } = await getJson("/api/runs");
   document.getElementById("root").textContent = root;
   state.runs = runs;
+  renderRuns();
+  // Headlines come after the list is on screen.
   await Promise.all(runs.filter((run) => run.kind === "training").map((run) => loadScalars(run.id)));
   renderRuns();
   document.getElementById("smoothing").addEventListener("input", (event) => {
