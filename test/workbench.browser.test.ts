@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { writeRunReport } from "../src/eval/report.js";
 import { discoverRuns } from "../src/serve/run-discovery.js";
 import { startWorkbenchServer } from "../src/serve/workbench-server.js";
 
@@ -25,11 +26,14 @@ mkdirSync(live, { recursive: true });
 const step = (n: number) => `${JSON.stringify({ step: n, reward: 0.1 * n, entropy: 1 / n })}\n`;
 writeFileSync(join(live, "metrics.jsonl"), `${step(1)}${step(2)}{half a line`);
 writeFileSync(join(folder, "live", "notes.jsonl"), '{"not": "a trajectory"}\n');
+cpSync(join(process.cwd(), "examples/eval-run"), join(folder, "evals", "example"), { recursive: true });
+writeRunReport(join(folder, "evals", "example"));
 
 describe("run discovery", () => {
   it("finds training runs by their files at any depth, and skips what is not a run", () => {
     const runs = discoverRuns(folder);
     expect(runs.map((run) => [run.id, run.kind])).toEqual([
+      ["evals/example", "evaluation"],
       ["learning-check/grpo-seed1", "training"],
       ["learning-check/grpo-seed2", "training"],
       ["learning-check/grpo-seed3", "training"],
@@ -56,7 +60,7 @@ describe.runIf(available)("workbench page in Chromium", () => {
       });
       await page.goto(server.url);
       await page.waitForSelector('tr[data-run="learning-check/grpo-seed3"]');
-      expect(await page.locator("#runs tbody tr").count()).toBe(4);
+      expect(await page.locator("#runs tbody tr").count()).toBe(5);
       // Headlines arrive after the list is painted.
       await expect
         .poll(() => page.locator('tr[data-run="learning-check/grpo-seed1"] .headline').textContent())
@@ -89,6 +93,15 @@ describe.runIf(available)("workbench page in Chromium", () => {
       const before = await stepsShown();
       appendFileSync(join(live, "metrics.jsonl"), `\n${step(500)}`);
       await expect.poll(stepsShown, { timeout: 8_000 }).toBe(before + 1);
+      // The evaluation run opens in the trajectory viewer, and its report is served.
+      await page.click('tr[data-run="evals/example"] a[data-open="trajectories"]');
+      await page.waitForSelector("#list li");
+      expect(await page.locator("#list li").count()).toBeGreaterThan(0);
+      expect(await page.locator("#file").textContent()).toMatch(/evals\/example\/trajectories\.jsonl · \d+ records$/);
+      await page.goBack();
+      await page.click('tr[data-run="evals/example"] a[data-open="report"]');
+      await page.waitForSelector("h1");
+      expect(await page.title()).toBe("drkit eval: bamboogle");
       expect(errors, errors.join("\n")).toEqual([]);
       expect(outside).toEqual([]);
     } finally {

@@ -14,9 +14,13 @@ const element = (tag, attributes = {}, ...children) => {
   return node;
 };
 
+// Inside the workbench the page shows one run of the folder, named by `?source=<run id>`.
+const source = new URLSearchParams(location.search).get("source");
+
 async function getJson(path) {
-  const response = await fetch(path);
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  const url = source ? `${path}${path.includes("?") ? "&" : "?"}source=${encodeURIComponent(source)}` : path;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.json();
 }
 

@@ -61,7 +61,18 @@ function renderRuns() {
     const options = Object.entries(run.options)
       .map(([key, value]) => `${key}=${value}`)
       .join(" ");
-    row.append(pick, element("td", {}, run.kind), element("td", {}, run.name));
+    const name = element("td");
+    if (run.kind === "evaluation" || run.kind === "trajectories") {
+      name.append(
+        element("a", { href: `/viewer?source=${encodeURIComponent(run.id)}`, "data-open": "trajectories" }, run.name),
+      );
+      if (run.kind === "evaluation")
+        name.append(
+          " ",
+          element("a", { href: `/runs/report?id=${encodeURIComponent(run.id)}`, "data-open": "report" }, "report"),
+        );
+    } else name.textContent = run.name;
+    row.append(pick, element("td", {}, run.kind), name);
     const status = element("td");
     status.append(element("span", { class: `status ${run.status}` }, run.status));
     row.append(

@@ -58,9 +58,15 @@ function handle(source: TrajectorySource, webRoot: string, request: IncomingMess
     response.end(readFileSync(join(webRoot, asset.file)));
     return;
   }
+  if (handleTrajectoryApi(source, url, response)) return;
+  send(response, 404, { error: `unknown path ${url.pathname}` });
+}
+
+/** The trajectory routes (`/api/info`, `/api/trajectories`, `/api/trajectories/:index`); false for other paths. */
+export function handleTrajectoryApi(source: TrajectorySource, url: URL, response: ServerResponse): boolean {
   if (url.pathname === "/api/info") {
     send(response, 200, { file: source.file, total: source.records().length });
-    return;
+    return true;
   }
   if (url.pathname === "/api/trajectories") {
     const parsed = QuerySchema.safeParse(Object.fromEntries(url.searchParams));
@@ -68,19 +74,19 @@ function handle(source: TrajectorySource, webRoot: string, request: IncomingMess
       send(response, 400, {
         error: parsed.error.issues.map((issue) => `${issue.path}: ${issue.message}`).join("; "),
       });
-      return;
+      return true;
     }
     send(response, 200, source.list(parsed.data));
-    return;
+    return true;
   }
   const match = /^\/api\/trajectories\/(\d+)$/.exec(url.pathname);
   if (match) {
     const record = source.get(Number(match[1]));
     if (!record) send(response, 404, { error: `no trajectory at index ${match[1]}` });
     else send(response, 200, record);
-    return;
+    return true;
   }
-  send(response, 404, { error: `unknown path ${url.pathname}` });
+  return false;
 }
 
 export async function startViewerServer(options: ViewerOptions): Promise<RunningServer> {

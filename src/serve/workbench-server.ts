@@ -6,15 +6,20 @@
  *   GET /                         the workbench page
  *   GET /api/runs                 {root, runs: RunEntry[]}
  *   GET /api/runs/scalars?id=ID   {id, metrics: rows, eval: rows, skipped}   (training runs)
+ *   GET /runs/report?id=ID        an evaluation run's report.html
+ *   GET /viewer?source=ID         the trajectory viewer on an evaluation run or trajectories file, whose API
+ *                                 (`/api/info`, `/api/trajectories[/:index]`) takes the same `source=ID`
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import type { ListeningServer } from "./http.js";
 import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
 import type { RequestGuardOptions } from "./request-guard.js";
-import { discoverRuns, readJsonlRows } from "./run-discovery.js";
+import { discoverRuns, type RunEntry, type RunKind, readJsonlRows } from "./run-discovery.js";
+import { TrajectorySource } from "./trajectory-source.js";
+import { handleTrajectoryApi } from "./viewer-server.js";
 
 export interface WorkbenchOptions {
   /** The folder of runs (any depth). */
@@ -34,14 +39,38 @@ function assets(webRoot: string): Record<string, { path: string; type: string }>
     "/": { path: join(webRoot, "workbench.html"), type: "text/html; charset=utf-8" },
     "/workbench.js": { path: join(webRoot, "workbench.js"), type: "text/javascript; charset=utf-8" },
     "/workbench.css": { path: join(webRoot, "workbench.css"), type: "text/css; charset=utf-8" },
+    "/viewer": { path: join(webRoot, "viewer.html"), type: "text/html; charset=utf-8" },
+    "/viewer.js": { path: join(webRoot, "viewer.js"), type: "text/javascript; charset=utf-8" },
+    "/viewer.css": { path: join(webRoot, "viewer.css"), type: "text/css; charset=utf-8" },
     "/vendor/uPlot.iife.min.js": { path: join(uplot, "uPlot.iife.min.js"), type: "text/javascript; charset=utf-8" },
     "/vendor/uPlot.min.css": { path: join(uplot, "uPlot.min.css"), type: "text/css; charset=utf-8" },
   };
 }
 
+/** The run of the folder an API call names (`?id=` / `?source=`), only among the runs found there. */
+function findRun(root: string, id: string, kinds: readonly RunKind[]): RunEntry | undefined {
+  return discoverRuns(root).find((run) => run.id === id && kinds.includes(run.kind));
+}
+
+/** Trajectory sources of the folder's evaluation runs and trajectory files, opened once per server. */
+type SourceCache = Map<string, TrajectorySource>;
+
+function trajectorySource(root: string, id: string, sources: SourceCache): TrajectorySource | undefined {
+  const run = findRun(root, id, ["evaluation", "trajectories"]);
+  if (!run) return undefined;
+  const key = join(root, run.id);
+  let source = sources.get(key);
+  if (!source) {
+    source = new TrajectorySource(key);
+    sources.set(key, source);
+  }
+  return source;
+}
+
 function handle(
   root: string,
   files: Record<string, { path: string; type: string }>,
+  sources: SourceCache,
   request: IncomingMessage,
   response: ServerResponse,
 ): void {
@@ -68,7 +97,7 @@ function handle(
   if (url.pathname === "/api/runs/scalars") {
     const id = url.searchParams.get("id") ?? "";
     // Only runs the folder holds: an id is never used as a path before it is found among them.
-    const run = discoverRuns(root).find((candidate) => candidate.id === id && candidate.kind === "training");
+    const run = findRun(root, id, ["training"]);
     if (!run) {
       send(response, 404, { error: `no training run "${id}" in ${root}` });
       return;
@@ -84,11 +113,31 @@ function handle(
     });
     return;
   }
+  if (url.pathname === "/runs/report") {
+    const run = findRun(root, url.searchParams.get("id") ?? "", ["evaluation"]);
+    const report = run ? join(root, run.id, "report.html") : undefined;
+    if (!report || !existsSync(report)) {
+      send(response, 404, { error: "no report.html for that evaluation run (drkit eval report <run-dir> writes it)" });
+      return;
+    }
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+    response.end(readFileSync(report));
+    return;
+  }
+  if (url.pathname.startsWith("/api/info") || url.pathname.startsWith("/api/trajectories")) {
+    const source = trajectorySource(root, url.searchParams.get("source") ?? "", sources);
+    if (!source) {
+      send(response, 404, { error: "name an evaluation run or trajectories file of the folder with ?source=<run id>" });
+      return;
+    }
+    if (handleTrajectoryApi(source, url, response)) return;
+  }
   send(response, 404, { error: `unknown path ${url.pathname}` });
 }
 
 export async function startWorkbenchServer(options: WorkbenchOptions): Promise<ListeningServer> {
   const root = resolve(options.path);
   const files = assets(options.webRoot ?? packageWebRoot());
-  return startReadOnlyServer(options, (request, response) => handle(root, files, request, response));
+  const sources: SourceCache = new Map();
+  return startReadOnlyServer(options, (request, response) => handle(root, files, sources, request, response));
 }
