@@ -7,10 +7,14 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCorpus } from "../src/corpus/build.js";
+import { openCorpus } from "../src/corpus/sqlite-corpus.js";
 import { writeRunReport } from "../src/eval/report.js";
 import { discoverRuns } from "../src/serve/run-discovery.js";
 import { startWorkbenchServer } from "../src/serve/workbench-server.js";
+import { synthesizeMultihop } from "../src/synth/multihop.js";
+import { RuleObfuscator } from "../src/synth/obfuscate.js";
 
 const executablePath = process.env.DRKIT_CHROMIUM ?? "/usr/bin/chromium";
 const available = existsSync(executablePath);
@@ -29,6 +33,25 @@ writeFileSync(join(folder, "live", "notes.jsonl"), '{"not": "a trajectory"}\n');
 cpSync(join(process.cwd(), "examples/eval-run"), join(folder, "evals", "example"), { recursive: true });
 writeRunReport(join(folder, "evals", "example"));
 
+beforeAll(async () => {
+  // A real synthesis output: the first 5 HotpotQA questions through the rule path.
+  const home = join(folder, ".home");
+  await buildCorpus({ name: "hotpotqa", from: ["data/hotpotqa/corpus.jsonl"], home, quiet: true });
+  const corpus = openCorpus("hotpotqa", { home });
+  try {
+    await synthesizeMultihop({
+      from: "data/hotpotqa/questions.jsonl",
+      corpus,
+      out: join(folder, "synth", "hotpotqa.jsonl"),
+      obfuscator: new RuleObfuscator(),
+      limit: 5,
+      quiet: true,
+    });
+  } finally {
+    corpus.close();
+  }
+}, 60_000);
+
 describe("run discovery", () => {
   it("finds training runs by their files at any depth, and skips what is not a run", () => {
     const runs = discoverRuns(folder);
@@ -38,6 +61,7 @@ describe("run discovery", () => {
       ["learning-check/grpo-seed2", "training"],
       ["learning-check/grpo-seed3", "training"],
       ["live/run-a", "training"],
+      ["synth/hotpotqa.report.json", "synthesis"],
     ]);
     expect(runs.find((run) => run.id === "live/run-a")?.status).toBe("running");
   });
@@ -60,7 +84,7 @@ describe.runIf(available)("workbench page in Chromium", () => {
       });
       await page.goto(server.url);
       await page.waitForSelector('tr[data-run="learning-check/grpo-seed3"]');
-      expect(await page.locator("#runs tbody tr").count()).toBe(5);
+      expect(await page.locator("#runs tbody tr").count()).toBe(6);
       // Headlines arrive after the list is painted.
       await expect
         .poll(() => page.locator('tr[data-run="learning-check/grpo-seed1"] .headline').textContent())
@@ -93,6 +117,14 @@ describe.runIf(available)("workbench page in Chromium", () => {
       const before = await stepsShown();
       appendFileSync(join(live, "metrics.jsonl"), `\n${step(500)}`);
       await expect.poll(stepsShown, { timeout: 8_000 }).toBe(before + 1);
+      // The synthesis output: counts per level, and the L1→L3 chain of the first source with its evidence.
+      await page.click('tr[data-run="synth/hotpotqa.report.json"] a[data-open="synthesis"]');
+      await page.waitForSelector('#synthesis-levels tr[data-level="3"]');
+      expect(await page.locator("#synthesis-sources li").count()).toBe(5);
+      expect(await page.locator('.level[data-level="1"] .question').textContent()).toMatch(/\?$/);
+      expect(await page.locator('.level[data-level="1"] ul').last().textContent()).toContain("✓ answer_unchanged");
+      expect(await page.locator('.level[data-level="1"]').textContent()).toMatch(/readability/);
+      expect(await page.locator(".evidence p").count()).toBeGreaterThan(0);
       // The evaluation run opens in the trajectory viewer, and its report is served.
       await page.click('tr[data-run="evals/example"] a[data-open="trajectories"]');
       await page.waitForSelector("#list li");

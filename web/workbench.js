@@ -62,7 +62,14 @@ function renderRuns() {
       .map(([key, value]) => `${key}=${value}`)
       .join(" ");
     const name = element("td");
-    if (run.kind === "evaluation" || run.kind === "trajectories") {
+    if (run.kind === "synthesis") {
+      const open = element("a", { href: "#", "data-open": "synthesis" }, run.name);
+      open.addEventListener("click", (event) => {
+        event.preventDefault();
+        showSynthesis(run.id);
+      });
+      name.append(open);
+    } else if (run.kind === "evaluation" || run.kind === "trajectories") {
       name.append(
         element("a", { href: `/viewer?source=${encodeURIComponent(run.id)}`, "data-open": "trajectories" }, run.name),
       );
@@ -223,6 +230,99 @@ function renderCharts() {
     });
     state.charts.push({ name, plot });
   }
+}
+
+function checkList(record) {
+  const list = element("ul");
+  for (const [name, check] of Object.entries(record.checks ?? {})) {
+    const failed = check.detail?.failed?.length ? ` (${check.detail.failed.join(", ")})` : "";
+    list.append(
+      element("li", {}, `${check.passed === true ? "✓" : check.passed === false ? "✗" : "?"} ${name}${failed}`),
+    );
+  }
+  return list;
+}
+
+function levelCard(level, record) {
+  const card = element("div", { class: "level", "data-level": level });
+  card.append(element("h3", {}, `L${level}`));
+  if (!record) {
+    card.append(element("p", {}, "not produced"));
+    return card;
+  }
+  card.append(element("p", { class: "question" }, record.question));
+  card.append(
+    element(
+      "p",
+      { class: record.kept ? "kept" : "dropped" },
+      record.kept ? "kept" : `dropped: ${record.drop_reasons.join(", ")}`,
+    ),
+  );
+  if (record.replacements?.length) {
+    const replacements = element("ul", { class: "replacements" });
+    for (const replacement of record.replacements)
+      replacements.append(
+        element(
+          "li",
+          {},
+          `${replacement.original} → ${replacement.replacement} (${replacement.kind}${replacement.passageId ? `, ${replacement.passageId}` : ""})`,
+        ),
+      );
+    card.append(replacements);
+  }
+  card.append(checkList(record));
+  return card;
+}
+
+function showChain(source) {
+  const holder = document.getElementById("synthesis-chain");
+  holder.replaceChildren(element("p", {}, `${source.question} [${source.answer}]`));
+  const levels = element("div", { class: "levels" });
+  for (const level of ["1", "2", "3"]) levels.append(levelCard(level, source.levels[level]));
+  holder.append(levels);
+  const evidence = element("div", { class: "evidence" });
+  for (const passage of source.evidence)
+    evidence.append(element("p", {}, `${passage.title} (${passage.id}): ${passage.text}`));
+  holder.append(evidence);
+}
+
+async function showSynthesis(id) {
+  const view = await getJson(`/api/runs/synthesis?id=${encodeURIComponent(id)}`);
+  document.getElementById("synthesis-panel").hidden = false;
+  document.getElementById("synthesis-name").textContent = id;
+  const rows = document.querySelector("#synthesis-levels tbody");
+  rows.replaceChildren();
+  for (const level of view.report?.levels ?? []) {
+    const reasons = Object.entries(level.drop_reasons ?? {})
+      .map(([reason, n]) => `${reason} ×${n}`)
+      .join(", ");
+    const gate = Object.entries(level.readability_failures ?? {})
+      .map(([rule, n]) => `${rule} ×${n}`)
+      .join(", ");
+    const row = element("tr", { "data-level": String(level.level) });
+    row.append(
+      element("td", {}, `L${level.level}`),
+      element("td", {}, String(level.produced)),
+      element("td", {}, String(level.kept)),
+      element("td", {}, reasons),
+      element("td", {}, gate),
+    );
+    rows.append(row);
+  }
+  const list = document.getElementById("synthesis-sources");
+  list.replaceChildren();
+  for (const source of view.sources) {
+    const kept = ["1", "2", "3"]
+      .map((level) => (source.levels[level]?.kept ? "●" : source.levels[level] ? "○" : "·"))
+      .join("");
+    const item = element("li", { "data-source": source.sourceId }, `${kept} ${source.question}`);
+    item.addEventListener("click", () => {
+      for (const other of list.children) other.classList.toggle("active", other === item);
+      showChain(source);
+    });
+    list.append(item);
+  }
+  if (view.sources[0]) list.firstElementChild.click();
 }
 
 /** Live refresh: runs in progress are re-read every 2 s and their charts get the new steps. */

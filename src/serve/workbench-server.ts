@@ -6,6 +6,7 @@
  *   GET /                         the workbench page
  *   GET /api/runs                 {root, runs: RunEntry[]}
  *   GET /api/runs/scalars?id=ID   {id, metrics: rows, eval: rows, skipped}   (training runs)
+ *   GET /api/runs/synthesis?id=ID {report, sources: [{sourceId, question, answer, levels, evidence}], more, skipped}
  *   GET /runs/report?id=ID        an evaluation run's report.html
  *   GET /viewer?source=ID         the trajectory viewer on an evaluation run or trajectories file, whose API
  *                                 (`/api/info`, `/api/trajectories[/:index]`) takes the same `source=ID`
@@ -18,6 +19,7 @@ import type { ListeningServer } from "./http.js";
 import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
 import type { RequestGuardOptions } from "./request-guard.js";
 import { discoverRuns, type RunEntry, type RunKind, readJsonlRows } from "./run-discovery.js";
+import { synthesisView } from "./synthesis-view.js";
 import { TrajectorySource } from "./trajectory-source.js";
 import { handleTrajectoryApi } from "./viewer-server.js";
 
@@ -111,6 +113,12 @@ function handle(
       eval: evaluation.rows,
       skipped: metrics.skipped + evaluation.skipped,
     });
+    return;
+  }
+  if (url.pathname === "/api/runs/synthesis") {
+    const run = findRun(root, url.searchParams.get("id") ?? "", ["synthesis"]);
+    if (!run) send(response, 404, { error: "no synthesis output with that id in the folder" });
+    else send(response, 200, synthesisView(join(root, run.id)));
     return;
   }
   if (url.pathname === "/runs/report") {

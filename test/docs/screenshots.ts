@@ -1,8 +1,10 @@
 /**
  * Regenerates the screenshots in docs/images/ with Debian's Chromium (playwright-core): the workbench on the
- * bundled learning-check results, three GRPO seeds overlaid.
+ * bundled learning-check results, three GRPO seeds overlaid; and, given the folder of a `drkit synth multihop`
+ * output, its synthesis page.
  *
- *   npx tsx test/docs/screenshots.ts
+ *   npx drkit synth multihop --from data/hotpotqa/questions.jsonl --corpus hotpotqa --limit 20 --out runs/synth/hotpotqa.jsonl
+ *   npx tsx test/docs/screenshots.ts runs/synth
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +12,7 @@ import { chromium } from "playwright-core";
 import { startWorkbenchServer } from "../../src/serve/workbench-server.js";
 
 const executablePath = process.env.DRKIT_CHROMIUM ?? "/usr/bin/chromium";
+const synthesisRoot = process.argv[2];
 const out = join(process.cwd(), "docs", "images");
 mkdirSync(out, { recursive: true });
 const server = await startWorkbenchServer({ path: join(process.cwd(), "docs", "results", "learning-check") });
@@ -25,6 +28,18 @@ try {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(out, "workbench-training.png"), fullPage: true });
   process.stdout.write(`wrote ${join(out, "workbench-training.png")}\n`);
+  if (synthesisRoot) {
+    const synthesis = await startWorkbenchServer({ path: synthesisRoot });
+    try {
+      await page.goto(synthesis.url);
+      await page.click('a[data-open="synthesis"]');
+      await page.waitForSelector('.level[data-level="3"]');
+      await page.locator("#synthesis-panel").screenshot({ path: join(out, "workbench-synthesis.png") });
+      process.stdout.write(`wrote ${join(out, "workbench-synthesis.png")}\n`);
+    } finally {
+      await synthesis.close();
+    }
+  }
 } finally {
   await browser.close();
   await server.close();
