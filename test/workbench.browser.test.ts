@@ -3,7 +3,16 @@
  * learning-check results and a live training run; the curves of 3 seeds drawn together, a click pins a value, a step
  * appended to a running run makes its chart grow, no console error and no request leaves 127.0.0.1.
  */
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -32,6 +41,21 @@ writeFileSync(join(live, "metrics.jsonl"), `${step(1)}${step(2)}{half a line`);
 writeFileSync(join(folder, "live", "notes.jsonl"), '{"not": "a trajectory"}\n');
 cpSync(join(process.cwd(), "examples/eval-run"), join(folder, "evals", "example"), { recursive: true });
 writeRunReport(join(folder, "evals", "example"));
+// A second run of the same questions whose first two answers are wrong.
+cpSync(join(process.cwd(), "examples/eval-run"), join(folder, "evals", "example-b"), { recursive: true });
+const second = join(folder, "evals", "example-b", "trajectories.jsonl");
+const flipped = readFileSync(second, "utf8")
+  .trim()
+  .split("\n")
+  .map((line, index) => {
+    const record = JSON.parse(line);
+    if (index < 2) {
+      record.prediction = "Nobody";
+      record.reward.components.em = 0;
+    }
+    return JSON.stringify(record);
+  });
+writeFileSync(second, `${flipped.join("\n")}\n`);
 
 beforeAll(async () => {
   // A real synthesis output: the first 5 HotpotQA questions through the rule path.
@@ -57,6 +81,7 @@ describe("run discovery", () => {
     const runs = discoverRuns(folder);
     expect(runs.map((run) => [run.id, run.kind])).toEqual([
       ["evals/example", "evaluation"],
+      ["evals/example-b", "evaluation"],
       ["learning-check/grpo-seed1", "training"],
       ["learning-check/grpo-seed2", "training"],
       ["learning-check/grpo-seed3", "training"],
@@ -84,7 +109,7 @@ describe.runIf(available)("workbench page in Chromium", () => {
       });
       await page.goto(server.url);
       await page.waitForSelector('tr[data-run="learning-check/grpo-seed3"]');
-      expect(await page.locator("#runs tbody tr").count()).toBe(6);
+      expect(await page.locator("#runs tbody tr").count()).toBe(7);
       // Headlines arrive after the list is painted.
       await expect
         .poll(() => page.locator('tr[data-run="learning-check/grpo-seed1"] .headline').textContent())
@@ -125,6 +150,13 @@ describe.runIf(available)("workbench page in Chromium", () => {
       expect(await page.locator('.level[data-level="1"] ul').last().textContent()).toContain("✓ answer_unchanged");
       expect(await page.locator('.level[data-level="1"]').textContent()).toMatch(/readability/);
       expect(await page.locator(".evidence p").count()).toBeGreaterThan(0);
+      // Two evaluation runs compared item by item: the two answers B got wrong are listed, with the tally.
+      await page.check('input[data-compare="evals/example"]');
+      await page.check('input[data-compare="evals/example-b"]');
+      await page.waitForSelector('#compare-items tr[data-outcome="only A"]');
+      expect(await page.locator("#compare-items tbody tr").count()).toBe(2);
+      expect(await page.locator("#compare-counts").textContent()).toMatch(/only A: 2/);
+      expect(await page.locator("#compare-items tbody tr td.wrong").first().textContent()).toBe("Nobody");
       // The evaluation run opens in the trajectory viewer, and its report is served.
       await page.click('tr[data-run="evals/example"] a[data-open="trajectories"]');
       await page.waitForSelector("#list li");

@@ -7,6 +7,8 @@ const state = {
   scalars: new Map(),
   shown: new Set(["reward", "eval:exact_match"]),
   charts: [],
+  compared: [],
+  comparison: null,
 };
 // Exposed for the browser test and for inspection from the devtools console.
 window.workbench = state;
@@ -56,6 +58,11 @@ function renderRuns() {
       const box = element("input", { type: "checkbox", "aria-label": `plot ${run.name}` });
       box.checked = state.selected.has(run.id);
       box.addEventListener("change", () => toggleRun(run.id, box.checked));
+      pick.append(box);
+    } else if (run.kind === "evaluation") {
+      const box = element("input", { type: "checkbox", "aria-label": `compare ${run.name}`, "data-compare": run.id });
+      box.checked = state.compared.includes(run.id);
+      box.addEventListener("change", () => toggleCompared(run.id, box.checked));
       pick.append(box);
     }
     const options = Object.entries(run.options)
@@ -325,6 +332,53 @@ async function showSynthesis(id) {
   if (view.sources[0]) list.firstElementChild.click();
 }
 
+/** Two ticked evaluation runs are compared item by item (the oldest tick drops out when a third is ticked). */
+async function toggleCompared(id, on) {
+  state.compared = state.compared.filter((other) => other !== id);
+  if (on) state.compared.push(id);
+  if (state.compared.length > 2) state.compared.shift();
+  renderRuns();
+  const panel = document.getElementById("compare-panel");
+  panel.hidden = state.compared.length !== 2;
+  if (panel.hidden) return;
+  const [a, b] = state.compared;
+  state.comparison = await getJson(`/api/evaluations/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+  renderComparison();
+}
+
+function renderComparison() {
+  const comparison = state.comparison;
+  document.getElementById("compare-names").textContent = `A = ${comparison.a}, B = ${comparison.b}`;
+  const counts = Object.entries(comparison.counts)
+    .map(([outcome, n]) => `${outcome}: ${n}`)
+    .join(" · ");
+  const missing =
+    comparison.onlyInA || comparison.onlyInB
+      ? ` · only in A: ${comparison.onlyInA} · only in B: ${comparison.onlyInB}`
+      : "";
+  document.getElementById("compare-counts").textContent = `${counts}${missing}`;
+  const differing = document.getElementById("compare-differing").checked;
+  const body = document.querySelector("#compare-items tbody");
+  body.replaceChildren();
+  const cell = (side) =>
+    element(
+      "td",
+      { class: side.correct === true ? "right" : side.correct === false ? "wrong" : "" },
+      side.prediction ?? "(no answer)",
+    );
+  for (const item of comparison.items) {
+    if (differing && (item.outcome === "both right" || item.outcome === "both wrong")) continue;
+    const row = element("tr", { "data-outcome": item.outcome });
+    row.append(
+      element("td", {}, item.question),
+      element("td", {}, item.goldAnswers.join(" | ")),
+      cell(item.a),
+      cell(item.b),
+    );
+    body.append(row);
+  }
+}
+
 /** Live refresh: runs in progress are re-read every 2 s and their charts get the new steps. */
 async function refresh() {
   try {
@@ -354,6 +408,7 @@ async function start() {
     renderCharts();
   });
   document.getElementById("log-scale").addEventListener("change", renderCharts);
+  document.getElementById("compare-differing").addEventListener("change", () => state.comparison && renderComparison());
   setInterval(refresh, 2000);
 }
 

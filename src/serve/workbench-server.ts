@@ -7,6 +7,7 @@
  *   GET /api/runs                 {root, runs: RunEntry[]}
  *   GET /api/runs/scalars?id=ID   {id, metrics: rows, eval: rows, skipped}   (training runs)
  *   GET /api/runs/synthesis?id=ID {report, sources: [{sourceId, question, answer, levels, evidence}], more, skipped}
+ *   GET /api/evaluations/compare?a=ID&b=ID   two evaluation runs item by item (src/eval/item-compare.ts)
  *   GET /runs/report?id=ID        an evaluation run's report.html
  *   GET /viewer?source=ID         the trajectory viewer on an evaluation run or trajectories file, whose API
  *                                 (`/api/info`, `/api/trajectories[/:index]`) takes the same `source=ID`
@@ -15,6 +16,8 @@ import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
+import { compareItems } from "../eval/item-compare.js";
+import { readRunTrajectories } from "../eval/run-store.js";
 import type { ListeningServer } from "./http.js";
 import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
 import type { RequestGuardOptions } from "./request-guard.js";
@@ -119,6 +122,18 @@ function handle(
     const run = findRun(root, url.searchParams.get("id") ?? "", ["synthesis"]);
     if (!run) send(response, 404, { error: "no synthesis output with that id in the folder" });
     else send(response, 200, synthesisView(join(root, run.id)));
+    return;
+  }
+  if (url.pathname === "/api/evaluations/compare") {
+    const a = findRun(root, url.searchParams.get("a") ?? "", ["evaluation"]);
+    const b = findRun(root, url.searchParams.get("b") ?? "", ["evaluation"]);
+    if (!a || !b) send(response, 404, { error: "name two evaluation runs of the folder with ?a=<run id>&b=<run id>" });
+    else
+      send(response, 200, {
+        a: a.id,
+        b: b.id,
+        ...compareItems(readRunTrajectories(join(root, a.id)), readRunTrajectories(join(root, b.id))),
+      });
     return;
   }
   if (url.pathname === "/runs/report") {
