@@ -46,7 +46,7 @@ describe.runIf(available)("viewer page in Chromium", () => {
         tokenizer: "toy",
         promptIds: [1],
         spans: [
-          { source: "model", turn: 0, ids: [11, 12] },
+          { source: "model", turn: 0, ids: [11, 12], logprobs: [-0.25, -1.5] },
           { source: "observation", turn: 0, ids: [13, 14, 15] },
         ],
       },
@@ -55,8 +55,19 @@ describe.runIf(available)("viewer page in Chromium", () => {
       termination: "answer",
       prediction: "Tim Burton",
       reward: { score: 1, name: "em" },
+      metadata: { uid: "q1", step: 3, advantage: 1.1547 },
     };
-    writeFileSync(join(dir, "trajectories.jsonl"), `${JSON.stringify(trajectory)}\n`);
+    // Its rollout group (two more samples of q1 at step 3) and a sample of another step.
+    const sibling = (sample: number, step: number, advantage: number) => ({
+      ...trajectory,
+      id: `t${sample}-${step}`,
+      sample,
+      prediction: "Sam Raimi",
+      reward: { score: 0, name: "em" },
+      metadata: { uid: "q1", step, advantage },
+    });
+    const records = [trajectory, sibling(1, 3, -0.5774), sibling(2, 3, -0.5774), sibling(0, 4, 0)];
+    writeFileSync(join(dir, "trajectories.jsonl"), `${records.map((record) => JSON.stringify(record)).join("\n")}\n`);
     const server = await startViewerServer({ path: dir });
     const browser = await chromium.launch({
       executablePath,
@@ -72,6 +83,17 @@ describe.runIf(available)("viewer page in Chromium", () => {
       expect(await page.locator(".tokens .m1").count()).toBe(2);
       expect(await page.locator(".tokens .m0").count()).toBe(3);
       expect(await page.textContent(".badge.ok")).toBe("correct");
+      // Hover titles: the sampler logprob of a model token; per-turn timings in the turn header.
+      expect(await page.locator(".tokens .m1").first().getAttribute("title")).toBe("turn 1 · model · logprob -0.2500");
+      expect(await page.locator(".tokens .m0").first().getAttribute("title")).toBe("turn 1 · observation");
+      expect(await page.locator(".turn h3").first().textContent()).toBe("Turn 1 · tool · model 0.00 s · tools 0.00 s");
+      // The rollout group: the 3 samples of uid q1 at step 3 with their rewards and advantages.
+      expect(await page.locator(".rollout-group h3").textContent()).toBe("Rollout group (uid q1, step 3): 3 samples");
+      expect(await page.locator(".rollout-group tr[data-index] td:nth-child(4)").allTextContents()).toEqual([
+        "1.1547",
+        "-0.5774",
+        "-0.5774",
+      ]);
       if (process.env.DRKIT_SCREENSHOT) await page.screenshot({ path: process.env.DRKIT_SCREENSHOT, fullPage: true });
     } finally {
       await browser.close();

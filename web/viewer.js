@@ -61,21 +61,26 @@ function renderTokens(tokens) {
   const box = element("div", { class: "tokens" });
   let shown = 0;
   for (const span of tokens.spans) {
-    for (const id of span.ids) {
+    for (const [position, id] of span.ids.entries()) {
       if (shown++ > 600) {
         box.append(element("span", {}, "…"));
         return box;
       }
-      box.append(
-        element("span", { class: span.source === "model" ? "m1" : "m0", title: `turn ${span.turn}` }, String(id)),
-      );
+      // Hover: the turn, and for a model token its sampler logprob.
+      const logprob = span.source === "model" ? span.logprobs?.[position] : undefined;
+      const title = `turn ${span.turn + 1} · ${span.source}${logprob !== undefined ? ` · logprob ${logprob.toFixed(4)}` : ""}`;
+      box.append(element("span", { class: span.source === "model" ? "m1" : "m0", title }, String(id)));
     }
   }
   return box;
 }
 
 function renderTurn(turn) {
-  const box = element("div", { class: "turn" }, element("h3", {}, `Turn ${turn.index + 1} · ${turn.action}`));
+  const timing =
+    turn.modelMs !== undefined
+      ? ` · model ${(turn.modelMs / 1000).toFixed(2)} s · tools ${((turn.toolMs ?? 0) / 1000).toFixed(2)} s`
+      : "";
+  const box = element("div", { class: "turn" }, element("h3", {}, `Turn ${turn.index + 1} · ${turn.action}${timing}`));
   if (turn.reasoning) box.append(element("pre", { class: "think" }, turn.reasoning));
   box.append(element("pre", { class: turn.action === "answer" ? "answer" : "think" }, turn.text));
   for (const call of turn.toolCalls) {
@@ -125,6 +130,42 @@ async function select(index) {
       renderTokens(record.tokens),
     );
   }
+  if (typeof record.metadata?.uid === "string") panel.append(await renderGroup(record));
+}
+
+/** A training rollout's group: every sample of the same uid and step, with its reward and advantage. */
+async function renderGroup(record) {
+  const params = new URLSearchParams({ group: record.metadata.uid, limit: "100" });
+  if (typeof record.metadata.step === "number") params.set("step", String(record.metadata.step));
+  const page = await getJson(`/api/trajectories?${params}`);
+  const table = element("table", { class: "group" });
+  table.append(
+    element(
+      "tr",
+      {},
+      ...["sample", "prediction", "reward", "advantage", "termination"].map((name) => element("th", {}, name)),
+    ),
+  );
+  for (const item of page.items) {
+    const row = element(
+      "tr",
+      { "data-index": String(item.index), class: item.index === state.selected ? "active" : "" },
+      element("td", {}, String(item.sample)),
+      element("td", {}, item.prediction ?? "(none)"),
+      element("td", {}, item.score === undefined ? "–" : String(item.score)),
+      element("td", {}, item.advantage === undefined ? "–" : item.advantage.toFixed(4)),
+      element("td", {}, item.termination),
+    );
+    row.addEventListener("click", () => select(item.index));
+    table.append(row);
+  }
+  const step = typeof record.metadata.step === "number" ? `, step ${record.metadata.step}` : "";
+  return element(
+    "section",
+    { class: "rollout-group" },
+    element("h3", {}, `Rollout group (uid ${record.metadata.uid}${step}): ${page.total} samples`),
+    table,
+  );
 }
 
 async function start() {

@@ -24,6 +24,10 @@ export interface TrajectorySummary {
   sample: number;
   durationMs: number;
   hasTokens: boolean;
+  /** Training rollouts: the group (uid), the step and the advantage the trainer gave it, when saved. */
+  group?: string;
+  step?: number;
+  advantage?: number;
 }
 
 export interface TrajectoryPage {
@@ -39,6 +43,9 @@ export interface TrajectoryQuery {
   termination?: string;
   /** "correct" | "incorrect" (by reward score > 0, else by verdict). */
   outcome?: string;
+  /** The rollout group: records whose `metadata.uid` is this (with `step`, of that training step). */
+  group?: string;
+  step?: number;
 }
 
 /** Finds the trajectories file: the path itself, or `<dir>/trajectories.jsonl`. */
@@ -72,6 +79,9 @@ function summarize(trajectory: Trajectory, index: number): TrajectorySummary {
     sample: trajectory.sample,
     durationMs: trajectory.timings.durationMs,
     hasTokens: trajectory.tokens !== undefined,
+    ...(typeof trajectory.metadata.uid === "string" ? { group: trajectory.metadata.uid } : {}),
+    ...(typeof trajectory.metadata.step === "number" ? { step: trajectory.metadata.step } : {}),
+    ...(typeof trajectory.metadata.advantage === "number" ? { advantage: trajectory.metadata.advantage } : {}),
   };
 }
 
@@ -112,6 +122,8 @@ export class TrajectorySource {
         if (query.termination && item.termination !== query.termination) return false;
         if (query.outcome === "correct" && item.correct !== true) return false;
         if (query.outcome === "incorrect" && item.correct !== false) return false;
+        if (query.group !== undefined && item.group !== query.group) return false;
+        if (query.step !== undefined && item.step !== query.step) return false;
         if (!needle) return true;
         const haystack = [item.question, item.prediction ?? "", ...item.goldAnswers, item.questionId ?? ""]
           .join("\n")

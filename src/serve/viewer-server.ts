@@ -36,6 +36,8 @@ const QuerySchema = z.object({
   search: z.string().max(500).optional(),
   termination: z.string().max(200).optional(),
   outcome: z.enum(["correct", "incorrect"]).optional(),
+  group: z.string().max(500).optional(),
+  step: z.coerce.number().int().optional(),
 });
 
 const staticFiles: Record<string, { file: string; type: string }> = {

@@ -15,7 +15,7 @@ import { aggregationRowWeights } from "../loss-aggregation.js";
 import type { TrainingBackend } from "../policy/training-backend.js";
 import type { AlgorithmPreset } from "./algorithms.js";
 import type { RlOptions } from "./rl-trainer.js";
-import { actorLossConfig, batchAdvantages } from "./step-objective.js";
+import { actorLossConfig, batchAdvantages, rolloutAdvantages } from "./step-objective.js";
 import { fromSequenceAligned, samplerOldLogProb, type TokenBatch, toSequenceAligned } from "./token-batch.js";
 
 export interface NativeStepMetrics {
@@ -33,6 +33,8 @@ export async function nativeLossStep(
   batch: TokenBatch,
   algorithm: AlgorithmPreset,
   options: RlOptions,
+  /** Receives each rollout's advantage (for the saved rollouts). */
+  onAdvantages?: (byRollout: Map<string, number>) => void,
 ): Promise<NativeStepMetrics> {
   if (!backend.nativePolicyLoss)
     throw new InputError(`the ${backend.name} backend has no native loss; use --loss-path custom`);
@@ -42,6 +44,7 @@ export async function nativeLossStep(
     );
   const shape = { rows: batch.rows, columns: batch.columns };
   const advantage = batchAdvantages(batch, algorithm, options);
+  onAdvantages?.(rolloutAdvantages(batch, advantage.advantages));
   const config = actorLossConfig(algorithm, options);
   const rowWeights = aggregationRowWeights(batch.lossMask, shape, { mode: algorithm.lossAggMode });
   const scaled = new Float64Array(shape.rows * shape.columns);

@@ -23,7 +23,7 @@ import { agentRollouts, type TrainingTask } from "./agent-rollouts.js";
 import { getAlgorithm } from "./algorithms.js";
 import { nativeLossStep } from "./native-loss-step.js";
 import type { RunDirectory } from "./run-directory.js";
-import { actorLossConfig, batchAdvantages } from "./step-objective.js";
+import { actorLossConfig, batchAdvantages, rolloutAdvantages } from "./step-objective.js";
 import {
   buildTokenBatch,
   fromSequenceAligned,
@@ -196,6 +196,14 @@ export async function evaluatePolicy(
   };
 }
 
+/** Record each trained rollout's advantage in its metadata (saved with `--save-rollouts`; groups filtered out have none). */
+function annotateAdvantages(trajectories: readonly Trajectory[], byRollout: Map<string, number>): void {
+  for (const trajectory of trajectories) {
+    const value = byRollout.get(trajectory.id);
+    if (value !== undefined) trajectory.metadata.advantage = value;
+  }
+}
+
 /** One RL step on a batch of rollouts. Returns the step's metrics. */
 export async function trainOnTrajectories(
   backend: TrainingBackend,
@@ -241,7 +249,12 @@ export async function trainOnTrajectories(
     };
   }
   if (options.lossPath === "native")
-    return { ...summary, ...(await nativeLossStep(backend, batch, algorithm, options)) };
+    return {
+      ...summary,
+      ...(await nativeLossStep(backend, batch, algorithm, options, (byRollout) =>
+        annotateAdvantages(trajectories, byRollout),
+      )),
+    };
   const current = await backend.score(batch.sequences);
   const logProb = fromSequenceAligned(
     batch,
@@ -260,6 +273,7 @@ export async function trainOnTrajectories(
   const { oldLogProb, mismatch } = samplerOldLogProb(batch, logProb);
   const shape = { rows: batch.rows, columns: batch.columns };
   const advantage = batchAdvantages(batch, algorithm, options, values);
+  annotateAdvantages(trajectories, rolloutAdvantages(batch, advantage.advantages));
   const actor = computeActorObjective(
     {
       ...shape,

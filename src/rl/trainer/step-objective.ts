@@ -48,3 +48,25 @@ export function actorLossConfig(
     entropyCoeff: options.entropyCoeff,
   };
 }
+
+/**
+ * Each rollout's advantage as one number (the mean over its trained tokens; outcome estimators give every token the
+ * same value), keyed by rollout id — stored on saved rollouts (`metadata.advantage`) for the workbench's rollout
+ * groups.
+ */
+export function rolloutAdvantages(batch: TokenBatch, advantages: Float64Array): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let row = 0; row < batch.rows; row++) {
+    let sum = 0;
+    let count = 0;
+    for (let t = 0; t < batch.columns; t++) {
+      const k = row * batch.columns + t;
+      if ((batch.lossMask[k] as number) === 0) continue;
+      sum += advantages[k] as number;
+      count += 1;
+    }
+    const rollout = batch.rollout.rollouts[row] as string;
+    if (count > 0 && !out.has(rollout)) out.set(rollout, sum / count);
+  }
+  return out;
+}

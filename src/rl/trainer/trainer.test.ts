@@ -132,6 +132,11 @@ describe("token-space rollouts", () => {
     expect(rewarded.reduce((a, b) => a + b, 0) / rewarded.length).toBeGreaterThan(
       others.reduce((a, b) => a + b, 0) / others.length,
     );
+    // Each rollout records the advantage it was trained with (saved with --save-rollouts for the workbench):
+    // groups of 3 with rewards (1, 0, 0) give (1 − 1/3)/std and (0 − 1/3)/std, std = 0.57735 (unbiased).
+    const advantages = trajectories.map((trajectory) => trajectory.metadata.advantage as number);
+    expect(advantages[0]).toBeCloseTo(0.6667 / 0.57735, 3);
+    expect(advantages[1]).toBeCloseTo(-0.3333 / 0.57735, 3);
   }, 60_000);
 
   it("resetOptimizer starts Adam afresh: the first update moves every trained weight by the learning rate", async () => {
