@@ -93,7 +93,7 @@ function renderRuns() {
       status,
       element("td", {}, options),
       element("td", { class: "headline" }, headline(run)),
-      element("td", {}, run.modifiedAt.slice(0, 19).replace("T", " ")),
+      element("td", { title: `last change ${run.modifiedAt}` }, run.startedAt.slice(0, 19).replace("T", " ")),
     );
     body.append(row);
   }

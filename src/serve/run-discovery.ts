@@ -16,6 +16,8 @@ export interface RunEntry {
   name: string;
   /** `running` when a file of the run changed in the last 30 s, else `finished`. */
   status: "running" | "finished";
+  /** When the run began: the evaluation manifest's `createdAt`, else its oldest file's creation (or change) time. */
+  startedAt: string;
   modifiedAt: string;
   /** Key options (algorithm, protocol, benchmark, k …) when the run recorded them. */
   options: Record<string, unknown>;
@@ -60,13 +62,26 @@ function pick(source: Record<string, unknown> | undefined, keys: readonly string
   return out;
 }
 
-function entry(root: string, path: string, kind: RunKind, files: string[], options: Record<string, unknown>): RunEntry {
-  const modified = Math.max(...files.map((file) => statSync(file).mtimeMs));
+function entry(
+  root: string,
+  path: string,
+  kind: RunKind,
+  files: string[],
+  options: Record<string, unknown>,
+  createdAt?: unknown,
+): RunEntry {
+  const stats = files.map((file) => statSync(file));
+  const modified = Math.max(...stats.map((stat) => stat.mtimeMs));
+  const started =
+    typeof createdAt === "string"
+      ? createdAt
+      : new Date(Math.min(...stats.map((stat) => stat.birthtimeMs || stat.mtimeMs))).toISOString();
   return {
     id: relative(root, path) || ".",
     kind,
     name: relative(root, path) || basename(path),
     status: Date.now() - modified < RUNNING_WINDOW_MS ? "running" : "finished",
+    startedAt: started,
     modifiedAt: new Date(modified).toISOString(),
     options,
   };
@@ -99,9 +114,8 @@ export function discoverRuns(root: string): RunEntry[] {
     } else if (has("manifest.json") && has("trajectories.jsonl")) {
       const manifest = readJson(join(folder, "manifest.json"));
       const files = [join(folder, "trajectories.jsonl"), join(folder, "manifest.json")];
-      runs.push(
-        entry(root, folder, "evaluation", files, pick(manifest, ["benchmark", "protocol", "model", "k", "judge"])),
-      );
+      const options = pick(manifest, ["benchmark", "protocol", "model", "k", "judge"]);
+      runs.push(entry(root, folder, "evaluation", files, options, manifest?.createdAt));
     }
     for (const name of names) {
       const path = join(folder, name);
