@@ -1,7 +1,7 @@
 /**
  * Regenerates the screenshots in docs/images/ with Debian's Chromium (playwright-core): the workbench on the
- * bundled learning-check results, three GRPO seeds overlaid; and, given the folder of a `drkit synth multihop`
- * output, its synthesis page.
+ * bundled learning-check results, three GRPO seeds overlaid; the trajectory viewer on the example evaluation run;
+ * and, given the folder of a `drkit synth multihop` output, its synthesis page.
  *
  *   npx drkit synth multihop --from data/hotpotqa/questions.jsonl --corpus hotpotqa --limit 20 --out runs/synth/hotpotqa.jsonl
  *   npx tsx test/docs/screenshots.ts runs/synth
@@ -9,6 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { startViewerServer } from "../../src/serve/viewer-server.js";
 import { startWorkbenchServer } from "../../src/serve/workbench-server.js";
 
 const executablePath = process.env.DRKIT_CHROMIUM ?? "/usr/bin/chromium";
@@ -28,6 +29,16 @@ try {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(out, "workbench-training.png"), fullPage: true });
   process.stdout.write(`wrote ${join(out, "workbench-training.png")}\n`);
+  // The trajectory viewer on the bundled example evaluation run.
+  const viewer = await startViewerServer({ path: join(process.cwd(), "examples", "eval-run") });
+  try {
+    await page.goto(viewer.url);
+    await page.waitForSelector("#detail-panel h2");
+    await page.screenshot({ path: join(out, "viewer-trajectory.png") });
+    process.stdout.write(`wrote ${join(out, "viewer-trajectory.png")}\n`);
+  } finally {
+    await viewer.close();
+  }
   if (synthesisRoot) {
     const synthesis = await startWorkbenchServer({ path: synthesisRoot });
     try {
