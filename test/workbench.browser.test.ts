@@ -39,6 +39,13 @@ mkdirSync(live, { recursive: true });
 const step = (n: number) => `${JSON.stringify({ step: n, reward: 0.1 * n, entropy: 1 / n })}\n`;
 writeFileSync(join(live, "metrics.jsonl"), `${step(1)}${step(2)}{half a line`);
 writeFileSync(join(folder, "live", "notes.jsonl"), '{"not": "a trajectory"}\n');
+const broken = join(folder, "live", "run-b");
+mkdirSync(broken, { recursive: true });
+writeFileSync(join(broken, "metrics.jsonl"), step(1));
+writeFileSync(
+  join(broken, "status.json"),
+  JSON.stringify({ status: "failed", at: "2026-12-05T00:00:00Z", error: "the disk is full" }),
+);
 cpSync(join(process.cwd(), "examples/eval-run"), join(folder, "evals", "example"), { recursive: true });
 writeRunReport(join(folder, "evals", "example"));
 // A second run of the same questions whose first two answers are wrong.
@@ -86,9 +93,11 @@ describe("run discovery", () => {
       ["learning-check/grpo-seed2", "training"],
       ["learning-check/grpo-seed3", "training"],
       ["live/run-a", "training"],
+      ["live/run-b", "training"],
       ["synth/hotpotqa.report.json", "synthesis"],
     ]);
     expect(runs.find((run) => run.id === "live/run-a")?.status).toBe("running");
+    expect(runs.find((run) => run.id === "live/run-b")).toMatchObject({ status: "failed", error: "the disk is full" });
   });
 });
 
@@ -109,7 +118,8 @@ describe.runIf(available)("workbench page in Chromium", () => {
       });
       await page.goto(server.url);
       await page.waitForSelector('tr[data-run="learning-check/grpo-seed3"]');
-      expect(await page.locator("#runs tbody tr").count()).toBe(7);
+      expect(await page.locator("#runs tbody tr").count()).toBe(8);
+      expect(await page.locator('tr[data-run="live/run-b"] .status').getAttribute("title")).toBe("the disk is full");
       // Headlines arrive after the list is painted.
       await expect
         .poll(() => page.locator('tr[data-run="learning-check/grpo-seed1"] .headline').textContent())

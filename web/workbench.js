@@ -88,7 +88,9 @@ function renderRuns() {
     } else name.textContent = run.name;
     row.append(pick, element("td", {}, run.kind), name);
     const status = element("td");
-    status.append(element("span", { class: `status ${run.status}` }, run.status));
+    status.append(
+      element("span", { class: `status ${run.status}`, ...(run.error ? { title: run.error } : {}) }, run.status),
+    );
     row.append(
       status,
       element("td", {}, options),

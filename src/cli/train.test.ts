@@ -89,11 +89,14 @@ describe("drkit train", () => {
   it("resumes after SIGKILL from the last checkpoint with contiguous, unduplicated metrics", async () => {
     const killed = await runCli(3);
     expect(killed).toBeNull(); // killed by the signal
+    // A killed run says it was running (the workbench shows it stopped once it stays silent).
+    expect(JSON.parse(readFileSync(join(runDir, "status.json"), "utf8")).status).toBe("running");
     const before = metricSteps();
     expect(before.length).toBeGreaterThanOrEqual(3);
     expect(before.length).toBeLessThan(6);
     expect(await runCli()).toBe(0);
     expect(metricSteps()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(JSON.parse(readFileSync(join(runDir, "status.json"), "utf8")).status).toBe("finished");
     const evals = readFileSync(join(runDir, "eval.jsonl"), "utf8")
       .trim()
       .split("\n")

@@ -34,7 +34,7 @@ import { TinkerClient } from "../rl/tinker/client.js";
 import { readTinkerCheckpoint, TinkerBackend } from "../rl/tinker/tinker-backend.js";
 import { ALGORITHMS, getAlgorithm } from "../rl/trainer/algorithms.js";
 import { DEFAULT_RL_OPTIONS, type RlOptions, runRl, type TrainingTask } from "../rl/trainer/rl-trainer.js";
-import { RunDirectory } from "../rl/trainer/run-directory.js";
+import { RunDirectory, withRunStatus } from "../rl/trainer/run-directory.js";
 import { demonstrationTrajectories, runSft } from "../rl/trainer/sft.js";
 import { readSftRecords, sftRecordTrajectory } from "../rl/trainer/sft-records.js";
 import { createSearchProvider } from "../tools/search/create-provider.js";
@@ -343,7 +343,7 @@ async function sftWithTinker(command: Command, flags: CommonFlags & { batchSize:
     sameRun(["seed", "batchSize", "data", "learningRate", "baseModel", "loraRank"]),
   );
   try {
-    await runSft(backend, undefined, trajectories, run, options, state?.step ?? 0);
+    await withRunStatus(run, () => runSft(backend, undefined, trajectories, run, options, state?.step ?? 0));
   } finally {
     await backend.close();
     run.close();
@@ -508,7 +508,7 @@ export function registerTrainCommands(program: Command): void {
     );
     let result: Awaited<ReturnType<typeof runRl>>;
     try {
-      result = await runRl(backend, task, run, options, startStep, reward);
+      result = await withRunStatus(run, () => runRl(backend, task, run, options, startStep, reward));
     } finally {
       if (backend instanceof TinkerBackend) await backend.close();
     }
@@ -567,7 +567,7 @@ export function registerTrainCommands(program: Command): void {
       throw new InputError(
         `no demonstration fits the policy's context (--max-length ${flags.maxLength}); raise --max-length`,
       );
-    const result = await runSft(backend, task, trajectories, run, options, startStep);
+    const result = await withRunStatus(run, () => runSft(backend, task, trajectories, run, options, startStep));
     run.close();
     printJson({
       runDir: run.path,

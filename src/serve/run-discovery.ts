@@ -14,8 +14,14 @@ export interface RunEntry {
   id: string;
   kind: RunKind;
   name: string;
-  /** `running` when a file of the run changed in the last 30 s, else `finished`. */
-  status: "running" | "finished";
+  /**
+   * A training run's `status.json` when it has one (`running` turns into `stopped` after 10 minutes without a change:
+   * a killed process writes nothing); otherwise `running` when a file of the run changed in the last 30 s, else
+   * `finished`.
+   */
+  status: "running" | "finished" | "failed" | "cancelled" | "stopped";
+  /** The error of a failed training run. */
+  error?: string;
   /** When the run began: the evaluation manifest's `createdAt`, else its oldest file's creation (or change) time. */
   startedAt: string;
   modifiedAt: string;
@@ -56,6 +62,20 @@ function isTrajectoryFile(path: string): boolean {
   }
 }
 
+const SILENT_RUN_MS = 10 * 60_000;
+
+/** A training run's recorded status (`status.json`, written by drkit train / sft). */
+function recordedStatus(folder: string, modified: number): Partial<Pick<RunEntry, "status" | "error">> {
+  const recorded = readJson(join(folder, "status.json"));
+  const status = recorded?.status;
+  if (status !== "running" && status !== "finished" && status !== "failed" && status !== "cancelled") return {};
+  const at = Math.max(modified, Date.parse(String(recorded?.at ?? "")) || 0);
+  return {
+    status: status === "running" && Date.now() - at > SILENT_RUN_MS ? "stopped" : status,
+    ...(typeof recorded?.error === "string" ? { error: recorded.error } : {}),
+  };
+}
+
 function pick(source: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of keys) if (source?.[key] !== undefined && source[key] !== null) out[key] = source[key];
@@ -72,6 +92,8 @@ function entry(
 ): RunEntry {
   const stats = files.map((file) => statSync(file));
   const modified = Math.max(...stats.map((stat) => stat.mtimeMs));
+  const recorded: Partial<Pick<RunEntry, "status" | "error">> =
+    kind === "training" ? recordedStatus(path, modified) : {};
   const started =
     typeof createdAt === "string"
       ? createdAt
@@ -80,7 +102,8 @@ function entry(
     id: relative(root, path) || ".",
     kind,
     name: relative(root, path) || basename(path),
-    status: Date.now() - modified < RUNNING_WINDOW_MS ? "running" : "finished",
+    status: recorded.status ?? (Date.now() - modified < RUNNING_WINDOW_MS ? "running" : "finished"),
+    ...(recorded.error ? { error: recorded.error } : {}),
     startedAt: started,
     modifiedAt: new Date(modified).toISOString(),
     options,
@@ -109,7 +132,9 @@ export function discoverRuns(root: string): RunEntry[] {
         "seed",
         "task",
       ]);
-      const files = ["metrics.jsonl", "eval.jsonl", "run.json"].filter(has).map((name) => join(folder, name));
+      const files = ["metrics.jsonl", "eval.jsonl", "run.json", "status.json"]
+        .filter(has)
+        .map((name) => join(folder, name));
       runs.push(entry(root, folder, "training", files, options));
     } else if (has("manifest.json") && has("trajectories.jsonl")) {
       const manifest = readJson(join(folder, "manifest.json"));

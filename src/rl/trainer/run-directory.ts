@@ -6,10 +6,11 @@
  * dropped from every JSONL file first, and those steps are re-run with the same per-step seeds, so the
  * files end up with each step exactly once.
  */
+
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { DataError } from "../../core/errors.js";
+import { CancelledError, DataError, describeError } from "../../core/errors.js";
 import { JsonlWriter, readJsonlRecords } from "../../core/jsonl-store.js";
 
 const TrainerStateSchema = z.object({ step: z.number().int().nonnegative(), savedAt: z.string() });
@@ -87,5 +88,30 @@ export class RunDirectory {
     this.metrics.close();
     this.evaluations.close();
     this.rollouts.close();
+  }
+
+  /** `status.json`: running, finished, failed (with the error) or cancelled — what the workbench shows. */
+  markStatus(status: RunStatus, error?: string): void {
+    const file = join(this.path, "status.json");
+    writeFileSync(
+      `${file}.tmp`,
+      `${JSON.stringify({ status, at: new Date().toISOString(), ...(error ? { error } : {}) })}\n`,
+    );
+    renameSync(`${file}.tmp`, file);
+  }
+}
+
+export type RunStatus = "running" | "finished" | "failed" | "cancelled";
+
+/** Run `work` with the run's status recorded: running, then finished, failed or cancelled. */
+export async function withRunStatus<T>(run: RunDirectory, work: () => Promise<T>): Promise<T> {
+  run.markStatus("running");
+  try {
+    const result = await work();
+    run.markStatus("finished");
+    return result;
+  } catch (error) {
+    run.markStatus(error instanceof CancelledError ? "cancelled" : "failed", describeError(error));
+    throw error;
   }
 }
