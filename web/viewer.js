@@ -170,7 +170,8 @@ async function renderGroup(record) {
 
 async function start() {
   const info = await getJson("/api/info");
-  document.getElementById("file").textContent = `${info.file} · ${info.total} records`;
+  document.getElementById("file").textContent =
+    `${info.file} · ${info.total} records${info.skipped ? ` · ${info.skipped} lines skipped (not valid records)` : ""}`;
   document.getElementById("filters").addEventListener("submit", (event) => event.preventDefault());
   document.getElementById("search").addEventListener("input", () => {
     state.offset = 0;

@@ -86,7 +86,7 @@ function summarize(trajectory: Trajectory, index: number): TrajectorySummary {
 }
 
 export class TrajectorySource {
-  private cache: { mtimeMs: number; size: number; records: Trajectory[] } | undefined;
+  private cache: { mtimeMs: number; size: number; records: Trajectory[]; skipped: number } | undefined;
   readonly file: string;
 
   constructor(path: string) {
@@ -98,6 +98,7 @@ export class TrajectorySource {
     const stats = statSync(this.file);
     if (this.cache && this.cache.mtimeMs === stats.mtimeMs && this.cache.size === stats.size) return this.cache.records;
     const records: Trajectory[] = [];
+    let skipped = 0;
     // Read-only and tolerant: a malformed line, or a last line still being written, is skipped, never repaired.
     for (const line of readFileSync(this.file, "utf8").split("\n")) {
       if (line.trim() === "") continue;
@@ -105,13 +106,21 @@ export class TrajectorySource {
       try {
         raw = JSON.parse(line);
       } catch {
+        skipped += 1;
         continue;
       }
       const parsed = TrajectorySchema.safeParse(raw);
       if (parsed.success) records.push(parsed.data);
+      else skipped += 1;
     }
-    this.cache = { mtimeMs: stats.mtimeMs, size: stats.size, records };
+    this.cache = { mtimeMs: stats.mtimeMs, size: stats.size, records, skipped };
     return records;
+  }
+
+  /** Lines of the file that were not valid trajectory records (bad JSON, a half-written last line, another schema). */
+  skipped(): number {
+    this.records();
+    return this.cache?.skipped ?? 0;
   }
 
   list(query: TrajectoryQuery = {}): TrajectoryPage {

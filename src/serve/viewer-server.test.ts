@@ -85,6 +85,9 @@ describe("viewer server", () => {
 
     const paged = await getPage(`${server.url}/api/trajectories?offset=2&limit=1`);
     expect(paged).toMatchObject({ total: 3, items: [{ id: "t2" }] });
+    // The three bad lines (another schema, not JSON, half-written) are counted.
+    const info = (await (await fetch(`${server.url}/api/info`)).json()) as { total: number; skipped: number };
+    expect(info).toMatchObject({ total: 3, skipped: 3 });
   });
 
   it("returns full records and clear errors", async () => {

@@ -67,7 +67,7 @@ function handle(source: TrajectorySource, webRoot: string, request: IncomingMess
 /** The trajectory routes (`/api/info`, `/api/trajectories`, `/api/trajectories/:index`); false for other paths. */
 export function handleTrajectoryApi(source: TrajectorySource, url: URL, response: ServerResponse): boolean {
   if (url.pathname === "/api/info") {
-    send(response, 200, { file: source.file, total: source.records().length });
+    send(response, 200, { file: source.file, total: source.records().length, skipped: source.skipped() });
     return true;
   }
   if (url.pathname === "/api/trajectories") {
