@@ -6,7 +6,8 @@
  *   npx drkit synth multihop --from data/hotpotqa/questions.jsonl --corpus hotpotqa --limit 20 --out runs/synth/hotpotqa.jsonl
  *   npx tsx test/docs/screenshots.ts runs/synth
  */
-import { mkdirSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { startViewerServer } from "../../src/serve/viewer-server.js";
@@ -29,6 +30,34 @@ try {
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(out, "workbench-training.png"), fullPage: true });
   process.stdout.write(`wrote ${join(out, "workbench-training.png")}\n`);
+  // Two evaluation runs compared item by item: the example run, and a copy whose first two answers are wrong.
+  const evals = mkdtempSync(join(tmpdir(), "drkit-screenshots-"));
+  try {
+    for (const name of ["example-a", "example-b"])
+      cpSync(join(process.cwd(), "examples", "eval-run"), join(evals, name), { recursive: true });
+    const second = join(evals, "example-b", "trajectories.jsonl");
+    const records = readFileSync(second, "utf8").trim().split("\n");
+    const wrong = records.map((line, index) => {
+      const record = JSON.parse(line);
+      if (index < 2)
+        Object.assign(record, { prediction: "Nobody", reward: { ...record.reward, components: { em: 0 } } });
+      return JSON.stringify(record);
+    });
+    writeFileSync(second, `${wrong.join("\n")}\n`);
+    const compare = await startWorkbenchServer({ path: evals });
+    try {
+      await page.goto(compare.url);
+      await page.check('input[data-compare="example-a"]');
+      await page.check('input[data-compare="example-b"]');
+      await page.waitForSelector("#compare-items tbody tr");
+      await page.locator("#compare-panel").screenshot({ path: join(out, "workbench-compare.png") });
+      process.stdout.write(`wrote ${join(out, "workbench-compare.png")}\n`);
+    } finally {
+      await compare.close();
+    }
+  } finally {
+    rmSync(evals, { recursive: true, force: true });
+  }
   // The trajectory viewer on the bundled example evaluation run.
   const viewer = await startViewerServer({ path: join(process.cwd(), "examples", "eval-run") });
   try {
