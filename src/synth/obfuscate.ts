@@ -393,8 +393,29 @@ export class RuleObfuscator implements Obfuscator {
         entity: target.name,
       });
     }
+    let fromLevel2 = false;
+    if (level === 3 && !replacements.some((r) => r.kind === "entity-description" || r.kind === "name-hint")) {
+      // No short, name-free description fits anywhere: L3 is then L2's descriptions made vague (below), kept only
+      // when vagueness changes something, so it never repeats L2.
+      const maxWordsLevel2 = this.options.maxWordsLevel2 ?? 22;
+      for (const target of chainTargets(chain, base)) {
+        const described = this.describe(target, 2, forbidden, maxWordsLevel2, question, answers, base);
+        if (!described) continue;
+        question = described.question;
+        replacements.push({
+          original: target.mention,
+          replacement: described.text,
+          kind: "entity-description",
+          passageId: target.passageId,
+          entity: target.name,
+        });
+        fromLevel2 = true;
+      }
+    }
     if (level === 3) {
       const vague = vaguen(question);
+      if (fromLevel2 && vague.edits.length === 0)
+        return { ok: false, reason: "no L3 beyond L2: no short description fits and nothing can be made vague" };
       question = vague.text;
       for (const edit of vague.edits)
         replacements.push({

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
 import { describesPerson, mentionRole } from "./mention-role.js";
-import { cutBeforeNames, replaceMention, titleKind, withoutRepetition } from "./obfuscate.js";
+import { cutBeforeNames, RuleObfuscator, replaceMention, titleKind, withoutRepetition } from "./obfuscate.js";
 import { READABILITY_RULES, type ReadabilityRule, readabilityFailures } from "./readability.js";
 import { describeCandidates, vaguen } from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
@@ -155,5 +155,45 @@ describe("possessives and clauses around the mention", () => {
     expect(
       replaceMention("Who leads the country where Buyende is located?", "Buyende", "the town in the Eastern Region"),
     ).toBe("Who leads the country where the town in the Eastern Region is located?");
+  });
+});
+
+describe("L3 when no short name-free description fits", () => {
+  const chain = (question: string) => ({
+    sourceId: "s1",
+    dataset: "hotpotqa" as const,
+    kind: "bridge" as const,
+    question,
+    answer: "Maria Lopez",
+    aliases: [],
+    entities: [
+      {
+        name: "The Quiet Harbor",
+        role: "topic" as const,
+        passageId: "p1",
+        title: "The Quiet Harbor",
+        mention: "The Quiet Harbor",
+      },
+    ],
+    hops: [{ index: 0, entity: "The Quiet Harbor", passageId: "p1", question: null, yields: "Maria Lopez" }],
+    evidenceIds: ["p1"],
+    // The only description names someone, so L3 (names cut away) has nothing left but "the".
+    passages: {
+      p1: { title: "The Quiet Harbor", text: "The Quiet Harbor is a novel by Tom Baker published in 1987." },
+    },
+  });
+
+  it("takes L2's description made vague, and is not produced when nothing can be made vague", async () => {
+    const obfuscator = new RuleObfuscator();
+    const level3 = await obfuscator.obfuscate(chain("Who translated The Quiet Harbor into Spanish?"), 3);
+    expect(level3.ok && level3.item.question).toBe(
+      "Who translated the novel by Tom Baker published in the late 1980s into Spanish?",
+    );
+    const noYear = chain("Who translated The Quiet Harbor into Spanish?");
+    noYear.passages.p1.text = "The Quiet Harbor is a novel by Tom Baker.";
+    expect(await obfuscator.obfuscate(noYear, 3)).toEqual({
+      ok: false,
+      reason: "no L3 beyond L2: no short description fits and nothing can be made vague",
+    });
   });
 });
