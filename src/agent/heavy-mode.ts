@@ -6,12 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { describeError } from "../core/errors.js";
-import { type ChatMessage, TRAJECTORY_VERSION, type Trajectory, type Usage } from "../core/trajectory.js";
+import type { ChatMessage, Trajectory, Usage } from "../core/trajectory.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import { extractAnswer } from "../reward/extract.js";
 import { normalizeAnswer } from "../reward/normalize.js";
 import { truncateMiddle } from "./protocols/protocol.js";
-import { runAgent } from "./run-agent.js";
+import { episodeHeader, runAgent } from "./run-agent.js";
 import type { RunAgentOptions } from "./types.js";
 
 export type AggregateMode = "vote" | "model";
@@ -129,14 +129,8 @@ export async function runHeavy(options: RunAgentOptions, heavy: HeavyModeOptions
   } else if (heavy.aggregate === "model") record.aggregatorFallback = "no aggregator model: the vote decided";
   const failed = children.every((child) => child.termination === "error");
   return {
-    version: TRAJECTORY_VERSION,
-    id,
-    ...(options.questionId !== undefined ? { questionId: options.questionId } : {}),
-    question: options.question,
-    goldAnswers: options.goldAnswers ?? [],
-    protocol: options.protocol,
+    ...episodeHeader(options, id),
     model: children[0]?.model,
-    sample: options.sample ?? 0,
     messages,
     turns: [],
     usage: totalUsage(usages),

@@ -30,6 +30,19 @@ import { TokenSession } from "./token-session.js";
 import { buildTokenView, type TokenViewResult } from "./token-view.js";
 import type { AgentEvent, ProtocolName, RunAgentOptions } from "./types.js";
 
+/** The fields a trajectory takes from the episode's options (shared with heavy mode's parent record). */
+export function episodeHeader(options: RunAgentOptions, id: string) {
+  return {
+    version: TRAJECTORY_VERSION,
+    id,
+    ...(options.questionId !== undefined ? { questionId: options.questionId } : {}),
+    question: options.question,
+    goldAnswers: options.goldAnswers ?? [],
+    protocol: options.protocol,
+    sample: options.sample ?? 0,
+  };
+}
+
 export const DEFAULT_LIMITS = {
   maxTurns: 30,
   maxObservationChars: 20_000,
@@ -464,14 +477,8 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
 
   const usage = { ...tracker.usage };
   const trajectory: Trajectory = {
-    version: TRAJECTORY_VERSION,
-    id,
-    ...(options.questionId !== undefined ? { questionId: options.questionId } : {}),
-    question: options.question,
-    goldAnswers: options.goldAnswers ?? [],
-    protocol: options.protocol,
+    ...episodeHeader(options, id),
     model: model?.name ?? options.token?.sampler.name,
-    sample: options.sample ?? 0,
     messages,
     ...offeredTools(protocol, context),
     turns,
