@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { SUMMARY_SYSTEM_PROMPT } from "../src/agent/summarize-history.js";
 import { buildCorpus } from "../src/corpus/build.js";
 import { JinjaChatTemplate } from "../src/llm/tokenizer/jinja-chat-template.js";
 import {
@@ -299,6 +300,42 @@ describe("drkit eval (CLI, end to end)", () => {
     const manifest = JSON.parse(readFileSync(join(runDirectory, "manifest.json"), "utf8"));
     expect(manifest.settings.python).toBe(true);
     expect(JSON.parse(result.stdout).em.pass1).toBe(1);
+  }, 60_000);
+
+  it("--summarize-at: the history is summarised past the threshold, the stored rollout keeps its earlier segment", async () => {
+    const base = reply(0);
+    server = await startScriptedOpenAIServer({
+      fallback: (request: RecordedRequest) => {
+        const messages = request.body.messages as { role: string; content: string }[];
+        if (messages[0]?.content === SUMMARY_SYSTEM_PROMPT)
+          return { content: "<summary>The search found the capital.</summary>" };
+        // Restarted from the summary: answer straight away.
+        if (messages[1]?.content.includes("<summary>")) {
+          const question = QUESTIONS.find(([, q]) => messages[1]?.content.includes(q));
+          return { content: `<answer>${question?.[2] ?? "unknown"}</answer>` };
+        }
+        return base(request);
+      },
+    });
+    const runDirectory = join(home, "runs", "summarize");
+    const result = await runCli([...evalArgs(runDirectory, server.baseUrl), "--summarize-at", "50", "--limit", "2"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const records = readFileSync(join(runDirectory, "trajectories.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map(
+        (line) =>
+          JSON.parse(line) as { prediction: string; segments?: { summary: string }[]; messages: { content: string }[] },
+      );
+    expect(records).toHaveLength(4);
+    for (const record of records) {
+      expect(record.segments?.map((segment) => segment.summary)).toEqual(["The search found the capital."]);
+      expect(record.messages[1]?.content).toContain("<summary>\nThe search found the capital.\n</summary>");
+    }
+    expect(records.map((record) => record.prediction).sort()).toEqual(["Paris", "Paris", "Rome", "Rome"]);
+    const manifest = JSON.parse(readFileSync(join(runDirectory, "manifest.json"), "utf8"));
+    expect(manifest.settings.summarizeAt).toBe(50);
   }, 60_000);
 
   it("--parallel 3: one stored record per rollout holding its 3 episodes; metrics count the aggregate", async () => {
