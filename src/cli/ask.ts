@@ -10,18 +10,10 @@ import { type AgentEvent, PROTOCOL_NAMES, type ProtocolName } from "../agent/typ
 import { InputError } from "../core/errors.js";
 import type { Trajectory } from "../core/trajectory.js";
 import { questionWithAttachment } from "../tools/file-and-code-tools.js";
-import {
-  checkContextOptions,
-  configFrom,
-  integerOption,
-  numberOption,
-  positiveIntegerOption,
-  printJson,
-  SUMMARIZE_AT_OPTION,
-} from "./context.js";
-import { AGGREGATE_OPTION, heavyModeFrom, PARALLEL_OPTION } from "./heavy-options.js";
+import { type AgentFlags, addAgentOptions, checkContextOptions, heavyModeFrom } from "./agent-options.js";
+import { configFrom, integerOption, numberOption, printJson } from "./context.js";
 
-interface AskOptions {
+interface AskOptions extends AgentFlags {
   corpus?: string;
   search?: string;
   protocol: string;
@@ -30,13 +22,7 @@ interface AskOptions {
   apiKey?: string;
   maxTurns?: number;
   maxContextTokens?: number;
-  keepToolResults?: number;
-  summarizeAt?: number;
-  python?: boolean;
-  readFile?: string[];
   attach?: string;
-  parallel?: number;
-  aggregate: string;
   temperature?: number;
   json?: boolean;
   tokenIds?: boolean;
@@ -45,7 +31,6 @@ interface AskOptions {
   /** false with --no-visit; a source with --visit web|corpus:NAME|access:URL. */
   visit: boolean | string;
   allowLoopback?: boolean;
-  scholar?: boolean;
   jinaReader?: boolean;
   cache?: boolean;
   quiet?: boolean;
@@ -104,7 +89,7 @@ export function summarize(trajectory: Trajectory): string {
 }
 
 export function registerAskCommand(program: Command): void {
-  program
+  const ask = program
     .command("ask")
     .description("research one question with an agent and print the answer with its sources")
     .argument("<question>", "the question")
@@ -120,12 +105,6 @@ export function registerAskCommand(program: Command): void {
       "context cap before the forced final answer",
       integerOption("max-context-tokens"),
     )
-    .option(
-      "--keep-tool-results <k>",
-      "context strategy keep-last-k: the model sees only the k most recent tool results in full (older ones become a placeholder; the trajectory keeps them)",
-      positiveIntegerOption("keep-tool-results"),
-    )
-    .option(...SUMMARIZE_AT_OPTION)
     .option("--temperature <t>", "sampling temperature", numberOption("temperature"))
     .option("--token-ids", "request token ids and logprobs (vLLM) and record the token view")
     .option(
@@ -138,14 +117,6 @@ export function registerAskCommand(program: Command): void {
       "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline)",
     )
     .option("--no-visit", "do not offer the visit tool")
-    .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
-    .option(...PARALLEL_OPTION)
-    .option(...AGGREGATE_OPTION)
-    .option(
-      "--python",
-      "also offer python: code in a sandbox (Pyodide; no network, no host files, time and memory caps)",
-    )
-    .option("--read-file <dir...>", "also offer read_file over these folders (pdf, docx, xlsx, csv, pptx, text)")
     .option(
       "--attach <file>",
       "attach a file to the question (GAIA style): its path is given and read_file may read it",
@@ -154,68 +125,68 @@ export function registerAskCommand(program: Command): void {
     .option("--jina-reader", "read web pages through Jina Reader (JINA_API_KEY) instead of fetching them directly")
     .option("--cache", "cache model replies and tool outputs under $DRKIT_HOME/cache")
     .option("--quiet", "do not show live steps")
-    .option("--json", "print the trajectory record as JSON")
-    .action(async (question: string, options: AskOptions, command: Command) => {
-      if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
-        throw new InputError(`unknown protocol "${options.protocol}": use ${PROTOCOL_NAMES.join(", ")}`);
-      checkContextOptions(options);
-      const attachment = options.attach ? resolve(options.attach) : undefined;
-      if (attachment && !existsSync(attachment)) throw new InputError(`--attach: no file at ${options.attach}`);
-      const config = configFrom(command, {
-        model: {
-          ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-          ...(options.model ? { model: options.model } : {}),
-          ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-          ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-          ...(options.tokenIds ? { tokenIds: true } : {}),
-        },
-      });
-      const agent = createAgentFromConfig(config, {
-        protocol: options.protocol as ProtocolName,
-        ...(options.corpus ? { corpus: options.corpus } : {}),
-        ...(options.search ? { search: options.search } : {}),
-        visit: options.visit !== false,
-        ...(typeof options.visit === "string" ? { visitSource: options.visit } : {}),
-        allowLoopback: options.allowLoopback,
-        ...(options.scholar ? { scholar: true } : {}),
-        ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
-        ...(options.python ? { python: true } : {}),
-        ...(options.readFile ? { readFileRoots: options.readFile } : {}),
-        ...(attachment ? { attachments: [attachment] } : {}),
-        jinaReader: options.jinaReader,
-        cache: options.cache,
-        ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
-      });
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once("SIGINT", onSigint);
-      try {
-        const show = !options.quiet;
-        const heavy = heavyModeFrom(options, agent.model);
-        if (heavy && show) process.stderr.write(`heavy mode: ${heavy.parallel} episodes, then ${heavy.aggregate}\n`);
-        const trajectory = await agent.run(
-          questionWithAttachment(question, attachment),
-          {
-            limits: {
-              ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
-              ...(options.maxContextTokens !== undefined ? { maxContextTokens: options.maxContextTokens } : {}),
-            },
-            signal: controller.signal,
-            ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
-            ...(options.stream ? { stream: true } : {}),
-            onEvent: (event) => {
-              const line = show ? describeEvent(event) : undefined;
-              if (line) process.stderr.write(`${line}\n`);
-            },
-          },
-          heavy,
-        );
-        if (options.json) printJson(trajectory);
-        else process.stdout.write(`${summarize(trajectory)}\n`);
-        if (trajectory.termination === "error") process.exitCode = 1;
-      } finally {
-        process.off("SIGINT", onSigint);
-        await agent.close();
-      }
+    .option("--json", "print the trajectory record as JSON");
+  addAgentOptions(ask).action(async (question: string, options: AskOptions, command: Command) => {
+    if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
+      throw new InputError(`unknown protocol "${options.protocol}": use ${PROTOCOL_NAMES.join(", ")}`);
+    checkContextOptions(options);
+    const attachment = options.attach ? resolve(options.attach) : undefined;
+    if (attachment && !existsSync(attachment)) throw new InputError(`--attach: no file at ${options.attach}`);
+    const config = configFrom(command, {
+      model: {
+        ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+        ...(options.model ? { model: options.model } : {}),
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(options.tokenIds ? { tokenIds: true } : {}),
+      },
     });
+    const agent = createAgentFromConfig(config, {
+      protocol: options.protocol as ProtocolName,
+      ...(options.corpus ? { corpus: options.corpus } : {}),
+      ...(options.search ? { search: options.search } : {}),
+      visit: options.visit !== false,
+      ...(typeof options.visit === "string" ? { visitSource: options.visit } : {}),
+      allowLoopback: options.allowLoopback,
+      ...(options.scholar ? { scholar: true } : {}),
+      ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
+      ...(options.python ? { python: true } : {}),
+      ...(options.readFile ? { readFileRoots: options.readFile } : {}),
+      ...(attachment ? { attachments: [attachment] } : {}),
+      jinaReader: options.jinaReader,
+      cache: options.cache,
+      ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
+    });
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once("SIGINT", onSigint);
+    try {
+      const show = !options.quiet;
+      const heavy = heavyModeFrom(options, agent.model);
+      if (heavy && show) process.stderr.write(`heavy mode: ${heavy.parallel} episodes, then ${heavy.aggregate}\n`);
+      const trajectory = await agent.run(
+        questionWithAttachment(question, attachment),
+        {
+          limits: {
+            ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
+            ...(options.maxContextTokens !== undefined ? { maxContextTokens: options.maxContextTokens } : {}),
+          },
+          signal: controller.signal,
+          ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
+          ...(options.stream ? { stream: true } : {}),
+          onEvent: (event) => {
+            const line = show ? describeEvent(event) : undefined;
+            if (line) process.stderr.write(`${line}\n`);
+          },
+        },
+        heavy,
+      );
+      if (options.json) printJson(trajectory);
+      else process.stdout.write(`${summarize(trajectory)}\n`);
+      if (trajectory.termination === "error") process.exitCode = 1;
+    } finally {
+      process.off("SIGINT", onSigint);
+      await agent.close();
+    }
+  });
 }

@@ -93,16 +93,3 @@ export function searchEngineFrom(options: { engine: string; maxPostings?: number
     query: options.maxPostings !== undefined ? { maxPostings: options.maxPostings } : {},
   };
 }
-
-/** `--summarize-at <tokens>`: the summarize context strategy (ReSum) for ask and eval. */
-export const SUMMARIZE_AT_OPTION = [
-  "--summarize-at <tokens>",
-  "context strategy summarize (ReSum): past this context size a summariser condenses the history and the episode restarts from the question and the summary (config.summarizer / DRKIT_SUMMARIZER_MODEL, else the agent model)",
-  positiveIntegerOption("summarize-at"),
-] as const;
-
-/** keep-last-k and summarize are two ways of shrinking the context: one per run. */
-export function checkContextOptions(options: { keepToolResults?: number; summarizeAt?: number }): void {
-  if (options.keepToolResults && options.summarizeAt)
-    throw new InputError("--keep-tool-results and --summarize-at are two context strategies: give one");
-}

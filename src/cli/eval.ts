@@ -27,18 +27,10 @@ import { createScholarTool, createSearchProvider } from "../tools/search/create-
 import { SearchTool } from "../tools/search/search-tool.js";
 import type { Tool } from "../tools/tool.js";
 import { createVisitTool, parseVisitSource } from "../tools/visit-source.js";
-import {
-  checkContextOptions,
-  configFrom,
-  integerOption,
-  numberOption,
-  positiveIntegerOption,
-  printJson,
-  SUMMARIZE_AT_OPTION,
-} from "./context.js";
-import { AGGREGATE_OPTION, heavyModeFrom, PARALLEL_OPTION } from "./heavy-options.js";
+import { type AgentFlags, addAgentOptions, checkContextOptions, heavyModeFrom } from "./agent-options.js";
+import { configFrom, integerOption, numberOption, positiveIntegerOption, printJson } from "./context.js";
 
-interface EvalOptions {
+interface EvalOptions extends AgentFlags {
   benchmark: string;
   file?: string;
   format?: "jsonl" | "json" | "csv" | "parquet" | "xlsx";
@@ -49,13 +41,6 @@ interface EvalOptions {
   corpus?: string;
   search?: string;
   visit?: string;
-  keepToolResults?: number;
-  summarizeAt?: number;
-  scholar?: boolean;
-  python?: boolean;
-  readFile?: string[];
-  parallel?: number;
-  aggregate: string;
   topk?: number;
   protocol: string;
   model?: string;
@@ -96,23 +81,6 @@ export function registerEvalCommand(program: Command): void {
     .option("--corpus <name>", "search a local corpus (drkit corpus build)")
     .option("--search <provider>", "search provider: corpus, retrieve[:url], serper, searxng, brave, tavily, jina")
     .option(
-      "--keep-tool-results <k>",
-      "context strategy keep-last-k: the model sees only the k most recent tool results in full (older ones become a placeholder; the trajectory keeps them)",
-      positiveIntegerOption("keep-tool-results"),
-    )
-    .option(...SUMMARIZE_AT_OPTION)
-    .option("--scholar", "also offer google_scholar (Serper's scholar search; SERPER_API_KEY)")
-    .option(...PARALLEL_OPTION)
-    .option(...AGGREGATE_OPTION)
-    .option(
-      "--python",
-      "also offer python: code in a sandbox (Pyodide; no network, no host files, time and memory caps)",
-    )
-    .option(
-      "--read-file <dir...>",
-      "also offer read_file over these folders (pdf, docx, xlsx, csv, pptx, text); questions with attached files (GAIA) get it for their files' folders anyway",
-    )
-    .option(
       "--visit <source>",
       "where visit reads pages: web, corpus:NAME, or access:URL (a retrieval server's /access: offline); default: the search corpus, else the web",
     )
@@ -151,202 +119,202 @@ export function registerEvalCommand(program: Command): void {
     .option("--item-timeout <seconds>", "wall clock per rollout", numberOption("item-timeout"))
     .option("--retry-errors", "when resuming, run again the rollouts stored with termination error")
     .option("--quiet", "no progress bar")
-    .option("--json", "print the metrics as JSON")
-    .action(async (options: EvalOptions, command: Command) => {
-      if (!options.benchmark) throw new InputError("--benchmark is required (a benchmark name or a question file)");
-      if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
-        throw new InputError(`--protocol must be one of ${PROTOCOL_NAMES.join(", ")}`);
-      if (options.k < 1) throw new InputError("--k must be at least 1");
-      checkContextOptions(options);
-      const protocol = options.protocol as ProtocolName;
-      const config = configFrom(command, {
-        model: {
-          ...(options.model ? { model: options.model } : {}),
-          ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-          ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-          ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-          ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
-        },
-        judge: {
-          ...(options.judgeModel ? { model: options.judgeModel } : {}),
-          ...(options.judgeBaseUrl ? { baseUrl: options.judgeBaseUrl } : {}),
-        },
-      });
-      const loaded = await loadBenchmark(options.benchmark, {
-        ...(options.file ? { file: options.file } : {}),
-        ...(options.format ? { format: options.format } : {}),
-        ...(options.filter ? { filter: options.filter } : {}),
-        ...(options.sample !== undefined ? { sample: options.sample, seed: options.seed } : {}),
-        ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      });
-      if (loaded.questions.length === 0) throw new InputError("no questions selected; check --filter / --limit");
-      let judgeName = options.judge ?? "none";
-      if (judgeName === "auto")
-        judgeName = loaded.spec?.scoring === "judge" ? (loaded.spec.judge ?? "equivalence") : "none";
-      if (judgeName !== "none" && !JUDGE_NAMES.includes(judgeName))
-        throw new InputError(`unknown --judge "${judgeName}"; choose ${JUDGE_NAMES.join(", ")}, auto or none`);
-
-      if (options.reward !== undefined) {
-        createReward(options.reward); // an unknown name fails here, before any rollout
-        if ((options.reward === "webdancer" || options.reward === "judge") && judgeName === "none")
-          throw new InputError(`--reward ${options.reward} scores answers with an LLM judge: add --judge <name>`);
-      }
-
-      const providerName = options.search ?? (options.corpus ? "corpus" : config.search.provider);
-      const corpusName = options.corpus ?? config.search.corpus;
-      if (!providerName)
-        throw new InputError("choose where the agent searches: --corpus <name> (local) or --search <provider>");
-      const model = createChatModel(config, { role: "model" });
-      const token = options.tokenizer ? tokenPathFor(model, options.tokenizer) : undefined;
-      const summarizer =
-        options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
-      const heavy = heavyModeFrom(options, model);
-      const provider = createSearchProvider({ provider: providerName, corpus: corpusName, home: config.home });
-      const tools: Tool[] = [
-        new SearchTool({
-          provider,
-          style: protocol === "search-r1" ? "search-r1" : "tongyi",
-          ...(options.topk ? { topk: options.topk } : {}),
-        }),
-      ];
-      if (protocol !== "search-r1" && options.scholar) tools.push(createScholarTool());
-      const attachments = loaded.questions.map(attachmentOf).filter((file): file is string => file !== undefined);
-      if (protocol !== "search-r1")
-        tools.push(
-          ...createFileAndCodeTools({
-            python: options.python ?? false,
-            ...(options.readFile ? { readFileRoots: options.readFile } : {}),
-            attachments,
-          }),
-        );
-      else if (options.python || options.readFile || attachments.length > 0)
-        throw new InputError(
-          "search-r1 offers search only: run --python, --read-file and benchmarks with attached files (gaia) with --protocol react or tools",
-        );
-      if (protocol !== "search-r1")
-        tools.push(
-          createVisitTool(options.visit ? parseVisitSource(options.visit) : undefined, {
-            ...(provider instanceof CorpusSearchProvider ? { searchCorpus: provider.corpus } : {}),
-            openCorpus: (name) => openCorpus(name, { home: config.home }),
-            webReader: () => new HttpPageReader(),
-            extractor: () => new PageExtractor({ model: createChatModel(config, { role: "extractor" }) }),
-          }),
-        );
-      const runDirectory = options.runDir ?? join(config.home, "runs", `${loaded.name}-${timestamp()}`);
-      const judgeEndpoint = judgeName !== "none" ? resolveEndpoint(config, "judge") : undefined;
-      const judge =
-        judgeName !== "none"
-          ? createJudge(judgeName, createChatModel(config, { role: "judge" }), {
-              cache: new JsonlVerdictCache(join(runDirectory, "verdicts.jsonl")),
-            })
-          : undefined;
-      const manifest: EvalManifest = {
-        version: 1,
-        benchmark: loaded.name,
-        selection: {
-          file: options.file ?? null,
-          filter: options.filter ?? [],
-          sample: options.sample ?? null,
-          seed: options.sample !== undefined ? options.seed : null,
-          limit: options.limit ?? null,
-        },
-        questionIds: loaded.questions.map((question) => question.id),
-        k: options.k,
-        protocol,
-        model: config.model.model ?? null,
-        baseUrl: config.model.baseUrl ? withoutCredentials(config.model.baseUrl) : null,
-        search: providerName === "corpus" ? `corpus:${corpusName}` : providerName,
-        judge: judgeName === "none" ? null : judgeName,
-        judgeModel: judgeEndpoint?.model ?? null,
-        ...(options.reward !== undefined ? { reward: options.reward } : {}),
-        settings: {
-          maxTurns: options.maxTurns,
-          temperature: config.model.temperature ?? null,
-          maxTokens: config.model.maxTokens ?? null,
-          topk: options.topk ?? null,
-          ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
-          ...(options.keepToolResults ? { keepToolResults: options.keepToolResults } : {}),
-          ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
-          ...(options.visit ? { visit: options.visit } : {}),
-          ...(options.scholar ? { scholar: true } : {}),
-          ...(options.python ? { python: true } : {}),
-          ...(options.readFile ? { readFile: options.readFile } : {}),
-          ...(heavy ? { parallel: heavy.parallel, aggregate: heavy.aggregate } : {}),
-        },
-        createdAt: new Date().toISOString(),
-      };
-      const rollout: Rollout = (question, sample, signal) =>
-        runEpisode(heavy, {
-          question: questionWithAttachment(question.question, attachmentOf(question)),
-          questionId: question.id,
-          goldAnswers: question.goldAnswers,
-          protocol,
-          ...(token ? { token } : { model }),
-          tools,
-          sample,
-          signal,
-          limits: {
-            maxTurns: options.maxTurns,
-            ...(options.maxTokens !== undefined ? { maxTokensPerTurn: options.maxTokens } : {}),
-          },
-          metadata: { benchmark: loaded.name },
-          ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
-          ...(options.summarizeAt ? { context: { strategy: "summarize", thresholdTokens: options.summarizeAt } } : {}),
-          ...(summarizer ? { summarizer } : {}),
-        });
-      const controller = new AbortController();
-      const onSignal = () => controller.abort(new Error("interrupted"));
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      let summary: Awaited<ReturnType<typeof runEvaluation>>;
-      try {
-        summary = await runEvaluation({
-          runDirectory,
-          manifest,
-          questions: loaded.questions,
-          k: options.k,
-          concurrency: options.concurrency,
-          rollout,
-          ...(judge ? { judge } : {}),
-          ...(options.reward !== undefined ? { reward: createReward(options.reward, judge ? { judge } : {}) } : {}),
-          ...(options.itemTimeout !== undefined ? { itemTimeoutMs: options.itemTimeout * 1000 } : {}),
-          signal: controller.signal,
-          quiet: options.quiet === true,
-          retryErrors: options.retryErrors === true,
-        });
-      } finally {
-        process.removeListener("SIGINT", onSignal);
-        process.removeListener("SIGTERM", onSignal);
-        await summarizer?.close();
-      }
-      const report = writeRunReport(runDirectory);
-      if (options.json) {
-        printJson({
-          summary,
-          overall: report.overall,
-          em: report.em,
-          agent: report.agent,
-          ...(report.reward ? { reward: report.reward } : {}),
-        });
-        return;
-      }
-      const { overall } = report;
-      process.stdout.write(
-        `${loaded.name}: ${summary.completed} rollouts run, ${summary.skipped} already done, ${summary.errors} errors` +
-          `${summary.interrupted && !summary.stoppedEarly ? `, ${summary.interrupted} interrupted (run the same command to resume)` : ""}\n` +
-          (summary.firstError ? `  first error: ${summary.firstError}\n` : "") +
-          (summary.stoppedEarly
-            ? `  stopped early: the first ${summary.completed} rollouts all failed with that error; fix it and run the same command to resume (${summary.interrupted} left)\n`
-            : "") +
-          `  correctness by ${report.scoredBy}: Pass@1 ${(overall.pass1 * 100).toFixed(1)}  Avg@${manifest.k} ${(overall.avgAtK * 100).toFixed(1)}  ${overall.k > 1 ? `Pass@${overall.k} ${((overall.passAtK[String(overall.k)] ?? 0) * 100).toFixed(1)}  ` : ""}Cons@${manifest.k} ${(overall.consAtK * 100).toFixed(1)}  EM ${(report.em.avgAtK * 100).toFixed(1)}${overall.unscored ? `  (${overall.unscored} unscored: judge errors)` : ""}\n` +
-          (report.reward
-            ? `  reward ${report.reward.name}: mean ${report.reward.mean.toFixed(3)} over ${report.reward.count} rollouts\n`
-            : "") +
-          `  report: ${join(runDirectory, "report.md")} and report.html\n`,
-      );
-      if (summary.stoppedEarly || (summary.completed > 0 && summary.errors === summary.completed)) process.exitCode = 1;
-      else if (summary.interrupted) process.exitCode = 130;
+    .option("--json", "print the metrics as JSON");
+  addAgentOptions(evaluate).action(async (options: EvalOptions, command: Command) => {
+    if (!options.benchmark) throw new InputError("--benchmark is required (a benchmark name or a question file)");
+    if (!PROTOCOL_NAMES.includes(options.protocol as ProtocolName))
+      throw new InputError(`--protocol must be one of ${PROTOCOL_NAMES.join(", ")}`);
+    if (options.k < 1) throw new InputError("--k must be at least 1");
+    checkContextOptions(options);
+    const protocol = options.protocol as ProtocolName;
+    const config = configFrom(command, {
+      model: {
+        ...(options.model ? { model: options.model } : {}),
+        ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+        ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+      },
+      judge: {
+        ...(options.judgeModel ? { model: options.judgeModel } : {}),
+        ...(options.judgeBaseUrl ? { baseUrl: options.judgeBaseUrl } : {}),
+      },
     });
+    const loaded = await loadBenchmark(options.benchmark, {
+      ...(options.file ? { file: options.file } : {}),
+      ...(options.format ? { format: options.format } : {}),
+      ...(options.filter ? { filter: options.filter } : {}),
+      ...(options.sample !== undefined ? { sample: options.sample, seed: options.seed } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    });
+    if (loaded.questions.length === 0) throw new InputError("no questions selected; check --filter / --limit");
+    let judgeName = options.judge ?? "none";
+    if (judgeName === "auto")
+      judgeName = loaded.spec?.scoring === "judge" ? (loaded.spec.judge ?? "equivalence") : "none";
+    if (judgeName !== "none" && !JUDGE_NAMES.includes(judgeName))
+      throw new InputError(`unknown --judge "${judgeName}"; choose ${JUDGE_NAMES.join(", ")}, auto or none`);
+
+    if (options.reward !== undefined) {
+      createReward(options.reward); // an unknown name fails here, before any rollout
+      if ((options.reward === "webdancer" || options.reward === "judge") && judgeName === "none")
+        throw new InputError(`--reward ${options.reward} scores answers with an LLM judge: add --judge <name>`);
+    }
+
+    const providerName = options.search ?? (options.corpus ? "corpus" : config.search.provider);
+    const corpusName = options.corpus ?? config.search.corpus;
+    if (!providerName)
+      throw new InputError("choose where the agent searches: --corpus <name> (local) or --search <provider>");
+    const model = createChatModel(config, { role: "model" });
+    const token = options.tokenizer ? tokenPathFor(model, options.tokenizer) : undefined;
+    const summarizer =
+      options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
+    const heavy = heavyModeFrom(options, model);
+    const provider = createSearchProvider({ provider: providerName, corpus: corpusName, home: config.home });
+    const tools: Tool[] = [
+      new SearchTool({
+        provider,
+        style: protocol === "search-r1" ? "search-r1" : "tongyi",
+        ...(options.topk ? { topk: options.topk } : {}),
+      }),
+    ];
+    if (protocol !== "search-r1" && options.scholar) tools.push(createScholarTool());
+    const attachments = loaded.questions.map(attachmentOf).filter((file): file is string => file !== undefined);
+    if (protocol !== "search-r1")
+      tools.push(
+        ...createFileAndCodeTools({
+          python: options.python ?? false,
+          ...(options.readFile ? { readFileRoots: options.readFile } : {}),
+          attachments,
+        }),
+      );
+    else if (options.python || options.readFile || attachments.length > 0)
+      throw new InputError(
+        "search-r1 offers search only: run --python, --read-file and benchmarks with attached files (gaia) with --protocol react or tools",
+      );
+    if (protocol !== "search-r1")
+      tools.push(
+        createVisitTool(options.visit ? parseVisitSource(options.visit) : undefined, {
+          ...(provider instanceof CorpusSearchProvider ? { searchCorpus: provider.corpus } : {}),
+          openCorpus: (name) => openCorpus(name, { home: config.home }),
+          webReader: () => new HttpPageReader(),
+          extractor: () => new PageExtractor({ model: createChatModel(config, { role: "extractor" }) }),
+        }),
+      );
+    const runDirectory = options.runDir ?? join(config.home, "runs", `${loaded.name}-${timestamp()}`);
+    const judgeEndpoint = judgeName !== "none" ? resolveEndpoint(config, "judge") : undefined;
+    const judge =
+      judgeName !== "none"
+        ? createJudge(judgeName, createChatModel(config, { role: "judge" }), {
+            cache: new JsonlVerdictCache(join(runDirectory, "verdicts.jsonl")),
+          })
+        : undefined;
+    const manifest: EvalManifest = {
+      version: 1,
+      benchmark: loaded.name,
+      selection: {
+        file: options.file ?? null,
+        filter: options.filter ?? [],
+        sample: options.sample ?? null,
+        seed: options.sample !== undefined ? options.seed : null,
+        limit: options.limit ?? null,
+      },
+      questionIds: loaded.questions.map((question) => question.id),
+      k: options.k,
+      protocol,
+      model: config.model.model ?? null,
+      baseUrl: config.model.baseUrl ? withoutCredentials(config.model.baseUrl) : null,
+      search: providerName === "corpus" ? `corpus:${corpusName}` : providerName,
+      judge: judgeName === "none" ? null : judgeName,
+      judgeModel: judgeEndpoint?.model ?? null,
+      ...(options.reward !== undefined ? { reward: options.reward } : {}),
+      settings: {
+        maxTurns: options.maxTurns,
+        temperature: config.model.temperature ?? null,
+        maxTokens: config.model.maxTokens ?? null,
+        topk: options.topk ?? null,
+        ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
+        ...(options.keepToolResults ? { keepToolResults: options.keepToolResults } : {}),
+        ...(options.summarizeAt ? { summarizeAt: options.summarizeAt } : {}),
+        ...(options.visit ? { visit: options.visit } : {}),
+        ...(options.scholar ? { scholar: true } : {}),
+        ...(options.python ? { python: true } : {}),
+        ...(options.readFile ? { readFile: options.readFile } : {}),
+        ...(heavy ? { parallel: heavy.parallel, aggregate: heavy.aggregate } : {}),
+      },
+      createdAt: new Date().toISOString(),
+    };
+    const rollout: Rollout = (question, sample, signal) =>
+      runEpisode(heavy, {
+        question: questionWithAttachment(question.question, attachmentOf(question)),
+        questionId: question.id,
+        goldAnswers: question.goldAnswers,
+        protocol,
+        ...(token ? { token } : { model }),
+        tools,
+        sample,
+        signal,
+        limits: {
+          maxTurns: options.maxTurns,
+          ...(options.maxTokens !== undefined ? { maxTokensPerTurn: options.maxTokens } : {}),
+        },
+        metadata: { benchmark: loaded.name },
+        ...(options.keepToolResults ? { context: { strategy: "keep-last-k", k: options.keepToolResults } } : {}),
+        ...(options.summarizeAt ? { context: { strategy: "summarize", thresholdTokens: options.summarizeAt } } : {}),
+        ...(summarizer ? { summarizer } : {}),
+      });
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new Error("interrupted"));
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    let summary: Awaited<ReturnType<typeof runEvaluation>>;
+    try {
+      summary = await runEvaluation({
+        runDirectory,
+        manifest,
+        questions: loaded.questions,
+        k: options.k,
+        concurrency: options.concurrency,
+        rollout,
+        ...(judge ? { judge } : {}),
+        ...(options.reward !== undefined ? { reward: createReward(options.reward, judge ? { judge } : {}) } : {}),
+        ...(options.itemTimeout !== undefined ? { itemTimeoutMs: options.itemTimeout * 1000 } : {}),
+        signal: controller.signal,
+        quiet: options.quiet === true,
+        retryErrors: options.retryErrors === true,
+      });
+    } finally {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+      await summarizer?.close();
+    }
+    const report = writeRunReport(runDirectory);
+    if (options.json) {
+      printJson({
+        summary,
+        overall: report.overall,
+        em: report.em,
+        agent: report.agent,
+        ...(report.reward ? { reward: report.reward } : {}),
+      });
+      return;
+    }
+    const { overall } = report;
+    process.stdout.write(
+      `${loaded.name}: ${summary.completed} rollouts run, ${summary.skipped} already done, ${summary.errors} errors` +
+        `${summary.interrupted && !summary.stoppedEarly ? `, ${summary.interrupted} interrupted (run the same command to resume)` : ""}\n` +
+        (summary.firstError ? `  first error: ${summary.firstError}\n` : "") +
+        (summary.stoppedEarly
+          ? `  stopped early: the first ${summary.completed} rollouts all failed with that error; fix it and run the same command to resume (${summary.interrupted} left)\n`
+          : "") +
+        `  correctness by ${report.scoredBy}: Pass@1 ${(overall.pass1 * 100).toFixed(1)}  Avg@${manifest.k} ${(overall.avgAtK * 100).toFixed(1)}  ${overall.k > 1 ? `Pass@${overall.k} ${((overall.passAtK[String(overall.k)] ?? 0) * 100).toFixed(1)}  ` : ""}Cons@${manifest.k} ${(overall.consAtK * 100).toFixed(1)}  EM ${(report.em.avgAtK * 100).toFixed(1)}${overall.unscored ? `  (${overall.unscored} unscored: judge errors)` : ""}\n` +
+        (report.reward
+          ? `  reward ${report.reward.name}: mean ${report.reward.mean.toFixed(3)} over ${report.reward.count} rollouts\n`
+          : "") +
+        `  report: ${join(runDirectory, "report.md")} and report.html\n`,
+    );
+    if (summary.stoppedEarly || (summary.completed > 0 && summary.errors === summary.completed)) process.exitCode = 1;
+    else if (summary.interrupted) process.exitCode = 130;
+  });
 
   evaluate
     .command("report")
