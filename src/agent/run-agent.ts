@@ -425,6 +425,9 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
       messages.push(...observationMessages);
       if (listening) emit({ type: "step-end", turn: turnIndex, usage: { ...tracker.usage } });
       if (options.signal?.aborted) throw new Stop("cancelled");
+      // The context size, counted only when a strategy or the chat-path cap needs it (the estimate reads every message).
+      const capped = limits.maxContextTokens !== undefined && !session;
+      if (options.context?.strategy !== "summarize" && !capped) continue;
       const used = session
         ? session.length
         : response.usage.promptTokens > 0
@@ -435,13 +438,11 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         await summarizeAndRestart(turnIndex, used);
         continue;
       }
-      if (limits.maxContextTokens !== undefined && !session) {
-        if (used > limits.maxContextTokens) {
-          checkLimits();
-          await forcedAnswer();
-          answered = true;
-          break;
-        }
+      if (capped && used > (limits.maxContextTokens as number)) {
+        checkLimits();
+        await forcedAnswer();
+        answered = true;
+        break;
       }
     }
     if (!answered) {
