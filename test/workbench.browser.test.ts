@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCorpus } from "../src/corpus/build.js";
 import { openCorpus } from "../src/corpus/sqlite-corpus.js";
 import { writeRunReport } from "../src/eval/report.js";
-import { discoverRuns } from "../src/serve/run-discovery.js";
+import { discoverRuns, runAt } from "../src/serve/run-discovery.js";
 import { startWorkbenchServer } from "../src/serve/workbench-server.js";
 import { synthesizeMultihop } from "../src/synth/multihop.js";
 import { RuleObfuscator } from "../src/synth/obfuscate.js";
@@ -98,6 +98,12 @@ describe("run discovery", () => {
     ]);
     expect(runs.find((run) => run.id === "live/run-a")?.status).toBe("running");
     expect(runs.find((run) => run.id === "live/run-b")).toMatchObject({ status: "failed", error: "the disk is full" });
+    // Looking one run up gives what the listing gives, without walking; nothing outside the listing is found.
+    for (const run of runs) expect(runAt(folder, run.id)).toEqual(run);
+    expect(runAt(folder, "../")).toBeUndefined();
+    expect(runAt(folder, "live")).toBeUndefined();
+    expect(runAt(folder, ".home")).toBeUndefined();
+    expect(runAt(folder, "live/notes.jsonl")).toBeUndefined();
   });
 });
 

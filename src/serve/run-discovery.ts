@@ -5,7 +5,7 @@
  * is a trajectory). Read-only; unreadable entries are skipped.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 
 export type RunKind = "training" | "evaluation" | "synthesis" | "trajectories";
 
@@ -110,6 +110,50 @@ function entry(
   };
 }
 
+/** The training or evaluation run a folder holds, given its file names; undefined for neither. */
+function folderRun(root: string, folder: string, names: readonly string[]): RunEntry | undefined {
+  const has = (name: string) => names.includes(name);
+  if (has("metrics.jsonl")) {
+    const settings = readJson(join(folder, "run.json"));
+    const options = pick((settings?.options as Record<string, unknown>) ?? settings, [
+      "algorithm",
+      "protocol",
+      "backend",
+      "baseModel",
+      "groupSize",
+      "seed",
+      "task",
+    ]);
+    const files = ["metrics.jsonl", "eval.jsonl", "run.json", "status.json"]
+      .filter(has)
+      .map((name) => join(folder, name));
+    return entry(root, folder, "training", files, options);
+  }
+  if (has("manifest.json") && has("trajectories.jsonl")) {
+    const manifest = readJson(join(folder, "manifest.json"));
+    const files = [join(folder, "trajectories.jsonl"), join(folder, "manifest.json")];
+    const options = pick(manifest, ["benchmark", "protocol", "model", "k", "judge"]);
+    return entry(root, folder, "evaluation", files, options, manifest?.createdAt);
+  }
+  return undefined;
+}
+
+/** The synthesis output or trajectories file a file is, by its name (and first record); undefined for neither. */
+function fileRun(root: string, path: string): RunEntry | undefined {
+  const name = basename(path);
+  if (name.endsWith(".report.json")) return entry(root, path, "synthesis", [path], {});
+  if (!name.endsWith(".jsonl") || ["metrics.jsonl", "eval.jsonl", "trajectories.jsonl"].includes(name))
+    return undefined;
+  return !name.endsWith(".dr9k.jsonl") && isTrajectoryFile(path)
+    ? entry(root, path, "trajectories", [path], {})
+    : undefined;
+}
+
+/** Whether the walk enters a folder of this name. */
+function entered(name: string): boolean {
+  return !SKIP.has(name) && !name.startsWith(".");
+}
+
 /** Every run under `root`, in path order. */
 export function discoverRuns(root: string): RunEntry[] {
   const runs: RunEntry[] = [];
@@ -120,40 +164,16 @@ export function discoverRuns(root: string): RunEntry[] {
     } catch {
       return;
     }
-    const has = (name: string) => names.includes(name);
-    if (has("metrics.jsonl")) {
-      const settings = readJson(join(folder, "run.json"));
-      const options = pick((settings?.options as Record<string, unknown>) ?? settings, [
-        "algorithm",
-        "protocol",
-        "backend",
-        "baseModel",
-        "groupSize",
-        "seed",
-        "task",
-      ]);
-      const files = ["metrics.jsonl", "eval.jsonl", "run.json", "status.json"]
-        .filter(has)
-        .map((name) => join(folder, name));
-      runs.push(entry(root, folder, "training", files, options));
-    } else if (has("manifest.json") && has("trajectories.jsonl")) {
-      const manifest = readJson(join(folder, "manifest.json"));
-      const files = [join(folder, "trajectories.jsonl"), join(folder, "manifest.json")];
-      const options = pick(manifest, ["benchmark", "protocol", "model", "k", "judge"]);
-      runs.push(entry(root, folder, "evaluation", files, options, manifest?.createdAt));
-    }
+    const run = folderRun(root, folder, names);
+    if (run) runs.push(run);
     for (const name of names) {
       const path = join(folder, name);
-      if (name.endsWith(".report.json")) {
-        runs.push(entry(root, path, "synthesis", [path], {}));
+      if (name.endsWith(".report.json") || name.endsWith(".jsonl")) {
+        const found = fileRun(root, path);
+        if (found) runs.push(found);
         continue;
       }
-      if (name.endsWith(".jsonl") && !["metrics.jsonl", "eval.jsonl", "trajectories.jsonl"].includes(name)) {
-        if (!name.endsWith(".dr9k.jsonl") && isTrajectoryFile(path))
-          runs.push(entry(root, path, "trajectories", [path], {}));
-        continue;
-      }
-      if (depth < MAX_DEPTH && !SKIP.has(name) && !name.startsWith(".")) {
+      if (depth < MAX_DEPTH && entered(name)) {
         try {
           if (statSync(path).isDirectory()) visit(path, depth + 1);
         } catch {
@@ -164,6 +184,31 @@ export function discoverRuns(root: string): RunEntry[] {
   };
   visit(root, 0);
   return runs;
+}
+
+/**
+ * The run with this id (a path relative to `root`), exactly as `discoverRuns` would list it, without walking the
+ * folder: an id that leaves the root, passes through a folder the walk skips or lies deeper than it goes is none.
+ */
+export function runAt(root: string, id: string): RunEntry | undefined {
+  const path = resolve(root, id);
+  const rest = relative(root, path);
+  if (rest.startsWith("..") || isAbsolute(rest)) return undefined;
+  const parts = rest === "" ? [] : rest.split(sep);
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(path);
+  } catch {
+    return undefined;
+  }
+  const folders = stat.isDirectory() ? parts : parts.slice(0, -1);
+  if (folders.length > MAX_DEPTH || !folders.every(entered)) return undefined;
+  if (!stat.isDirectory()) return fileRun(root, path);
+  try {
+    return folderRun(root, path, readdirSync(path));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rows of a JSONL file; half-written or bad lines are skipped and counted. */

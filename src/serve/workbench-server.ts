@@ -21,7 +21,7 @@ import { readRunTrajectories } from "../eval/run-store.js";
 import type { ListeningServer } from "./http.js";
 import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
 import type { RequestGuardOptions } from "./request-guard.js";
-import { discoverRuns, type RunEntry, type RunKind, readJsonlRows } from "./run-discovery.js";
+import { discoverRuns, type RunEntry, type RunKind, readJsonlRows, runAt } from "./run-discovery.js";
 import { synthesisView } from "./synthesis-view.js";
 import { TrajectorySource } from "./trajectory-source.js";
 import { handleTrajectoryApi } from "./viewer-server.js";
@@ -54,7 +54,8 @@ function assets(webRoot: string): Record<string, { path: string; type: string }>
 
 /** The run of the folder an API call names (`?id=` / `?source=`), only among the runs found there. */
 function findRun(root: string, id: string, kinds: readonly RunKind[]): RunEntry | undefined {
-  return discoverRuns(root).find((run) => run.id === id && kinds.includes(run.kind));
+  const run = id === "" ? undefined : runAt(root, id);
+  return run && kinds.includes(run.kind) ? run : undefined;
 }
 
 /** Trajectory sources of the folder's evaluation runs and trajectory files, opened once per server. */
@@ -101,7 +102,7 @@ function handle(
   }
   if (url.pathname === "/api/runs/scalars") {
     const id = url.searchParams.get("id") ?? "";
-    // Only runs the folder holds: an id is never used as a path before it is found among them.
+    // Only runs the folder holds: an id outside it, under a folder discovery skips, or not a run is none.
     const run = findRun(root, id, ["training"]);
     if (!run) {
       send(response, 404, { error: `no training run "${id}" in ${root}` });
