@@ -105,6 +105,17 @@ export function describesPerson(description: string): boolean {
   return nlp(description).has("#Actor");
 }
 
+/** The first person noun of a description (`the Scottish film and television director` → `director`), or null. */
+export function personNoun(description: string): string | null {
+  for (const match of description.matchAll(new RegExp(PERSON_NOUNS.source, "gi"))) {
+    // `the boy group`, `the general election`: a person noun modifying another noun is no person.
+    const next = /^\s+([a-z][a-z-]*)/.exec(description.slice((match.index ?? 0) + match[0].length))?.[1];
+    if (next && nlp(next).has("#Noun") && !nlp(next).has("#Preposition") && !PERSON_NOUNS.test(next)) continue;
+    return match[0].toLowerCase();
+  }
+  return null;
+}
+
 const PERSON_NOUNS =
   /\b(?:man|woman|boy|girl|person|model|actor|actress|singer|rapper|songwriter|musician|composer|conductor|guitarist|drummer|pianist|violinist|bassist|vocalist|dancer|comedian|writer|author|novelist|poet|playwright|screenwriter|journalist|editor|director|producer|filmmaker|photographer|painter|sculptor|artist|architect|designer|politician|statesman|stateswoman|diplomat|lawyer|judge|senator|governor|president|king|queen|prince|princess|emperor|empress|duke|duchess|countess|earl|lord|lady|bishop|priest|monk|nun|saint|pope|footballer|player|athlete|coach|manager|boxer|wrestler|swimmer|cyclist|skater|skier|jockey|driver|pilot|astronaut|soldier|general|admiral|officer|scientist|physicist|chemist|biologist|mathematician|economist|philosopher|historian|engineer|inventor|entrepreneur|businessman|businesswoman|executive|professor|teacher|educator|physician|surgeon|doctor|nurse|activist|explorer|television personality|presenter|host|broadcaster|anchor|commentator|youtuber|chef|magician|illustrator|cartoonist|animator|voice actor|voice actress)s?\b/i;
 

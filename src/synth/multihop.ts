@@ -69,6 +69,11 @@ export interface MultihopOptions {
   rollouts?: number;
   /** Keep items labelled trivial (default false: they are dropped). */
   keepTrivial?: boolean;
+  /**
+   * Rewrites tried per (question, level) (default 4): the obfuscator's preferred rewrite is checked first and, when a
+   * check drops it, its next variants in order; the first kept one is the level's record.
+   */
+  variants?: number;
   judge?: UniquenessJudge;
   solver?: ReferenceSolver;
   tracker?: UsageTracker;
@@ -91,6 +96,8 @@ interface ItemLine {
   ok: boolean;
   reason?: string;
   item?: ObfuscatedItem;
+  /** The obfuscator's other rewrites, in its order of preference (checked when `item` is dropped). */
+  alternatives?: ObfuscatedItem[];
 }
 
 export interface MultihopResult {
@@ -99,6 +106,7 @@ export interface MultihopResult {
 }
 
 const SETTINGS_FILE = "settings.json";
+const DEFAULT_VARIANTS = 4;
 
 export function outputPaths(out: string): MultihopResult["files"] {
   const base = out.replace(/\.jsonl$/, "");
@@ -162,6 +170,7 @@ function runSettings(options: MultihopOptions): Record<string, unknown> {
     topk: options.topk ?? 5,
     rollouts: options.solver?.rollouts ?? options.rollouts ?? 4,
     keep_trivial: options.keepTrivial === true,
+    variants: options.variants ?? DEFAULT_VARIANTS,
     judge: options.judge?.name ?? "corpus-rank proxy",
     solver: options.solver?.name ?? "retrieval proxy",
   };
@@ -267,9 +276,20 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
         // Stage 2: obfuscation.
         let itemLine = items.get(id);
         if (!itemLine) {
-          const result = await options.obfuscator.obfuscate(chain, level, { lookupPage, signal: options.signal });
+          const result = await options.obfuscator.obfuscate(chain, level, {
+            lookupPage,
+            signal: options.signal,
+            variants: options.variants ?? DEFAULT_VARIANTS,
+          });
           itemLine = result.ok
-            ? { id, sourceId: source.id, level, ok: true, item: result.item }
+            ? {
+                id,
+                sourceId: source.id,
+                level,
+                ok: true,
+                item: result.item,
+                ...(result.alternatives ? { alternatives: result.alternatives } : {}),
+              }
             : { id, sourceId: source.id, level, ok: false, reason: result.reason };
           itemWriter.append(itemLine);
           items.set(id, itemLine);
@@ -278,10 +298,9 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
         // Stages 3–4: checks and calibration.
         let record = checked.get(id);
         if (!record) {
-          record = await checkItem(itemLine.item, chain, chainLine.source, options);
+          record = await checkVariants([itemLine.item, ...(itemLine.alternatives ?? [])], chain, chainLine.source, options);
           checkedWriter.append(record);
           checked.set(id, record);
-          options.tracker?.check();
         }
         if (record.kept && !written.has(id)) {
           outWriter.append(record);
@@ -320,6 +339,36 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
   });
   writeJsonl(files.report, [report]);
   return { report, files };
+}
+
+/**
+ * Check a level's rewrites in order until one is kept: the kept one is the level's record, or the first when none
+ * is. The record names its variant and what the rewrites checked before it (or, when none is kept, after it) were
+ * dropped for.
+ */
+async function checkVariants(
+  variants: readonly ObfuscatedItem[],
+  chain: Chain,
+  source: ChainLine["source"],
+  options: MultihopOptions,
+): Promise<SynthRecord> {
+  const records: SynthRecord[] = [];
+  for (const variant of variants) {
+    const record = await checkItem(variant, chain, source, options);
+    options.tracker?.check();
+    records.push(record);
+    if (record.kept) break;
+  }
+  const chosen = records.findIndex((record) => record.kept);
+  const index = chosen >= 0 ? chosen : 0;
+  const record = records[index] as SynthRecord;
+  if (records.length === 1) return record;
+  const others = records.filter((_, position) => position !== index);
+  return {
+    ...record,
+    variant: index,
+    other_variants: others.map((other) => ({ question: other.question, drop_reasons: other.drop_reasons })),
+  };
 }
 
 async function checkItem(

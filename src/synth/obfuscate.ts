@@ -12,6 +12,7 @@
  */
 import nlp from "compromise";
 import { leakedAnswerWords } from "./answer-words.js";
+import { clauseDescriptions, kindOf, kindOfTitle } from "./clause-descriptions.js";
 import { describesPerson, endsOnNoun, mentionRole, possessedPhrase } from "./mention-role.js";
 import {
   containsNormalized,
@@ -33,9 +34,16 @@ export type PageLookup = (name: string) => Promise<{ passageId: string; title: s
 export interface ObfuscationContext {
   lookupPage?: PageLookup;
   signal?: AbortSignal;
+  /**
+   * How many distinct rewrites to return at most, the preferred one first (default 1). The pipeline checks them in
+   * order and keeps the first that passes every check; an obfuscator may return fewer.
+   */
+  variants?: number;
 }
 
-export type ObfuscationResult = { ok: true; item: ObfuscatedItem } | { ok: false; reason: string };
+export type ObfuscationResult =
+  | { ok: true; item: ObfuscatedItem; alternatives?: ObfuscatedItem[] }
+  | { ok: false; reason: string };
 
 export interface Obfuscator {
   readonly name: string;
@@ -55,7 +63,7 @@ export function normalizeQuestion(question: string): string {
 }
 
 const GENERIC_HEAD =
-  /(?:^|\s)(?:the|a|an)\s+((?:(?!of|in|on|by|who|whom|whose|which|that|where|when|for|with|from|to|at|as|and|or|is|was)[a-z][a-z-]*\s+){1,2})$/;
+  /(?:^|\s)(?:[Tt]he|[Aa]n?)\s+(?:(\d{4}|\p{Lu}\p{Ll}+)\s+)?((?:(?!of|in|on|by|who|whom|whose|which|that|where|when|for|with|from|to|at|as|and|or|is|was)[a-z][a-z-]*\s+){1,2})$/u;
 
 /**
  * Replace `mention` in `question` by `replacement`, dropping quotes around it and a generic head just before it
@@ -92,7 +100,9 @@ export function replaceMention(question: string, mention: string, replacement: s
     const text = kept.trim() === "" ? replacement.charAt(0).toUpperCase() + replacement.slice(1) : replacement;
     return `${kept}${text}${question.slice(end)}`.replace(/\s+/g, " ");
   }
-  const head = GENERIC_HEAD.exec(before);
+  const match = GENERIC_HEAD.exec(before);
+  // A year or a nationality may open the head (`The English actor X`, `the 1984 film X`), not another name.
+  const head = match && (match[1] === undefined || /^\d/.test(match[1]) || isDemonym(match[1])) ? match : null;
   let prefixEnd = start;
   if (head && /^the\s/i.test(replacement)) prefixEnd = start - head[0].trimStart().length;
   else if (/(?:^|\s)the\s+$/i.test(before) && /^the\s/i.test(replacement))
@@ -297,20 +307,14 @@ export class RuleObfuscator implements Obfuscator {
 
   constructor(private readonly options: RuleObfuscatorOptions = {}) {}
 
-  /** The first of the passage's descriptions that fits where the mention is, leaks nothing and repeats nothing. */
-  private describe(
-    target: Target,
-    level: Level,
-    forbidden: readonly string[],
-    maxWords: number,
-    question: string,
-    answers: readonly string[],
-    source: string,
-  ): { text: string; question: string } | null {
-    if (target.text === null) return null;
-    const candidates = describeCandidates(target.text, target.name, forbidden, maxWords).map((c) => c.text);
-    const kind = target.title ? titleKind(target.title) : null;
-    if (kind) candidates.push(kind);
+  /** The passage's descriptions that fit where the mention is, leak nothing and repeat nothing, best first. */
+  private describe(target: Target, level: Level, plan: Plan, question: string, maxWords: number): Option[] {
+    if (target.text === null) return [];
+    const candidates = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
+    const kind = (candidates[0] ? kindOf(candidates[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
+    candidates.push(...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords));
+    const titled = target.title ? titleKind(target.title) : null;
+    if (titled) candidates.push(titled);
     // L3 names nobody: descriptions without names first, then the others cut before their first name.
     const texts =
       level === 3
@@ -319,96 +323,107 @@ export class RuleObfuscator implements Obfuscator {
             ...candidates.map((text) => cutBeforeNames(vaguen(text).text)),
           ]
         : candidates;
+    const out: Option[] = [];
     for (const candidate of texts) {
       const text = candidate === null ? null : withoutRepetition(candidate, question, target.mention);
-      if (text === null || leakedAnswerWords(text, answers, source).length > 0) continue;
+      if (text === null || leakedAnswerWords(text, plan.answers, plan.base).length > 0) continue;
+      if (out.some((option) => option.text === text)) continue;
       const next = replaceMention(question, target.mention, text);
-      if (next === null) return null;
-      return { text, question: next };
+      // The mention's role refuses every description alike (a pre-modifier, a title): none fits.
+      if (next === null) return [];
+      out.push({ text, question: next, kind: "entity-description" });
     }
-    return null;
+    return out;
+  }
+
+  /** What may replace the target: its descriptions, then (L3, a person's name) the person's initials. */
+  private optionsFor(target: Target, level: Level, plan: Plan, question: string): Option[] {
+    const out = this.describe(target, level, plan, question, plan.maxWords);
+    if (level !== 3 || !namesPerson(plan.base, target.mention)) return out;
+    const hint = personHint(target.mention);
+    const next = hint ? replaceMention(question, target.mention, hint) : null;
+    if (hint !== null && next !== null) out.push({ text: hint, question: next, kind: "name-hint" });
+    return out;
   }
 
   async obfuscate(chain: Chain, level: Level, context: ObfuscationContext = {}): Promise<ObfuscationResult> {
     const base = normalizeQuestion(chain.question);
-    const item = (question: string, replacements: Replacement[], hiddenNames: string[]): ObfuscationResult => ({
-      ok: true,
-      item: {
-        id: itemId(chain.sourceId, level),
-        sourceId: chain.sourceId,
-        level,
-        question: normalizeQuestion(question),
-        answer: chain.answer,
-        obfuscator: this.name,
-        replacements,
-        hiddenNames,
-      },
-    });
-    if (level === 1) return item(base, [], []);
+    if (level === 1) return { ok: true, item: this.item(chain, level, base, []) };
+    const plan = await this.plan(chain, level, base, context.lookupPage);
+    if ("reason" in plan) return { ok: false, reason: plan.reason };
+    const first = this.build(chain, level, plan, []);
+    if (!first.ok) return first;
+    const wanted = (context.variants ?? 1) - 1;
+    const alternatives: ObfuscatedItem[] = [];
+    const seen = new Set([first.item.question]);
+    let attempts = 0;
+    for (const choices of choiceVectors(plan.targets.length, MAX_CHOICE)) {
+      if (alternatives.length >= wanted || attempts >= MAX_ATTEMPTS_PER_VARIANT * wanted) break;
+      attempts += 1;
+      const built = this.build(chain, level, plan, choices);
+      if (!built.ok || seen.has(built.item.question)) continue;
+      seen.add(built.item.question);
+      alternatives.push(built.item);
+    }
+    return { ok: true, item: first.item, ...(alternatives.length > 0 ? { alternatives } : {}) };
+  }
+
+  /** The targets of a level and what no description may contain. */
+  private async plan(
+    chain: Chain,
+    level: Level,
+    base: string,
+    lookupPage: PageLookup | undefined,
+  ): Promise<Plan | { reason: string }> {
     let targets = chainTargets(chain, base);
-    if (level === 3) targets = [...targets, ...(await spanTargets(base, targets, context.lookupPage, chain.answer))];
+    const chainTargetCount = targets.length;
+    if (level === 3) targets = [...targets, ...(await spanTargets(base, targets, lookupPage, chain.answer))];
     else if (targets.length === 0) {
-      const fallback = (await spanTargets(base, [], context.lookupPage, chain.answer)).find(
-        (target) => target.text !== null,
-      );
+      const fallback = (await spanTargets(base, [], lookupPage, chain.answer)).find((target) => target.text !== null);
       if (fallback) targets = [fallback];
     }
-    if (targets.length === 0) return { ok: false, reason: "the question names no entity to obfuscate" };
-    const hidden = targets.map((target) => target.name);
+    if (targets.length === 0) return { reason: "the question names no entity to obfuscate" };
     const answerNames = chain.entities.filter((entity) => entity.role === "answer").map((entity) => entity.name);
     const forbidden = [
       chain.answer,
       ...chain.aliases,
       ...answerNames,
-      ...hidden,
+      ...targets.map((target) => target.name),
       ...targets.map((target) => target.mention),
     ];
     const maxWords = level === 2 ? (this.options.maxWordsLevel2 ?? 22) : (this.options.maxWordsLevel3 ?? 14);
-    let question = base;
+    return { base, targets, chainTargetCount, forbidden, answers: [chain.answer, ...chain.aliases], maxWords };
+  }
+
+  /**
+   * One rewrite: target i takes its option number `choices[i]` (0, the best, when absent). A choice past the last
+   * option makes no rewrite; a target with no option at all stays as it is.
+   */
+  private build(chain: Chain, level: Level, plan: Plan, choices: readonly number[]): ObfuscationResult {
+    let question = plan.base;
     const replacements: Replacement[] = [];
-    const answers = [chain.answer, ...chain.aliases];
-    for (const target of targets) {
-      const described = this.describe(target, level, forbidden, maxWords, question, answers, base);
-      if (described) {
-        question = described.question;
-        replacements.push({
-          original: target.mention,
-          replacement: described.text,
-          kind: "entity-description",
-          passageId: target.passageId,
-          entity: target.name,
-        });
+    const noVariant = { ok: false as const, reason: "no such variant" };
+    for (const [index, target] of plan.targets.entries()) {
+      const choice = choices[index] ?? 0;
+      const options = this.optionsFor(target, level, plan, question);
+      const picked = options[choice];
+      if (picked === undefined) {
+        if (choice > 0) return noVariant;
         continue;
       }
-      if (level !== 3 || !namesPerson(base, target.mention)) continue;
-      const hint = personHint(target.mention);
-      const next = hint ? replaceMention(question, target.mention, hint) : null;
-      if (hint === null || next === null) continue;
-      question = next;
-      replacements.push({
-        original: target.mention,
-        replacement: hint,
-        kind: "name-hint",
-        passageId: null,
-        entity: target.name,
-      });
+      question = picked.question;
+      replacements.push(replacement(target, picked));
     }
     let fromLevel2 = false;
-    if (level === 3 && !replacements.some((r) => r.kind === "entity-description" || r.kind === "name-hint")) {
+    if (level === 3 && replacements.length === 0) {
       // No short, name-free description fits anywhere: L3 is then L2's descriptions made vague (below), kept only
       // when vagueness changes something, so it never repeats L2.
       const maxWordsLevel2 = this.options.maxWordsLevel2 ?? 22;
-      for (const target of chainTargets(chain, base)) {
-        const described = this.describe(target, 2, forbidden, maxWordsLevel2, question, answers, base);
-        if (!described) continue;
-        question = described.question;
-        replacements.push({
-          original: target.mention,
-          replacement: described.text,
-          kind: "entity-description",
-          passageId: target.passageId,
-          entity: target.name,
-        });
+      for (const [index, target] of plan.targets.slice(0, plan.chainTargetCount).entries()) {
+        const picked = this.describe(target, 2, plan, question, maxWordsLevel2)[choices[index] ?? 0];
+        if (!picked) continue;
+        question = picked.question;
+        replacements.push(replacement(target, picked));
         fromLevel2 = true;
       }
     }
@@ -426,13 +441,73 @@ export class RuleObfuscator implements Obfuscator {
           entity: null,
         });
     }
-    if (
-      !replacements.some((replacement) => replacement.kind === "entity-description" || replacement.kind === "name-hint")
-    )
+    if (!replacements.some((r) => r.kind === "entity-description" || r.kind === "name-hint"))
       return { ok: false, reason: "no entity could be described without revealing the answer or its name" };
-    const replacedNames = replacements
+    return { ok: true, item: this.item(chain, level, question, replacements) };
+  }
+
+  private item(chain: Chain, level: Level, question: string, replacements: Replacement[]): ObfuscatedItem {
+    const hiddenNames = replacements
       .filter((r) => r.entity !== null && r.kind !== "date-period")
       .map((r) => r.entity as string);
-    return item(question, replacements, [...new Set(replacedNames)]);
+    return {
+      id: itemId(chain.sourceId, level),
+      sourceId: chain.sourceId,
+      level,
+      question: normalizeQuestion(question),
+      answer: chain.answer,
+      obfuscator: this.name,
+      replacements,
+      hiddenNames: [...new Set(hiddenNames)],
+    };
   }
+}
+
+/** How far down a target's options a variant goes (0 = the best): three options per target at most. */
+const MAX_CHOICE = 2;
+/** Choice vectors tried per variant wanted before giving up (many make no rewrite or repeat another). */
+const MAX_ATTEMPTS_PER_VARIANT = 4;
+
+interface Plan {
+  base: string;
+  targets: Target[];
+  /** The first `chainTargetCount` targets are chain entities; the rest are other names (L3). */
+  chainTargetCount: number;
+  forbidden: string[];
+  answers: string[];
+  maxWords: number;
+}
+
+interface Option {
+  text: string;
+  /** The question with this option in place. */
+  question: string;
+  kind: "entity-description" | "name-hint";
+}
+
+function replacement(target: Target, option: Option): Replacement {
+  return {
+    original: target.mention,
+    replacement: option.text,
+    kind: option.kind,
+    passageId: option.kind === "entity-description" ? target.passageId : null,
+    entity: target.name,
+  };
+}
+
+/**
+ * Every way to pick an option number 0…max for each of `length` targets, except all zeros, in order of how far
+ * they stray from the best (the sum of the choices), the first targets varied first.
+ */
+export function* choiceVectors(length: number, max: number): Generator<number[]> {
+  for (let sum = 1; sum <= length * max; sum++) yield* vectorsWithSum(length, max, sum);
+}
+
+function* vectorsWithSum(length: number, max: number, sum: number): Generator<number[]> {
+  if (length === 0) {
+    if (sum === 0) yield [];
+    return;
+  }
+  for (let first = Math.min(max, sum); first >= 0; first--)
+    for (const rest of vectorsWithSum(length - 1, max, sum - first)) yield [first, ...rest];
 }

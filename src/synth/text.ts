@@ -71,7 +71,7 @@ const PRONOUN_SUBJECT =
   /^(?:he|she|it|they|this|the (?:film|band|album|song|book|company|group|team|club|city|town|village|river|show|series|game|novel|station|school|university|species|magazine|newspaper))$/i;
 
 /** Whether the subject of a defining sentence is the entity: it names it (or a distinctive word of it) or is a pronoun. */
-function subjectIsEntity(subject: string, name: string, sentenceIndex: number): boolean {
+export function subjectIsEntity(subject: string, name: string, sentenceIndex: number): boolean {
   const bare = subject.replace(/\s*\([^)]*\)/g, "").trim();
   if (findMention(bare, name)) return true;
   if (sentenceIndex > 0 && PRONOUN_SUBJECT.test(bare)) return true;
@@ -84,7 +84,7 @@ function subjectIsEntity(subject: string, name: string, sentenceIndex: number): 
   return words(bare).some((word) => nameWords.has(word));
 }
 
-function wordCount(text: string): number {
+export function wordCount(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
@@ -172,6 +172,8 @@ export function describeCandidates(
     predicate = predicate
       .replace(/\s*\([^)]*\)/g, "")
       .replace(/\s+/g, " ")
+      // `the doctor and was Jim Robinson's second wife`: a second verb starts a second predicate.
+      .replace(/,?\s+and\s+(?:is|was|are|were|has|had|became|becomes)\b.*$/, "")
       .trim();
     // A noun phrase: an article, a number or a capitalised word (not a passive verb: "was released on …").
     // A capitalised start must be a nationality ("American filmmaker"), not a name ("Tom Mees who …").
@@ -207,7 +209,7 @@ export function closedQuotes(text: string | null): string | null {
 }
 
 /** Cut the text at a clause boundary before the first forbidden string; null when too little is left. */
-function cutBeforeForbidden(text: string, forbidden: readonly string[]): string | null {
+export function cutBeforeForbidden(text: string, forbidden: readonly string[]): string | null {
   let out = text;
   for (const value of forbidden) {
     if (!containsNormalized(out, value)) continue;

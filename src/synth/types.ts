@@ -159,6 +159,10 @@ export const SynthRecordSchema = z.object({
   }),
   kept: z.boolean(),
   drop_reasons: z.array(z.string()),
+  /** Which of the obfuscator's rewrites this is (0: its preferred one); absent when it made only one. */
+  variant: z.number().int().nonnegative().optional(),
+  /** The level's other rewrites that were checked, and why each was dropped. */
+  other_variants: z.array(z.object({ question: z.string(), drop_reasons: z.array(z.string()) })).optional(),
   /** The solver's search steps (oracle) or the agent trajectory id, for the DeepResearch-9K export. */
   trajectory: z.object({
     source: z.enum(["oracle", "agent", "none"]),

@@ -1,0 +1,153 @@
+/**
+ * Descriptions from the sentences of an entity's passage that do not define it with "X is a …": an apposition
+ * (`Winner, a South Korean boy group, …` → `the South Korean boy group`) and a verb clause made a relative one on the
+ * entity's kind (`It was released on 19 August 2014.` → `the album released on 19 August 2014`; `He founded Kaiser
+ * Shipyards.` → `the industrialist who founded Kaiser Shipyards`). The kind is the head noun of the entity's own
+ * defining description or of its title's disambiguation; without a kind no clause description is made.
+ * Tags come from compromise, as in mention-role.ts.
+ */
+import nlp from "compromise";
+import { describesPerson, endsOnNoun, personNoun } from "./mention-role.js";
+import {
+  clip,
+  closedQuotes,
+  containsNormalized,
+  cutBeforeForbidden,
+  splitSentences,
+  stripDangling,
+  subjectIsEntity,
+  wordCount,
+} from "./text.js";
+import { cleanWikiText } from "./wiki-clean.js";
+
+interface Term {
+  text: string;
+  tags: string[];
+  start: number;
+}
+
+function terms(text: string): Term[] {
+  const json = nlp(text).terms().json({ offset: true }) as {
+    text: string;
+    offset: { start: number };
+    terms: { tags: string[] }[];
+  }[];
+  return json.map((term) => ({ text: term.text, tags: term.terms[0]?.tags ?? [], start: term.offset.start }));
+}
+
+const FUNCTION_TAGS = ["Verb", "Preposition", "Conjunction", "Determiner", "Pronoun"];
+/** Words the tagger sometimes folds into a place name (`city of France`). */
+const FUNCTION_WORDS = /^(?:of|in|on|at|by|for|with|from|to|and|or|as|the|a|an)$/;
+
+/**
+ * The head noun of a description: its first person noun (`the Scottish film and television director` →
+ * `director`), else the last one or two lower-case nouns before the first verb, preposition, conjunction or comma
+ * (`the 1945 American comedy film starring …` → `comedy film`); null when there is none.
+ */
+export function kindOf(description: string): string | null {
+  const person = personNoun(description);
+  if (person) return person;
+  const nouns: string[] = [];
+  for (const term of terms(description.replace(/^(?:the|a|an)\s+/i, ""))) {
+    const word = term.text.replace(/[,;:.]+$/, "");
+    const noun =
+      /^[a-z][a-z-]*$/.test(word) &&
+      !FUNCTION_WORDS.test(word) &&
+      term.tags.includes("Noun") &&
+      !term.tags.some((tag) => FUNCTION_TAGS.includes(tag));
+    if (noun) nouns.push(word);
+    else if (nouns.length > 0) break;
+    if (term.text !== word) break;
+  }
+  const kind = nouns.slice(-2).join(" ");
+  return kind === "" ? null : kind;
+}
+
+/** `(Texas)` is no kind; `(1945 film)` → `film`, `(band)` → `band`. */
+export function kindOfTitle(title: string): string | null {
+  const inside = /\(([^()]+)\)\s*$/.exec(title)?.[1]?.trim();
+  if (!inside || /^\p{Lu}/u.test(inside)) return null;
+  const word = inside.split(/\s+/).at(-1) ?? "";
+  return /^[a-z][a-z-]+$/.test(word) ? word : null;
+}
+
+const SUBJECT_WORDS = 8;
+const APPOSITION = /^([^,]{2,80}?),\s+(?:a|an|the)\s+([^,;]+?),/;
+
+/** The sentence's subject and verb clause, when the sentence opens with a short subject followed by its verb. */
+function splitClause(sentence: string): { subject: string; clause: string; verbs: Term[] } | null {
+  const tagged = terms(sentence);
+  const first = tagged.findIndex((term) => term.tags.includes("Verb"));
+  if (first <= 0 || first > SUBJECT_WORDS) return null;
+  const start = tagged[first]?.start ?? 0;
+  const subject = sentence.slice(0, start).trim();
+  if (/[,;]/.test(subject)) return null;
+  return { subject, clause: sentence.slice(start), verbs: tagged.slice(first, first + 3) };
+}
+
+const COPULA_WORDS = /^(?:is|was|are|were|be|been|being)$/i;
+const HAVE_WORDS = /^(?:has|have|had)$/i;
+
+/**
+ * The clause as a post-modifier of the kind: a passive participle stays reduced (`released in 2014`), an active
+ * past-tense verb gets `who`/`that` (`that won the award`); a copula before anything else (`is a …`, `was located`
+ * aside) and present tenses give nothing.
+ */
+function relativeClause(clause: string, verbs: Term[], person: boolean): string | null {
+  const [first, second] = verbs;
+  if (!first) return null;
+  const word = (term: Term | undefined) => term?.text.replace(/[,;:.]+$/, "") ?? "";
+  if (COPULA_WORDS.test(word(first))) {
+    if (!second || !second.tags.includes("PastTense") || !second.tags.includes("Verb")) return null;
+    return clause.slice(clause.indexOf(second.text));
+  }
+  const relative = person ? "who" : "that";
+  if (HAVE_WORDS.test(word(first)))
+    return second?.tags.includes("PastTense") && !COPULA_WORDS.test(word(second)) ? `${relative} ${clause}` : null;
+  return first.tags.includes("PastTense") ? `${relative} ${clause}` : null;
+}
+
+/** A clause cut at its first coordination or comma after two words, so one predicate is kept. */
+function firstPredicate(clause: string): string {
+  const cut = /(?:,|;|\s(?:and|but|while|whereas|although|where)\s)/g;
+  for (const match of clause.matchAll(cut)) {
+    const head = clause.slice(0, match.index);
+    // `on August 12, 2014`: the comma of a date is no boundary.
+    if (/\d$/.test(head) && /^,\s*\d{4}\b/.test(clause.slice(match.index))) continue;
+    if (wordCount(head) >= 2) return head;
+  }
+  return clause;
+}
+
+const MONTH = "(?:January|February|March|April|May|June|July|August|September|October|November|December)";
+/** A date cut before its year (`released on August 12`) says less than it seems to. */
+const DATE_WITHOUT_YEAR = new RegExp(`\\b${MONTH}\\s+\\d{1,2}$|\\b\\d{1,2}\\s+${MONTH}$`);
+
+/** Apposition and verb-clause descriptions of the entity from its passage's first sentences, in passage order. */
+export function clauseDescriptions(
+  passageText: string,
+  name: string,
+  kind: string | null,
+  forbidden: readonly string[],
+  maxWords: number,
+): string[] {
+  const out: string[] = [];
+  const sentences = splitSentences(cleanWikiText(passageText)).slice(0, 6);
+  const keep = (text: string) => {
+    const cut = closedQuotes(cutBeforeForbidden(clip(text, maxWords), [name, ...forbidden]));
+    if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut) || DATE_WITHOUT_YEAR.test(cut)) return;
+    if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) return;
+    if (!out.includes(cut)) out.push(cut);
+  };
+  for (const [index, raw] of sentences.entries()) {
+    const sentence = raw.replace(/\s*\([^)]*\)/g, "").replace(/[.!]\s*$/, "");
+    const apposition = APPOSITION.exec(sentence);
+    if (apposition && subjectIsEntity(apposition[1] as string, name, index)) keep(`the ${apposition[2]}`);
+    if (kind === null) continue;
+    const split = splitClause(sentence);
+    if (!split || !subjectIsEntity(split.subject, name, index)) continue;
+    const clause = relativeClause(firstPredicate(split.clause), split.verbs, describesPerson(kind.split(" ").at(-1) ?? kind));
+    if (clause !== null) keep(stripDangling(`the ${kind} ${clause}`));
+  }
+  return out;
+}
