@@ -123,6 +123,19 @@ const PERSON_NOUNS =
 export function endsOnNoun(phrase: string): boolean {
   const word = phrase.trim().split(/\s+/).at(-1) ?? "";
   if (/-[a-z]+ing$/.test(word)) return false;
-  const last = nlp(phrase).terms().last();
-  return last.has("#Noun") || last.has("#Value");
+  const terms = nlp(phrase).terms();
+  const last = terms.last();
+  if (last.has("#Noun") || last.has("#Value")) return true;
+  // `the singer and model`: the tagger reads a coordinated noun as a verb; after an article it is a noun.
+  const count = terms.length;
+  return (
+    count >= 3 &&
+    terms.eq(count - 2).has("#Conjunction") &&
+    terms.eq(count - 3).has("#Noun") &&
+    !nlp(word).has("#PastTense") &&
+    nlp(`the ${word.replace(/[?,.;:!]+$/, "")}`)
+      .terms()
+      .last()
+      .has("#Noun")
+  );
 }

@@ -418,8 +418,10 @@ const APPROXIMATE =
 function notAValue(whole: string, offset: number, length: number): boolean {
   const before = whole.slice(0, offset);
   const after = whole.slice(offset + length);
-  if (/-\s*$/.test(before) || /^-/.test(after)) return true;
+  if (/[-–]\s*$/.test(before) || /^[-–]/.test(after)) return true;
   if (/(?:\bNo\.|#)\s*$/.test(before)) return true;
+  // A stage or a rank, not a quantity: `the round of 16`, `the last 32`, `under 21`.
+  if (/\b(?:round of|last|top|under)\s+$/i.test(before)) return true;
   if (
     /(?:^|\s)\p{Lu}[\p{L}.]*\s+$/u.test(before) &&
     !/(?:^|\s)(?:In|On|By|Since|From|Until|During|Before|After|The|A|An)\s+$/.test(before)
@@ -450,7 +452,7 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
   );
   let out = text.replace(
     new RegExp(
-      `\\b(?:(?:\\d{1,2} )?(?:${MONTHS})(?: \\d{1,2})?,? )?(?:in )?(1[0-9]{3}|20[0-9]{2})\\b(?!s|\\d|,\\d)`,
+      `\\b(?:(?:on )?(?:\\d{1,2} )?(?:${MONTHS})(?: \\d{1,2})?,? )?(?:in )?(1[0-9]{3}|20[0-9]{2})\\b(?!s|\\d|,\\d|\\s*[–-]\\s*\\d)`,
       "g",
     ),
     (match, year: string, offset: number, whole: string) => {
@@ -458,12 +460,16 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
       if (/[\p{L}/-]$/u.test(before.trimEnd()) && !before.endsWith(" ")) return match;
       const yearAt = offset + match.lastIndexOf(year);
       if (notAValue(whole, offset, match.length) && notAValue(whole, yearAt, year.length)) return match;
+      // `Suicide's 1977 album`: a year owned by a possessive has no natural period form.
+      if (/['’]s\s+$/.test(whole.slice(0, offset))) return match;
       const afterThe = /\b(?:the|an?)\s+$/i.test(whole.slice(Math.max(0, offset - 4), offset));
-      const hasDay = /[A-Za-z]/.test(match.replace(/^in /, ""));
+      const hasDay = /[A-Za-z]/.test(match.replace(/^(?:in|on) /, ""));
+      // `on October 22, 1930` → `in the early 1930s`; after `the` the period is attributive (`the early 2010s game`).
       const prefixed =
-        match.startsWith("in ") ||
-        (hasDay &&
-          !/\b(?:in|on|of|during|since|until|by|from|to)\s*$/.test(whole.slice(Math.max(0, offset - 8), offset)));
+        !afterThe &&
+        (/^(?:in|on) /.test(match) ||
+          (hasDay &&
+            !/\b(?:in|on|of|during|since|until|by|from|to)\s*$/i.test(whole.slice(Math.max(0, offset - 8), offset))));
       const period = periodOfYear(Number(year));
       const replacement = afterThe && !prefixed ? period.replace(/^the /, "") : `${prefixed ? "in " : ""}${period}`;
       edits.push({ original: match, replacement, kind: "date-period" });
