@@ -98,7 +98,7 @@ function relativeClause(clause: string, verbs: Term[], person: boolean): string 
   if (!first) return null;
   const word = (term: Term | undefined) => term?.text.replace(/[,;:.]+$/, "") ?? "";
   if (COPULA_WORDS.test(word(first))) {
-    if (!second || !second.tags.includes("PastTense") || !second.tags.includes("Verb")) return null;
+    if (!second?.tags.includes("PastTense") || !second.tags.includes("Verb")) return null;
     return clause.slice(clause.indexOf(second.text));
   }
   const relative = person ? "who" : "that";
@@ -146,7 +146,11 @@ export function clauseDescriptions(
     if (kind === null) continue;
     const split = splitClause(sentence);
     if (!split || !subjectIsEntity(split.subject, name, index)) continue;
-    const clause = relativeClause(firstPredicate(split.clause), split.verbs, describesPerson(kind.split(" ").at(-1) ?? kind));
+    const clause = relativeClause(
+      firstPredicate(split.clause),
+      split.verbs,
+      describesPerson(kind.split(" ").at(-1) ?? kind),
+    );
     if (clause !== null) keep(stripDangling(`the ${kind} ${clause}`));
   }
   return out;

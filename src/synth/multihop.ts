@@ -298,7 +298,12 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
         // Stages 3–4: checks and calibration.
         let record = checked.get(id);
         if (!record) {
-          record = await checkVariants([itemLine.item, ...(itemLine.alternatives ?? [])], chain, chainLine.source, options);
+          record = await checkVariants(
+            [itemLine.item, ...(itemLine.alternatives ?? [])],
+            chain,
+            chainLine.source,
+            options,
+          );
           checkedWriter.append(record);
           checked.set(id, record);
         }
@@ -360,7 +365,7 @@ async function checkVariants(
     if (record.kept) break;
   }
   const chosen = records.findIndex((record) => record.kept);
-  const index = chosen >= 0 ? chosen : 0;
+  const index = Math.max(chosen, 0);
   const record = records[index] as SynthRecord;
   if (records.length === 1) return record;
   const others = records.filter((_, position) => position !== index);

@@ -308,7 +308,7 @@ export class RuleObfuscator implements Obfuscator {
   constructor(private readonly options: RuleObfuscatorOptions = {}) {}
 
   /** The passage's descriptions that fit where the mention is, leak nothing and repeat nothing, best first. */
-  private describe(target: Target, level: Level, plan: Plan, question: string, maxWords: number): Option[] {
+  private describe(target: Target, level: Level, plan: Plan, question: string, maxWords: number): Rewrite[] {
     if (target.text === null) return [];
     const candidates = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
     const kind = (candidates[0] ? kindOf(candidates[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
@@ -323,7 +323,7 @@ export class RuleObfuscator implements Obfuscator {
             ...candidates.map((text) => cutBeforeNames(vaguen(text).text)),
           ]
         : candidates;
-    const out: Option[] = [];
+    const out: Rewrite[] = [];
     for (const candidate of texts) {
       const text = candidate === null ? null : withoutRepetition(candidate, question, target.mention);
       if (text === null || leakedAnswerWords(text, plan.answers, plan.base).length > 0) continue;
@@ -336,13 +336,28 @@ export class RuleObfuscator implements Obfuscator {
     return out;
   }
 
-  /** What may replace the target: its descriptions, then (L3, a person's name) the person's initials. */
-  private optionsFor(target: Target, level: Level, plan: Plan, question: string): Option[] {
-    const out = this.describe(target, level, plan, question, plan.maxWords);
-    if (level !== 3 || !namesPerson(plan.base, target.mention)) return out;
-    const hint = personHint(target.mention);
-    const next = hint ? replaceMention(question, target.mention, hint) : null;
-    if (hint !== null && next !== null) out.push({ text: hint, question: next, kind: "name-hint" });
+  /**
+   * What may replace the target: its descriptions, then (L3, a person's name) the person's initials; at L3 a name
+   * off the chain may also stay as it is (the last option), which keeps a too vague question findable.
+   */
+  private optionsFor(
+    target: Target,
+    index: number,
+    level: Level,
+    plan: Plan,
+    question: string,
+    long: boolean,
+  ): Option[] {
+    const out: Option[] = long
+      ? this.describe(target, 2, plan, question, this.options.maxWordsLevel2 ?? 22)
+      : this.describe(target, level, plan, question, plan.maxWords);
+    if (level !== 3) return out;
+    if (namesPerson(plan.base, target.mention)) {
+      const hint = personHint(target.mention);
+      const next = hint ? replaceMention(question, target.mention, hint) : null;
+      if (hint !== null && next !== null) out.push({ text: hint, question: next, kind: "name-hint" });
+    }
+    if (index >= plan.chainTargetCount && out.length > 0) out.push({ text: target.mention, question, kind: "keep" });
     return out;
   }
 
@@ -351,16 +366,16 @@ export class RuleObfuscator implements Obfuscator {
     if (level === 1) return { ok: true, item: this.item(chain, level, base, []) };
     const plan = await this.plan(chain, level, base, context.lookupPage);
     if ("reason" in plan) return { ok: false, reason: plan.reason };
-    const first = this.build(chain, level, plan, []);
+    const first = this.build(chain, level, plan, [], false);
     if (!first.ok) return first;
     const wanted = (context.variants ?? 1) - 1;
     const alternatives: ObfuscatedItem[] = [];
     const seen = new Set([first.item.question]);
     let attempts = 0;
-    for (const choices of choiceVectors(plan.targets.length, MAX_CHOICE)) {
+    for (const { choices, long } of variantPlans(plan.targets.length, level)) {
       if (alternatives.length >= wanted || attempts >= MAX_ATTEMPTS_PER_VARIANT * wanted) break;
       attempts += 1;
-      const built = this.build(chain, level, plan, choices);
+      const built = this.build(chain, level, plan, choices, long);
       if (!built.ok || seen.has(built.item.question)) continue;
       seen.add(built.item.question);
       alternatives.push(built.item);
@@ -399,18 +414,19 @@ export class RuleObfuscator implements Obfuscator {
    * One rewrite: target i takes its option number `choices[i]` (0, the best, when absent). A choice past the last
    * option makes no rewrite; a target with no option at all stays as it is.
    */
-  private build(chain: Chain, level: Level, plan: Plan, choices: readonly number[]): ObfuscationResult {
+  private build(chain: Chain, level: Level, plan: Plan, choices: readonly number[], long: boolean): ObfuscationResult {
     let question = plan.base;
     const replacements: Replacement[] = [];
     const noVariant = { ok: false as const, reason: "no such variant" };
     for (const [index, target] of plan.targets.entries()) {
       const choice = choices[index] ?? 0;
-      const options = this.optionsFor(target, level, plan, question);
+      const options = this.optionsFor(target, index, level, plan, question, long && index < plan.chainTargetCount);
       const picked = options[choice];
       if (picked === undefined) {
         if (choice > 0) return noVariant;
         continue;
       }
+      if (picked.kind === "keep") continue;
       question = picked.question;
       replacements.push(replacement(target, picked));
     }
@@ -478,14 +494,17 @@ interface Plan {
   maxWords: number;
 }
 
-interface Option {
+/** A text that replaces a target, with the question it gives. */
+interface Rewrite {
   text: string;
-  /** The question with this option in place. */
   question: string;
   kind: "entity-description" | "name-hint";
 }
 
-function replacement(target: Target, option: Option): Replacement {
+/** One choice for a target: a rewrite, or (a name off the chain at L3) keeping the name. */
+type Option = Rewrite | { text: string; question: string; kind: "keep" };
+
+function replacement(target: Target, option: Rewrite): Replacement {
   return {
     original: target.mention,
     replacement: option.text,
@@ -493,6 +512,21 @@ function replacement(target: Target, option: Option): Replacement {
     passageId: option.kind === "entity-description" ? target.passageId : null,
     entity: target.name,
   };
+}
+
+/**
+ * The rewrites after the preferred one, in order: each target's second option alone, then (L3) the chain entities
+ * with their longer L2 descriptions made vague, then the other choice vectors.
+ */
+function* variantPlans(length: number, level: Level): Generator<{ choices: number[]; long: boolean }> {
+  let sum = 0;
+  for (const choices of choiceVectors(length, MAX_CHOICE)) {
+    const next = choices.reduce((total, choice) => total + choice, 0);
+    if (level === 3 && sum === 1 && next === 2) yield { choices: [], long: true };
+    sum = next;
+    yield { choices, long: false };
+  }
+  if (level === 3 && sum <= 1) yield { choices: [], long: true };
 }
 
 /**
