@@ -6,7 +6,8 @@
  *   representative`) — a description there would give a phrase with two heads, so it is not replaced;
  * - `in-title`: the mention is part of a longer quoted title — not replaced;
  * - `relative-subject`: the mention is the subject of a reduced relative clause after a noun (`the town Buloburde is
- *   located in`): a description there runs into the noun before it — not replaced.
+ *   located in`): a description there would run into the noun before it, so it goes in with `that` (`the town that
+ *   the … is located in`).
  * Part-of-speech tags come from compromise (a rule-based English tagger on npm: small, no model files, fast enough
  * to tag every candidate question; wink-nlp needs a separate model package for the same tags).
  */
@@ -43,6 +44,8 @@ export function mentionRole(question: string, start: number, end: number): Menti
   if (insideLongerQuote(question, start, end)) return "in-title";
   const after = question.slice(end);
   if (/^['’]s?(?=\s)/.test(after)) return "possessive";
+  // `the album of X "Shut Up, Make Love"`: X owns the title after it.
+  if (/^\s+["“]/.test(after)) return "pre-modifier";
   if (/\b(?:the|a|an)\s+[a-z][a-z-]+\s+$/i.test(question.slice(0, start)) && /^\s+[a-z]/.test(after)) {
     // … and its clause has a verb and no noun (`is located in?`, `was born`, `is from`).
     const clause = /^[^?,.;]*/.exec(after)?.[0] ?? "";

@@ -74,7 +74,10 @@ export function replaceMention(question: string, mention: string, replacement: s
   if (start < 0) return null;
   let end = start + mention.length;
   const role = mentionRole(question, start, end);
-  if (role === "pre-modifier" || role === "in-title" || role === "relative-subject") return null;
+  if (role === "pre-modifier" || role === "in-title") return null;
+  // `the country Signmark is from` → `the country that the Finnish rapper is from`: the relative clause gets its `that`.
+  if (role === "relative-subject")
+    return `${question.slice(0, start)}that ${replacement}${question.slice(end)}`.replace(/\s+/g, " ");
   if (role === "possessive") {
     const owned = possessedPhrase(question, end);
     if (!owned) return null;
@@ -224,6 +227,26 @@ export function cutBeforeNames(text: string): string | null {
   return name ? cutBefore(text, text.indexOf(name)) : text;
 }
 
+const NAME = "\\p{Lu}[\\p{L}.'’-]*(?:\\s+\\p{Lu}[\\p{L}.'’-]*)*";
+/** A colon, or three names in a row (`A, B, C`, `A, B and C`, `guitarist A, bassist B, drummer C`), starts a list. */
+const LIST = new RegExp(`:|${NAME},\\s+(?:[a-z]+\\s+)?${NAME},?\\s+(?:and\\s+)?(?:[a-z]+\\s+)?${NAME}`, "u");
+/** Where a list is cut off: the last clause or preposition boundary before it (`and` joins the list's own roles). */
+const LIST_BOUNDARY = /(?:,|\s(?:starring|featuring|by|in|of|from|for|with|at|on|to|under|whose|who|which|that))\s/gi;
+
+/**
+ * A description without the list in it (`the photographer who has shot advertising campaigns for Marc Jacobs, Aldo,
+ * Supreme, …` → `the photographer who has shot advertising campaigns`): a list reads as a clipped record, not as
+ * a description. Null when too little is left.
+ */
+export function withoutList(text: string): string | null {
+  const at = LIST.exec(text)?.index;
+  if (at === undefined) return text;
+  const head = text.slice(0, at);
+  const boundary = [...head.matchAll(LIST_BOUNDARY)].at(-1)?.index ?? at;
+  const out = stripDanglingParticiples(stripDangling(head.slice(0, boundary)));
+  return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+}
+
 /** Places stay in L3 descriptions (`the four-piece rock band from North London`): an attribute, not a hidden name. */
 function isPlace(span: string): boolean {
   return nlp(span).has("#Place");
@@ -280,10 +303,12 @@ export function withoutRepetition(description: string, question: string, mention
 
 /**
  * Whether the mention names a person in the question, so initials fit it: compromise's people finder picks it out
- * and its first word is a known first name or an honorific.
+ * and its first word is a known first name. A title first (`King Albert I`, `Admiral Twin`) gets no initials: a
+ * king's are no hint, and the tagger takes many a place or a ship for a titled person.
  */
 function namesPerson(question: string, mention: string): boolean {
-  if (!nlp(mention).terms().first().has("(#FirstName|#Honorific)")) return false;
+  const first = nlp(mention).terms().first();
+  if (!first.has("#FirstName") || first.has("#Honorific")) return false;
   // `the WNBA team Charlotte Sting`: a name after a noun that is not a person's is not a person's name.
   const before = /([a-z][a-z-]*)\s+$/.exec(question.slice(0, question.indexOf(mention)))?.[1];
   if (before && nlp(before).has("#Noun") && !describesPerson(before)) return false;
@@ -310,9 +335,11 @@ export class RuleObfuscator implements Obfuscator {
   /** The passage's descriptions that fit where the mention is, leak nothing and repeat nothing, best first. */
   private describe(target: Target, level: Level, plan: Plan, question: string, maxWords: number): Rewrite[] {
     if (target.text === null) return [];
-    const candidates = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
-    const kind = (candidates[0] ? kindOf(candidates[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
-    candidates.push(...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords));
+    const defining = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
+    const kind = (defining[0] ? kindOf(defining[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
+    const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]
+      .map(withoutList)
+      .filter((text): text is string => text !== null);
     const titled = target.title ? titleKind(target.title) : null;
     if (titled) candidates.push(titled);
     // L3 names nobody: descriptions without names first, then the others cut before their first name.
@@ -398,11 +425,13 @@ export class RuleObfuscator implements Obfuscator {
       if (fallback) targets = [fallback];
     }
     if (targets.length === 0) return { reason: "the question names no entity to obfuscate" };
-    const answerNames = chain.entities.filter((entity) => entity.role === "answer").map((entity) => entity.name);
+    // No description names an entity of the chain (the answer, or a bridge the question leaves for the solver to
+    // find: naming it would be a shortcut past a hop).
+    const chainNames = chain.entities.map((entity) => entity.name);
     const forbidden = [
       chain.answer,
       ...chain.aliases,
-      ...answerNames,
+      ...chainNames,
       ...targets.map((target) => target.name),
       ...targets.map((target) => target.mention),
     ];
