@@ -15,6 +15,7 @@ import {
   cutBeforeForbidden,
   splitSentences,
   stripDangling,
+  stripDanglingParticiples,
   subjectIsEntity,
   wordCount,
 } from "./text.js";
@@ -134,7 +135,11 @@ export function clauseDescriptions(
   const out: string[] = [];
   const sentences = splitSentences(cleanWikiText(passageText)).slice(0, 6);
   const keep = (text: string) => {
-    const cut = closedQuotes(cutBeforeForbidden(clip(text, maxWords), [name, ...forbidden]));
+    const clipped = clip(text, maxWords);
+    const forbiddenCut = cutBeforeForbidden(clipped, [name, ...forbidden]);
+    const cut = closedQuotes(
+      forbiddenCut !== null && forbiddenCut !== clipped ? stripDanglingParticiples(forbiddenCut) : forbiddenCut,
+    );
     if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut) || DATE_WITHOUT_YEAR.test(cut)) return;
     if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) return;
     if (!out.includes(cut)) out.push(cut);

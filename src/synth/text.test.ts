@@ -35,7 +35,7 @@ describe("synth text helpers", () => {
     );
     // The answer in the description is cut away at a clause boundary.
     const cut = describeFromPassage(passage, "Kiss and Tell", ["Shirley Temple"]);
-    expect(cut?.text).toBe("the 1945 American comedy film starring then 17-year-old");
+    expect(cut?.text).toBe("the 1945 American comedy film");
     const person =
       "Edward Davis Wood Jr. (October 10, 1924 – December 10, 1978) was an American filmmaker, actor, writer, producer, and director.";
     expect(describeFromPassage(person, "Ed Wood", [])?.text).toBe(

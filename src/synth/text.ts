@@ -110,7 +110,8 @@ export function stripDanglingParticiples(text: string): string {
   return out;
 }
 
-const DANGLING = /(?:[\s,;:(–-]+|\s(?:and|or|of|the|a|an|in|on|by|for|with|to|from|as|at|its|his|her|their))+$/i;
+const DANGLING =
+  /(?:[\s,;:(–-]+|\s(?:and|or|of|the|a|an|in|on|by|for|with|to|from|as|at|its|his|her|their|who|whom|whose|which|that))+$/i;
 
 /** Remove trailing punctuation and function words left by a cut. */
 export function stripDangling(text: string): string {
@@ -188,7 +189,11 @@ export function describeCandidates(
         /\bborn\b/.test(text) && life.startsWith("born in ")
           ? `${text} ${life.replace(/^born /, "")}`
           : `${text} ${life}`;
-    const cut = closedQuotes(cutBeforeForbidden(text, [name, ...forbidden]));
+    const forbiddenCut = cutBeforeForbidden(text, [name, ...forbidden]);
+    // `the 1937 film directed by <hidden name>` → `the 1937 film`, not `the 1937 film directed`.
+    const cut = closedQuotes(
+      forbiddenCut !== null && forbiddenCut !== text ? stripDanglingParticiples(forbiddenCut) : forbiddenCut,
+    );
     if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut.replace(/\s+(?:born in|who lived from)\b.*$/, "")))
       continue;
     if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) continue;
@@ -231,6 +236,8 @@ export function cutBeforeForbidden(text: string, forbidden: readonly string[]): 
         " who ",
         " whose ",
         " with ",
+        " starring ",
+        " featuring ",
       ].map((mark) => head.lastIndexOf(mark)),
     );
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
