@@ -341,7 +341,8 @@ export class RuleObfuscator implements Obfuscator {
       .map(withoutList)
       .filter((text): text is string => text !== null);
     const titled = target.title ? titleKind(target.title) : null;
-    if (titled) candidates.push(titled);
+    // `Privilege (Ivor Cutler album)` → `the Ivor Cutler album` names what the description may not.
+    if (titled && !plan.forbidden.some((value) => containsNormalized(titled, value))) candidates.push(titled);
     // L3 names nobody: descriptions without names first, then the others cut before their first name.
     const texts =
       level === 3

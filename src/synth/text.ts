@@ -43,11 +43,17 @@ export function findMention(question: string, name: string): string | null {
   return null;
 }
 
-/** Whether `needle` occurs in `haystack` as whole words after SQuAD normalisation. */
+/**
+ * Whether `needle` occurs in `haystack` as whole words after SQuAD normalisation; a possessive counts
+ * (`Finland's` holds `Finland`).
+ */
 export function containsNormalized(haystack: string, needle: string): boolean {
   const normalizedNeedle = normalizeAnswer(fold(decodeEntities(needle)));
   if (normalizedNeedle === "") return false;
-  return ` ${normalizeAnswer(fold(decodeEntities(haystack)))} `.includes(` ${normalizedNeedle} `);
+  const words = (text: string) => ` ${normalizeAnswer(fold(decodeEntities(text)))} `;
+  return [haystack, haystack.replace(/(?<=\p{L})['’]s?(?=\s|$|[,.;:?!])/gu, "")].some((text) =>
+    words(text).includes(` ${normalizedNeedle} `),
+  );
 }
 
 const ABBREVIATIONS = /\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Co|Inc|Ltd|Mt|No|U\.S|vs|etc|e\.g|i\.e|ca|c)\.$/;
