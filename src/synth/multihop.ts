@@ -271,6 +271,8 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
         advance(source);
         continue;
       }
+      // A level never repeats a question kept at a lower level of the same source.
+      const keptQuestions = new Set<string>();
       for (const level of levels) {
         const id = itemId(source.id, level);
         // Stage 2: obfuscation.
@@ -300,6 +302,7 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
         if (!record) {
           record = await checkVariants(
             [itemLine.item, ...(itemLine.alternatives ?? [])],
+            keptQuestions,
             chain,
             chainLine.source,
             options,
@@ -307,6 +310,7 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
           checkedWriter.append(record);
           checked.set(id, record);
         }
+        if (record.kept) keptQuestions.add(record.question);
         if (record.kept && !written.has(id)) {
           outWriter.append(record);
           written.add(id);
@@ -348,18 +352,22 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
 
 /**
  * Check a level's rewrites in order until one is kept: the kept one is the level's record, or the first when none
- * is. The record names its variant and what the rewrites checked before it (or, when none is kept, after it) were
+ * is. A rewrite identical to a question kept at a lower level is dropped ("repeats a lower level"). The record names its variant and what the rewrites checked before it (or, when none is kept, after it) were
  * dropped for.
  */
 async function checkVariants(
   variants: readonly ObfuscatedItem[],
+  keptQuestions: ReadonlySet<string>,
   chain: Chain,
   source: ChainLine["source"],
   options: MultihopOptions,
 ): Promise<SynthRecord> {
   const records: SynthRecord[] = [];
   for (const variant of variants) {
-    const record = await checkItem(variant, chain, source, options);
+    const checked = await checkItem(variant, chain, source, options);
+    const record = keptQuestions.has(variant.question)
+      ? { ...checked, kept: false, drop_reasons: [...checked.drop_reasons, "repeats a lower level"] }
+      : checked;
     options.tracker?.check();
     records.push(record);
     if (record.kept) break;

@@ -16,6 +16,7 @@ import { clauseDescriptions, kindOf, kindOfTitle } from "./clause-descriptions.j
 import { describesPerson, endsOnNoun, mentionRole, possessedPhrase } from "./mention-role.js";
 import {
   containsNormalized,
+  decodeEntities,
   describeCandidates,
   displayName,
   findMention,
@@ -155,10 +156,14 @@ export function approximateMention(question: string, name: string): string | nul
 function chainTargets(chain: Chain, question: string): Target[] {
   const out: Target[] = [];
   for (const entity of chain.entities) {
+    // `Johnnycake, West Virginia`: the title's qualifier goes with the name when the question gives it.
+    const title = decodeEntities(entity.title).replace(/\s*\([^)]*\)\s*$/, "");
     const mention =
-      entity.mention && question.includes(entity.mention)
-        ? entity.mention
-        : (findMention(question, entity.name) ?? approximateMention(question, entity.name));
+      title.includes(",") && question.includes(title)
+        ? title
+        : entity.mention && question.includes(entity.mention)
+          ? entity.mention
+          : (findMention(question, entity.name) ?? approximateMention(question, entity.name));
     if (!mention || out.some((target) => target.mention === mention)) continue;
     const passage = chain.passages[entity.passageId];
     const ownPassage = passage && displayName(passage.title).toLowerCase() === entity.name.toLowerCase();
@@ -475,7 +480,11 @@ export class RuleObfuscator implements Obfuscator {
     }
     if (level === 3) {
       const vague = vaguen(question);
-      if (fromLevel2 && vague.edits.length === 0)
+      // L2's descriptions with nothing made vague are L2 again, not L3.
+      if (
+        (fromLevel2 || (long && replacements.every((r) => r.kind === "entity-description"))) &&
+        vague.edits.length === 0
+      )
         return { ok: false, reason: "no L3 beyond L2: no short description fits and nothing can be made vague" };
       question = vague.text;
       for (const edit of vague.edits)
