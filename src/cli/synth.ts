@@ -74,6 +74,12 @@ export function registerSynthCommand(program: Command): void {
     .option("--seed <n>", "seed for calibration sampling and model calls", integerOption("seed"), 0)
     .option("--topk <n>", "hits per search for the oracle and calibration", integerOption("topk"), 5)
     .option("--rollouts <n>", "calibration rollouts per item", integerOption("rollouts"), 4)
+    .option(
+      "--variants <n>",
+      "rewrites tried per question and level, in order, until one passes every check",
+      positiveIntegerOption("variants"),
+      4,
+    )
     .option("--keep-trivial", "keep items the reference solves every time")
     .option("--judge", "check uniqueness with the judge model (config `judge`, falls back to `model`)")
     .option("--agent", "calibrate with --rollouts real ReAct agent rollouts on the corpus (needs a model)")
@@ -128,6 +134,7 @@ export function registerSynthCommand(program: Command): void {
           topk: options.topk,
           rollouts: options.rollouts,
           keepTrivial: options.keepTrivial === true,
+          variants: options.variants,
           judge,
           tracker,
           quiet: options.quiet === true,

@@ -338,7 +338,14 @@ export class RuleObfuscator implements Obfuscator {
   constructor(private readonly options: RuleObfuscatorOptions = {}) {}
 
   /** The passage's descriptions that fit where the mention is, leak nothing and repeat nothing, best first. */
-  private describe(target: Target, level: Level, plan: Plan, question: string, maxWords: number): Rewrite[] {
+  private describe(
+    target: Target,
+    level: Level,
+    plan: Plan,
+    question: string,
+    maxWords: number,
+    vague = true,
+  ): Rewrite[] {
     if (target.text === null) return [];
     const defining = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
     const kind = (defining[0] ? kindOf(defining[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
@@ -349,11 +356,12 @@ export class RuleObfuscator implements Obfuscator {
     // `Privilege (Ivor Cutler album)` → `the Ivor Cutler album` names what the description may not.
     if (titled && !plan.forbidden.some((value) => containsNormalized(titled, value))) candidates.push(titled);
     // L3 names nobody: descriptions without names first, then the others cut before their first name.
+    const made = (text: string) => (vague ? vaguen(text).text : text);
     const texts =
       level === 3
         ? [
-            ...candidates.map((text) => vaguen(text).text).filter((text) => cutBeforeNames(text) === text),
-            ...candidates.map((text) => cutBeforeNames(vaguen(text).text)),
+            ...candidates.map(made).filter((text) => cutBeforeNames(text) === text),
+            ...candidates.map((text) => cutBeforeNames(made(text))),
           ]
         : candidates;
     const out: Rewrite[] = [];
@@ -379,11 +387,12 @@ export class RuleObfuscator implements Obfuscator {
     level: Level,
     plan: Plan,
     question: string,
-    long: boolean,
+    style: Style,
   ): Option[] {
-    const out: Option[] = long
-      ? this.describe(target, 2, plan, question, this.options.maxWordsLevel2 ?? 22)
-      : this.describe(target, level, plan, question, plan.maxWords);
+    const out: Option[] =
+      style === "long" && index < plan.chainTargetCount
+        ? this.describe(target, 2, plan, question, this.options.maxWordsLevel2 ?? 22)
+        : this.describe(target, level, plan, question, plan.maxWords, style !== "exact");
     if (level !== 3) return out;
     if (namesPerson(plan.base, target.mention)) {
       const hint = personHint(target.mention);
@@ -399,16 +408,16 @@ export class RuleObfuscator implements Obfuscator {
     if (level === 1) return { ok: true, item: this.item(chain, level, base, []) };
     const plan = await this.plan(chain, level, base, context.lookupPage);
     if ("reason" in plan) return { ok: false, reason: plan.reason };
-    const first = this.build(chain, level, plan, [], false);
+    const first = this.build(chain, level, plan, [], "short");
     if (!first.ok) return first;
     const wanted = (context.variants ?? 1) - 1;
     const alternatives: ObfuscatedItem[] = [];
     const seen = new Set([first.item.question]);
     let attempts = 0;
-    for (const { choices, long } of variantPlans(plan.targets.length, level)) {
+    for (const { choices, style } of variantPlans(plan.targets.length, level)) {
       if (alternatives.length >= wanted || attempts >= MAX_ATTEMPTS_PER_VARIANT * wanted) break;
       attempts += 1;
-      const built = this.build(chain, level, plan, choices, long);
+      const built = this.build(chain, level, plan, choices, style);
       if (!built.ok || seen.has(built.item.question)) continue;
       seen.add(built.item.question);
       alternatives.push(built.item);
@@ -449,13 +458,13 @@ export class RuleObfuscator implements Obfuscator {
    * One rewrite: target i takes its option number `choices[i]` (0, the best, when absent). A choice past the last
    * option makes no rewrite; a target with no option at all stays as it is.
    */
-  private build(chain: Chain, level: Level, plan: Plan, choices: readonly number[], long: boolean): ObfuscationResult {
+  private build(chain: Chain, level: Level, plan: Plan, choices: readonly number[], style: Style): ObfuscationResult {
     let question = plan.base;
     const replacements: Replacement[] = [];
     const noVariant = { ok: false as const, reason: "no such variant" };
     for (const [index, target] of plan.targets.entries()) {
       const choice = choices[index] ?? 0;
-      const options = this.optionsFor(target, index, level, plan, question, long && index < plan.chainTargetCount);
+      const options = this.optionsFor(target, index, level, plan, question, style);
       const picked = options[choice];
       if (picked === undefined) {
         if (choice > 0) return noVariant;
@@ -479,10 +488,10 @@ export class RuleObfuscator implements Obfuscator {
       }
     }
     if (level === 3) {
-      const vague = vaguen(question);
+      const vague = style === "exact" ? { text: question, edits: [] } : vaguen(question);
       // L2's descriptions with nothing made vague are L2 again, not L3.
       if (
-        (fromLevel2 || (long && replacements.every((r) => r.kind === "entity-description"))) &&
+        (fromLevel2 || (style === "long" && replacements.every((r) => r.kind === "entity-description"))) &&
         vague.edits.length === 0
       )
         return { ok: false, reason: "no L3 beyond L2: no short description fits and nothing can be made vague" };
@@ -554,18 +563,29 @@ function replacement(target: Target, option: Rewrite): Replacement {
 }
 
 /**
- * The rewrites after the preferred one, in order: each target's second option alone, then (L3) the chain entities
- * with their longer L2 descriptions made vague, then the other choice vectors.
+ * How an L3 rewrite describes: `short` name-free descriptions and values made vague (the preferred one); `long`:
+ * the chain entities keep their L2 descriptions and only values are made vague; `exact`: short name-free
+ * descriptions with values left exact (for a question the vague form leaves too open).
  */
-function* variantPlans(length: number, level: Level): Generator<{ choices: number[]; long: boolean }> {
+type Style = "short" | "long" | "exact";
+
+/**
+ * The rewrites after the preferred one, in order: each target's second option alone, then (L3) the `long` and
+ * `exact` styles, then the other choice vectors.
+ */
+function* variantPlans(length: number, level: Level): Generator<{ choices: number[]; style: Style }> {
   let sum = 0;
+  const styles = function* (): Generator<{ choices: number[]; style: Style }> {
+    yield { choices: [], style: "long" };
+    yield { choices: [], style: "exact" };
+  };
   for (const choices of choiceVectors(length, MAX_CHOICE)) {
     const next = choices.reduce((total, choice) => total + choice, 0);
-    if (level === 3 && sum === 1 && next === 2) yield { choices: [], long: true };
+    if (level === 3 && sum === 1 && next === 2) yield* styles();
     sum = next;
-    yield { choices, long: false };
+    yield { choices, style: "short" };
   }
-  if (level === 3 && sum <= 1) yield { choices: [], long: true };
+  if (level === 3 && sum <= 1) yield* styles();
 }
 
 /**
