@@ -19,7 +19,7 @@ import {
 } from "./obfuscate.js";
 import { readabilityFailures } from "./readability.js";
 import { findMention, namedSpans } from "./text.js";
-import type { Chain, Level, Replacement } from "./types.js";
+import type { Chain, Level, ObfuscatedItem, Replacement } from "./types.js";
 import { leakageCheck } from "./verify.js";
 
 const ReplySchema = z.object({
@@ -150,6 +150,11 @@ export class LlmObfuscator implements Obfuscator {
     if (!this.options.fallback) return { ok: false, reason: `model reply unusable: ${reason}` };
     const result = await this.options.fallback.obfuscate(chain, level, context);
     if (!result.ok) return result;
-    return { ok: true, item: { ...result.item, obfuscator: `${this.name}→${result.item.obfuscator} (${reason})` } };
+    const label = (item: ObfuscatedItem) => ({ ...item, obfuscator: `${this.name}→${item.obfuscator} (${reason})` });
+    return {
+      ok: true,
+      item: label(result.item),
+      ...(result.alternatives ? { alternatives: result.alternatives.map(label) } : {}),
+    };
   }
 }

@@ -505,7 +505,9 @@ export class RuleObfuscator implements Obfuscator {
           entity: null,
         });
     }
-    if (!replacements.some((r) => r.kind === "entity-description" || r.kind === "name-hint"))
+    const described = replacements.some((r) => r.kind === "entity-description" || r.kind === "name-hint");
+    // L3 of a question no entity of which can be described: its values made vague, when there are any.
+    if (!described && !(level === 3 && replacements.length > 0))
       return { ok: false, reason: "no entity could be described without revealing the answer or its name" };
     return { ok: true, item: this.item(chain, level, question, replacements) };
   }

@@ -20,6 +20,10 @@ export interface LevelReport {
   /** Oracle / agent solve rate among kept items. */
   kept_solvable_rate: number | null;
   drop_reasons: Record<string, number>;
+  /** Kept items by which of the obfuscator's rewrites they are ("0": its preferred one). */
+  kept_by_variant: Record<string, number>;
+  /** Kept items whose only change is values made vague (an L3 of a question no entity of which can be described). */
+  kept_values_only: number;
 }
 
 export interface SynthReport {
@@ -71,6 +75,11 @@ export function buildReport(input: {
     }
     const kept = records.filter((record) => record.kept);
     const count = (pick: (record: SynthRecord) => boolean) => records.filter(pick).length;
+    const keptByVariant: Record<string, number> = {};
+    for (const record of kept) bump(keptByVariant, String(record.variant ?? 0));
+    const valuesOnly = (record: SynthRecord) =>
+      record.replacements.length > 0 &&
+      record.replacements.every((r) => r.kind === "date-period" || r.kind === "number-range");
     return {
       level,
       attempted: chains,
@@ -93,6 +102,8 @@ export function buildReport(input: {
           : null,
       drop_reasons: dropReasons,
       readability_failures: readabilityFailures,
+      kept_by_variant: keptByVariant,
+      kept_values_only: kept.filter(valuesOnly).length,
     };
   });
   return {
@@ -142,9 +153,16 @@ export function formatReport(report: SynthReport): string {
     const skipped = Object.entries(level.skipped).map(([reason, n]) => `${reason} ×${n}`);
     const dropped = Object.entries(level.drop_reasons).map(([reason, n]) => `${reason} ×${n}`);
     const unreadable = Object.entries(level.readability_failures).map(([rule, n]) => `${rule} ×${n}`);
+    const later = Object.entries(level.kept_by_variant ?? {})
+      .filter(([variant]) => variant !== "0")
+      .reduce((sum, [, n]) => sum + n, 0);
+    const keptNotes = [
+      ...(later > 0 ? [`kept from a later rewrite ×${later}`] : []),
+      ...((level.kept_values_only ?? 0) > 0 ? [`kept with values made vague only ×${level.kept_values_only}`] : []),
+    ];
     if (skipped.length > 0 || dropped.length > 0)
       lines.push(
-        `L${level.level}: not produced: ${skipped.join(", ") || "none"}; dropped: ${dropped.join(", ") || "none"}${unreadable.length > 0 ? `; readability gate: ${unreadable.join(", ")}` : ""}`,
+        `L${level.level}: not produced: ${skipped.join(", ") || "none"}; dropped: ${dropped.join(", ") || "none"}${unreadable.length > 0 ? `; readability gate: ${unreadable.join(", ")}` : ""}${keptNotes.length > 0 ? `; ${keptNotes.join(", ")}` : ""}`,
       );
   }
   if (report.sources > 0 && report.chains === 0) lines.push(noChainHint(report.no_chain));

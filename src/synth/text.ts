@@ -475,7 +475,10 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
       if (notAValue(whole, offset, match.length) && notAValue(whole, yearAt, year.length)) return match;
       // `Suicide's 1977 album`: a year owned by a possessive has no natural period form.
       if (/['’]s\s+$/.test(whole.slice(0, offset))) return match;
-      const afterThe = /\b(?:the|an?)\s+$/i.test(whole.slice(Math.max(0, offset - 4), offset));
+      // After a determiner (`the 1945 film`, `what 2017 film`) the period is attributive and drops its article.
+      const afterThe = /\b(?:the|an?|what|which|whose|this|that|its|his|her|their)\s+$/i.test(
+        whole.slice(Math.max(0, offset - 6), offset),
+      );
       const hasDay = /[A-Za-z]/.test(match.replace(/^(?:in|on) /, ""));
       // `on October 22, 1930` → `in the early 1930s`; after `the` the period is attributive (`the early 2010s game`).
       const prefixed =
