@@ -46,6 +46,8 @@ const FUNCTION_WORDS = /^(?:of|in|on|at|by|for|with|from|to|and|or|as|the|a|an)$
  * (`the 1945 American comedy film starring …` → `comedy film`); null when there is none.
  */
 export function kindOf(description: string): string | null {
+  // `one of the artists …` names a group, not the entity's kind.
+  if (/^one of\b/i.test(description)) return null;
   const person = personNoun(description);
   if (person) return person;
   const nouns: string[] = [];

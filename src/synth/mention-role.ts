@@ -110,9 +110,11 @@ export function describesPerson(description: string): boolean {
 
 /** The first person noun of a description (`the Scottish film and television director` → `director`), or null. */
 export function personNoun(description: string): string | null {
-  for (const match of description.matchAll(new RegExp(PERSON_NOUNS.source, "gi"))) {
+  // Only the head phrase counts: `the third studio album by English singer …` is an album.
+  const head = description.split(/,|\s(?:by|of|from|for|with|who|which|that|whose|in|on|at|to)\s/)[0] ?? description;
+  for (const match of head.matchAll(new RegExp(PERSON_NOUNS.source, "gi"))) {
     // `the boy group`, `the general election`: a person noun modifying another noun is no person.
-    const next = /^\s+([a-z][a-z-]*)/.exec(description.slice((match.index ?? 0) + match[0].length))?.[1];
+    const next = /^\s+([a-z][a-z-]*)/.exec(head.slice((match.index ?? 0) + match[0].length))?.[1];
     if (next && nlp(next).has("#Noun") && !nlp(next).has("#Preposition") && !PERSON_NOUNS.test(next)) continue;
     return match[0].toLowerCase();
   }

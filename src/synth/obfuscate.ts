@@ -81,7 +81,8 @@ export function replaceMention(question: string, mention: string, replacement: s
     return `${question.slice(0, start)}that ${replacement}${question.slice(end)}`.replace(/\s+/g, " ");
   if (role === "possessive") {
     const owned = possessedPhrase(question, end);
-    if (!owned) return null;
+    // `Poison's album "Shut Up, Make Love"`: `the album of <description> "…"` loses its title; left alone.
+    if (!owned || /^\s*["“]/.test(question.slice(end + owned.length))) return null;
     const before = question.slice(0, start).replace(/\bthe\s+$/i, "");
     let text = `the ${owned.phrase} of ${replacement}`;
     if (before.trim() === "" || /[.?!]\s*$/.test(before)) text = text.charAt(0).toUpperCase() + text.slice(1);

@@ -86,8 +86,11 @@ export function subjectIsEntity(subject: string, name: string, sentenceIndex: nu
       .toLowerCase()
       .split(/[^a-z0-9]+/)
       .filter((word) => word.length >= 4);
-  const nameWords = new Set(words(name));
-  return words(bare).some((word) => nameWords.has(word));
+  // A subject naming the entity loosely (`Henry John Kaiser` for `Henry J. Kaiser`) holds every long word of its
+  // name; one holding only some (`Private James Francis Ryan` for `Saving Private Ryan`) is about someone else.
+  const nameWords = words(name);
+  const subjectWords = new Set(words(bare));
+  return nameWords.length > 0 && nameWords.every((word) => subjectWords.has(word));
 }
 
 export function wordCount(text: string): number {
