@@ -1,10 +1,17 @@
 /** The naturalness rules of synthesis: roles, vagueness, hints, markup, answer-word leaks and the readability gate. */
 import { describe, expect, it } from "vitest";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
-import { describesPerson, mentionRole } from "./mention-role.js";
-import { cutBeforeNames, RuleObfuscator, replaceMention, titleKind, withoutRepetition } from "./obfuscate.js";
+import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
+import {
+  cutBeforeNames,
+  RuleObfuscator,
+  replaceMention,
+  titleKind,
+  withoutList,
+  withoutRepetition,
+} from "./obfuscate.js";
 import { READABILITY_RULES, type ReadabilityRule, readabilityFailures } from "./readability.js";
-import { describeCandidates, vaguen } from "./text.js";
+import { containsNormalized, describeCandidates, vaguen } from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
 
 const role = (question: string, mention: string) => {
@@ -132,7 +139,7 @@ describe("the readability gate", () => {
 });
 
 describe("a mention inside a reduced relative clause", () => {
-  it("is not replaced when its clause ends on a stranded preposition", () => {
+  it("is recognised when its clause ends on a stranded preposition", () => {
     expect(role("Who was in charge of the town Buloburde is located in?", "Buloburde")).toBe("relative-subject");
     expect(role("Did the band Screaming Trees have more members?", "Screaming Trees")).toBe("head");
   });
@@ -195,5 +202,61 @@ describe("L3 when no short name-free description fits", () => {
       ok: false,
       reason: "no L3 beyond L2: no short description fits and nothing can be made vague",
     });
+  });
+});
+
+describe("dates made vague keep their grammar", () => {
+  it.each([
+    ["Which man was born on October 22, 1930?", "Which man was born in the early 1930s?"],
+    ["At what venue was the January 2, 2012 game played?", "At what venue was the early 2010s game played?"],
+    ["Since 2 June 2017, who has led the party?", "Since the late 2010s, who has led the party?"],
+    ["She stars in what 2017 film?", "She stars in what late 2010s film?"],
+    // Seasons, stages and a year owned by a possessive have no vague form.
+    ["The 2017–18 Wigan Athletic F.C. season was what?", "The 2017–18 Wigan Athletic F.C. season was what?"],
+    ["Algeria reached the round of 16 in which year?", "Algeria reached the round of 16 in which year?"],
+    ["Suicide's 1977 album features what song?", "Suicide's 1977 album features what song?"],
+  ])("%s", (input, expected) => {
+    expect(vaguen(input).text).toBe(expected);
+  });
+});
+
+describe("descriptions that read as one phrase", () => {
+  it("cuts a list and a second predicate away", () => {
+    expect(
+      withoutList(
+        "the American fashion and portrait photographer who has shot advertising campaigns for Marc Jacobs, Aldo, Supreme, Sisley",
+      ),
+    ).toBe("the American fashion and portrait photographer who has shot advertising campaigns");
+    expect(
+      withoutList("the American rock band formed by guitarist Scott Lucas, bassist Matt Garcia, drummer Joe Daniels"),
+    ).toBe("the American rock band");
+    expect(withoutList("the band from Boston, Massachusetts, best known for its single")).toBe(
+      "the band from Boston, Massachusetts, best known for its single",
+    );
+    const doctor = "Beverly Marshall is a fictional character. She was the doctor and was Jim Robinson's second wife.";
+    expect(describeCandidates(doctor, "Beverly Marshall", []).map((candidate) => candidate.text)).toEqual([
+      "the fictional character",
+    ]);
+  });
+
+  it("accepts coordinated nouns and drops what a cut before a hidden name leaves dangling", () => {
+    expect(endsOnNoun("the Australian singer and model")).toBe(true);
+    const film =
+      "Jump for Glory is a 1937 British romantic drama film directed by Raoul Walsh and starring Douglas Fairbanks Jr.";
+    expect(describeCandidates(film, "Jump for Glory", ["Raoul Walsh"])[0]?.text).toBe(
+      "the 1937 British romantic drama film",
+    );
+  });
+
+  it("puts a description in a reduced relative clause with `that`", () => {
+    expect(
+      replaceMention("What currency predated the Euro in the country Signmark is from?", "Signmark", "the deaf rapper"),
+    ).toBe("What currency predated the Euro in the country that the deaf rapper is from?");
+  });
+
+  it("counts a possessive as holding its name in every containment check", () => {
+    expect(containsNormalized("one of the artists competing in Finland's national final", "Finland")).toBe(true);
+    expect(containsNormalized("the Beatles' first album", "Beatles")).toBe(true);
+    expect(containsNormalized("Finlandia Hall", "Finland")).toBe(false);
   });
 });
