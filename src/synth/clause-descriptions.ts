@@ -71,7 +71,15 @@ export function kindOfTitle(title: string): string | null {
   const inside = /\(([^()]+)\)\s*$/.exec(title)?.[1]?.trim();
   if (!inside || /^\p{Lu}/u.test(inside)) return null;
   const word = inside.split(/\s+/).at(-1) ?? "";
-  return /^[a-z][a-z-]+$/.test(word) ? word : null;
+  return /^[a-z][a-z-]+$/.test(word) && !isField(word) ? word : null;
+}
+
+/** A sport or a field (`David Jones (rugby)`): what the entity does, not what it is. */
+const FIELDS =
+  /^(?:rugby|football|soccer|cricket|baseball|basketball|hockey|tennis|golf|boxing|cycling|athletics|wrestling|swimming|rowing|sailing|chess|music|art|politics|science|mathematics|physics|chemistry|biology|philosophy|religion|journalism|business)$/;
+
+export function isField(word: string): boolean {
+  return FIELDS.test(word.toLowerCase());
 }
 
 const SUBJECT_WORDS = 8;

@@ -12,7 +12,7 @@
  */
 import nlp from "compromise";
 import { leakedAnswerWords } from "./answer-words.js";
-import { clauseDescriptions, kindOf, kindOfTitle } from "./clause-descriptions.js";
+import { clauseDescriptions, isField, kindOf, kindOfTitle } from "./clause-descriptions.js";
 import { describesPerson, endsOnNoun, mentionRole, possessedPhrase } from "./mention-role.js";
 import {
   containsNormalized,
@@ -274,6 +274,7 @@ export function titleKind(title: string): string | null {
   const inside = /\(([^()]+)\)\s*$/.exec(title)?.[1]?.trim();
   if (!inside || !/^[\p{L}\p{N}][\p{L}\p{N} '-]*$/u.test(inside) || inside.split(/\s+/).length > 4) return null;
   if (!/\s/.test(inside) && /^\p{Lu}/u.test(inside)) return null; // `(Texas)`: a place, not a kind
+  if (isField(inside.split(/\s+/).at(-1) ?? "")) return null; // `(rugby)`: a sport, not a kind
   return `the ${inside}`;
 }
 

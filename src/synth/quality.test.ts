@@ -260,3 +260,15 @@ describe("descriptions that read as one phrase", () => {
     expect(containsNormalized("Finlandia Hall", "Finland")).toBe(false);
   });
 });
+
+describe("what a description may not be", () => {
+  it("is not a sport from a title's disambiguation, nor a modifier left without its noun", () => {
+    expect(titleKind("David Jones (rugby)")).toBeNull();
+    expect(titleKind("Kiss and Tell (1945 film)")).toBe("the 1945 film");
+    const son =
+      "Kasper Peter Schmeichel is a Danish professional footballer. He is the son of former Manchester United and Denmark goalkeeper Peter Schmeichel.";
+    expect(
+      describeCandidates(son, "Kasper Schmeichel", ["Peter Schmeichel"]).map((candidate) => candidate.text),
+    ).toEqual(["the Danish professional footballer"]);
+  });
+});

@@ -250,9 +250,15 @@ export function cutBeforeForbidden(text: string, forbidden: readonly string[]): 
       ].map((mark) => head.lastIndexOf(mark)),
     );
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
+    // `the son of former Manchester United [and Denmark goalkeeper <hidden>]`: a modifier left without its noun.
+    const orphan = ORPHAN_MODIFIER.exec(out);
+    if (orphan) out = stripDangling(out.slice(0, orphan.index));
   }
   return out;
 }
+
+const ORPHAN_MODIFIER =
+  /\s(?:of|by|for|with|to|from)\s+(?:the\s+)?(?:former|late|then|fellow|future|current)\s+(?:\p{Lu}[\p{L}.'’-]*\s*)*$/u;
 
 const SPAN_CONNECTORS = new Set([
   "of",
