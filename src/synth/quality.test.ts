@@ -215,6 +215,8 @@ describe("dates made vague keep their grammar", () => {
     ["The 2017–18 Wigan Athletic F.C. season was what?", "The 2017–18 Wigan Athletic F.C. season was what?"],
     ["Algeria reached the round of 16 in which year?", "Algeria reached the round of 16 in which year?"],
     ["Suicide's 1977 album features what song?", "Suicide's 1977 album features what song?"],
+    ["Who was king of Lotharingia from 855 until his death?", "Who was king of Lotharingia from 855 until his death?"],
+    ["The band sold 855 copies in Ohio.", "The band sold between 800 and 900 copies in Ohio."],
   ])("%s", (input, expected) => {
     expect(vaguen(input).text).toBe(expected);
   });

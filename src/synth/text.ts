@@ -513,6 +513,12 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
       const value = Number(number.replace(/,/g, ""));
       if (!Number.isFinite(value) || value < 10) return match;
       if (/^(?:1[0-9]{3}|20[0-9]{2})$/.test(number)) return match; // a year kept as a year (in a name, after a name)
+      // `from 855 until his death`: a three-digit number after a time preposition is a year, not a quantity.
+      if (
+        /^\d{3}$/.test(number) &&
+        /\b(?:from|until|till|since|in|by|before|after|to)\s+$/i.test(whole.slice(0, offset))
+      )
+        return match;
       const magnitude = 10 ** Math.floor(Math.log10(value));
       const low = Math.floor(value / magnitude) * magnitude;
       const high = low + magnitude;
