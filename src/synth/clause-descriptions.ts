@@ -6,8 +6,7 @@
  * defining description or of its title's disambiguation; without a kind no clause description is made.
  * Tags come from compromise, as in mention-role.ts.
  */
-import nlp from "compromise";
-import { describesPerson, endsOnNoun, personNoun } from "./mention-role.js";
+import { describesPerson, endsOnNoun, personNoun, type TaggedTerm, taggedTerms } from "./mention-role.js";
 import {
   clip,
   closedQuotes,
@@ -20,21 +19,6 @@ import {
   wordCount,
 } from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
-
-interface Term {
-  text: string;
-  tags: string[];
-  start: number;
-}
-
-function terms(text: string): Term[] {
-  const json = nlp(text).terms().json({ offset: true }) as {
-    text: string;
-    offset: { start: number };
-    terms: { tags: string[] }[];
-  }[];
-  return json.map((term) => ({ text: term.text, tags: term.terms[0]?.tags ?? [], start: term.offset.start }));
-}
 
 const FUNCTION_TAGS = ["Verb", "Preposition", "Conjunction", "Determiner", "Pronoun"];
 /** Words the tagger sometimes folds into a place name (`city of France`). */
@@ -51,7 +35,7 @@ export function kindOf(description: string): string | null {
   const person = personNoun(description);
   if (person) return person;
   const nouns: string[] = [];
-  for (const term of terms(description.replace(/^(?:the|a|an)\s+/i, ""))) {
+  for (const term of taggedTerms(description.replace(/^(?:the|a|an)\s+/i, ""))) {
     const word = term.text.replace(/[,;:.]+$/, "");
     const noun =
       /^[a-z][a-z-]*$/.test(word) &&
@@ -86,8 +70,8 @@ const SUBJECT_WORDS = 8;
 const APPOSITION = /^([^,]{2,80}?),\s+(?:a|an|the)\s+([^,;]+?),/;
 
 /** The sentence's subject and verb clause, when the sentence opens with a short subject followed by its verb. */
-function splitClause(sentence: string): { subject: string; clause: string; verbs: Term[] } | null {
-  const tagged = terms(sentence);
+function splitClause(sentence: string): { subject: string; clause: string; verbs: TaggedTerm[] } | null {
+  const tagged = taggedTerms(sentence);
   const first = tagged.findIndex((term) => term.tags.includes("Verb"));
   if (first <= 0 || first > SUBJECT_WORDS) return null;
   const start = tagged[first]?.start ?? 0;
@@ -104,10 +88,10 @@ const HAVE_WORDS = /^(?:has|have|had)$/i;
  * past-tense verb gets `who`/`that` (`that won the award`); a copula before anything else (`is a …`, `was located`
  * aside) and present tenses give nothing.
  */
-function relativeClause(clause: string, verbs: Term[], person: boolean): string | null {
+function relativeClause(clause: string, verbs: TaggedTerm[], person: boolean): string | null {
   const [first, second] = verbs;
   if (!first) return null;
-  const word = (term: Term | undefined) => term?.text.replace(/[,;:.]+$/, "") ?? "";
+  const word = (term: TaggedTerm | undefined) => term?.text.replace(/[,;:.]+$/, "") ?? "";
   if (COPULA_WORDS.test(word(first))) {
     if (!second?.tags.includes("PastTense") || !second.tags.includes("Verb")) return null;
     return clause.slice(clause.indexOf(second.text));

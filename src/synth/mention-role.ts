@@ -15,13 +15,14 @@ import nlp from "compromise";
 
 export type MentionRole = "head" | "possessive" | "pre-modifier" | "in-title" | "relative-subject";
 
-interface TaggedTerm {
+/** A term of a text with its part-of-speech tags and where it starts. */
+export interface TaggedTerm {
   text: string;
   tags: string[];
   start: number;
 }
 
-function taggedTerms(text: string): TaggedTerm[] {
+export function taggedTerms(text: string): TaggedTerm[] {
   const json = nlp(text).terms().json({ offset: true }) as {
     text: string;
     offset: { start: number };
