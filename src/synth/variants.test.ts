@@ -7,8 +7,9 @@ import { readJsonlRecords } from "../core/jsonl-store.js";
 import { buildCorpus } from "../corpus/build.js";
 import { openCorpus, type SqliteCorpus } from "../corpus/sqlite-corpus.js";
 import { synthesizeMultihop } from "./multihop.js";
-import { choiceVectors, itemId, type Obfuscator, RuleObfuscator } from "./obfuscate.js";
+import { itemId, type Obfuscator, RuleObfuscator } from "./obfuscate.js";
 import { formatReport } from "./report.js";
+import { choiceVectors } from "./rewrite-variants.js";
 import type { Chain, Level, ObfuscatedItem, SynthRecord } from "./types.js";
 
 describe("choiceVectors", () => {
