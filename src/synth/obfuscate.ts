@@ -350,25 +350,8 @@ export class RuleObfuscator implements Obfuscator {
     vague = true,
   ): Rewrite[] {
     if (target.text === null) return [];
-    const defining = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
-    const kind = (defining[0] ? kindOf(defining[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
-    const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]
-      .map(withoutList)
-      .filter((text): text is string => text !== null);
-    const titled = target.title ? titleKind(target.title) : null;
-    // `Privilege (Ivor Cutler album)` → `the Ivor Cutler album` names what the description may not.
-    if (titled && !plan.forbidden.some((value) => containsNormalized(titled, value))) candidates.push(titled);
-    // L3 names nobody: descriptions without names first, then the others cut before their first name.
-    const made = (text: string) => (vague ? vaguen(text).text : text);
-    const texts =
-      level === 3
-        ? [
-            ...candidates.map(made).filter((text) => cutBeforeNames(text) === text),
-            ...candidates.map((text) => cutBeforeNames(made(text))),
-          ]
-        : candidates;
     const out: Rewrite[] = [];
-    for (const candidate of texts) {
+    for (const candidate of this.candidateTexts(target, level, plan, maxWords, vague)) {
       const text = candidate === null ? null : withoutRepetition(candidate, question, target.mention);
       if (text === null || leakedAnswerWords(text, plan.answers, plan.base).length > 0) continue;
       if (out.some((option) => option.text === text)) continue;
@@ -378,6 +361,42 @@ export class RuleObfuscator implements Obfuscator {
       out.push({ text, question: next, kind: "entity-description" });
     }
     return out;
+  }
+
+  /**
+   * The target's descriptions before they meet the question, best first; the same for every rewrite of one
+   * (question, level), so they are made once (`plan.memo`).
+   */
+  private candidateTexts(
+    target: Target,
+    level: Level,
+    plan: Plan,
+    maxWords: number,
+    vague: boolean,
+  ): (string | null)[] {
+    const key = `${target.mention}\u0000${level}\u0000${maxWords}\u0000${vague}`;
+    const known = plan.memo.get(key);
+    if (known) return known;
+    const texts = this.describeAnew(target, level, plan, maxWords, vague);
+    plan.memo.set(key, texts);
+    return texts;
+  }
+
+  private describeAnew(target: Target, level: Level, plan: Plan, maxWords: number, vague: boolean): (string | null)[] {
+    if (target.text === null) return [];
+    const defining = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
+    const kind = (defining[0] ? kindOf(defining[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
+    const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]
+      .map(withoutList)
+      .filter((text): text is string => text !== null);
+    const titled = target.title ? titleKind(target.title) : null;
+    // `Privilege (Ivor Cutler album)` → `the Ivor Cutler album` names what the description may not.
+    if (titled && !plan.forbidden.some((value) => containsNormalized(titled, value))) candidates.push(titled);
+    // L3 names nobody: descriptions without names first, then the others cut before their first name.
+    if (level !== 3) return candidates;
+    const made = candidates.map((text) => (vague ? vaguen(text).text : text));
+    const cut = made.map(cutBeforeNames);
+    return [...made.filter((text, index) => cut[index] === text), ...cut];
   }
 
   /**
@@ -454,7 +473,8 @@ export class RuleObfuscator implements Obfuscator {
       ...targets.map((target) => target.mention),
     ];
     const maxWords = level === 2 ? (this.options.maxWordsLevel2 ?? 22) : (this.options.maxWordsLevel3 ?? 14);
-    return { base, targets, chainTargetCount, forbidden, answers: [chain.answer, ...chain.aliases], maxWords };
+    const answers = [chain.answer, ...chain.aliases];
+    return { base, targets, chainTargetCount, forbidden, answers, maxWords, memo: new Map() };
   }
 
   /**
@@ -543,6 +563,8 @@ interface Plan {
   forbidden: string[];
   answers: string[];
   maxWords: number;
+  /** Candidate descriptions already made, by target, level, length and vagueness (see candidateTexts). */
+  memo: Map<string, (string | null)[]>;
 }
 
 /** A text that replaces a target, with the question it gives. */
