@@ -7,17 +7,7 @@
  * Tags come from compromise, as in mention-role.ts.
  */
 import { describesPerson, endsOnNoun, personNoun, type TaggedTerm, taggedTerms } from "./mention-role.js";
-import {
-  clip,
-  closedQuotes,
-  containsNormalized,
-  cutBeforeForbidden,
-  splitSentences,
-  stripDangling,
-  stripDanglingParticiples,
-  subjectIsEntity,
-  wordCount,
-} from "./text.js";
+import { clip, MONTHS, splitSentences, stripDangling, subjectIsEntity, withoutForbidden, wordCount } from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
 
 const FUNCTION_TAGS = ["Verb", "Preposition", "Conjunction", "Determiner", "Pronoun"];
@@ -114,9 +104,8 @@ function firstPredicate(clause: string): string {
   return clause;
 }
 
-const MONTH = "(?:January|February|March|April|May|June|July|August|September|October|November|December)";
 /** A date cut before its year (`released on August 12`) says less than it seems to. */
-const DATE_WITHOUT_YEAR = new RegExp(`\\b${MONTH}\\s+\\d{1,2}$|\\b\\d{1,2}\\s+${MONTH}$`);
+const DATE_WITHOUT_YEAR = new RegExp(`\\b(?:${MONTHS})\\s+\\d{1,2}$|\\b\\d{1,2}\\s+(?:${MONTHS})$`);
 
 /** Apposition and verb-clause descriptions of the entity from its passage's first sentences, in passage order. */
 export function clauseDescriptions(
@@ -129,13 +118,8 @@ export function clauseDescriptions(
   const out: string[] = [];
   const sentences = splitSentences(cleanWikiText(passageText)).slice(0, 6);
   const keep = (text: string) => {
-    const clipped = clip(text, maxWords);
-    const forbiddenCut = cutBeforeForbidden(clipped, [name, ...forbidden]);
-    const cut = closedQuotes(
-      forbiddenCut !== null && forbiddenCut !== clipped ? stripDanglingParticiples(forbiddenCut) : forbiddenCut,
-    );
+    const cut = withoutForbidden(clip(text, maxWords), name, forbidden);
     if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut) || DATE_WITHOUT_YEAR.test(cut)) return;
-    if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) return;
     if (!out.includes(cut)) out.push(cut);
   };
   for (const [index, raw] of sentences.entries()) {

@@ -50,10 +50,10 @@ export function findMention(question: string, name: string): string | null {
 export function containsNormalized(haystack: string, needle: string): boolean {
   const normalizedNeedle = normalizeAnswer(fold(decodeEntities(needle)));
   if (normalizedNeedle === "") return false;
-  const words = (text: string) => ` ${normalizeAnswer(fold(decodeEntities(text)))} `;
-  return [haystack, haystack.replace(/(?<=\p{L})['’]s?(?=\s|$|[,.;:?!])/gu, "")].some((text) =>
-    words(text).includes(` ${normalizedNeedle} `),
-  );
+  const holds = (text: string) => ` ${normalizeAnswer(fold(decodeEntities(text)))} `.includes(` ${normalizedNeedle} `);
+  if (holds(haystack)) return true;
+  const withoutPossessives = haystack.replace(/(?<=\p{L})['’]s?(?=\s|$|[,.;:?!])/gu, "");
+  return withoutPossessives !== haystack && holds(withoutPossessives);
 }
 
 const ABBREVIATIONS = /\b(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Co|Inc|Ltd|Mt|No|U\.S|vs|etc|e\.g|i\.e|ca|c)\.$/;
@@ -198,21 +198,31 @@ export function describeCandidates(
         /\bborn\b/.test(text) && life.startsWith("born in ")
           ? `${text} ${life.replace(/^born /, "")}`
           : `${text} ${life}`;
-    const forbiddenCut = cutBeforeForbidden(text, [name, ...forbidden]);
-    // `the 1937 film directed by <hidden name>` → `the 1937 film`, not `the 1937 film directed`.
-    const cut = closedQuotes(
-      forbiddenCut !== null && forbiddenCut !== text ? stripDanglingParticiples(forbiddenCut) : forbiddenCut,
-    );
+    const cut = withoutForbidden(text, name, forbidden);
     if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut.replace(/\s+(?:born in|who lived from)\b.*$/, "")))
       continue;
-    if (forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name)) continue;
     if (!out.some((description) => description.text === cut)) out.push({ text: cut, sentence });
   }
   return out;
 }
 
+/**
+ * A description with nothing forbidden in it: cut at a clause boundary before the entity's name or any forbidden
+ * string — dropping the participle or relative pronoun the cut leaves (`the 1937 film directed by <hidden name>` →
+ * `the 1937 film`) — with every quote closed; null when nothing is left or a forbidden string remains.
+ */
+export function withoutForbidden(text: string, name: string, forbidden: readonly string[]): string | null {
+  const forbiddenCut = cutBeforeForbidden(text, [name, ...forbidden]);
+  const cut = closedQuotes(
+    forbiddenCut !== null && forbiddenCut !== text ? stripDanglingParticiples(forbiddenCut) : forbiddenCut,
+  );
+  if (cut === null || forbidden.some((value) => containsNormalized(cut, value)) || containsNormalized(cut, name))
+    return null;
+  return cut;
+}
+
 /** A cut description with every quote closed: cut before a quote left open (a title cut in two); null if none. */
-export function closedQuotes(text: string | null): string | null {
+function closedQuotes(text: string | null): string | null {
   if (text === null) return null;
   const straight = (text.match(/"/g) ?? []).length;
   const open = text.lastIndexOf("“");
@@ -223,7 +233,7 @@ export function closedQuotes(text: string | null): string | null {
 }
 
 /** Cut the text at a clause boundary before the first forbidden string; null when too little is left. */
-export function cutBeforeForbidden(text: string, forbidden: readonly string[]): string | null {
+function cutBeforeForbidden(text: string, forbidden: readonly string[]): string | null {
   let out = text;
   for (const value of forbidden) {
     if (!containsNormalized(out, value)) continue;
@@ -420,7 +430,7 @@ export function ordinal(n: number): string {
   return `${n}${n % 10 > 3 ? "th" : suffix}`;
 }
 
-const MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December";
+export const MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December";
 
 export interface VagueEdit {
   original: string;
@@ -504,7 +514,6 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
   out = out.replace(
     /(?<![\p{L}\p{N},.])(\d{1,3}(?:,\d{3})+|\d{2,})(?![\p{L}\p{N}]|,\d|\.\d| century|s\b)/gu,
     (match, number: string, offset: number, whole: string) => {
-      if (/\bthe (?:early |mid-|late )$/.test(whole.slice(Math.max(0, offset - 12), offset))) return match;
       if (/(?:early |mid-|late )$/.test(whole.slice(Math.max(0, offset - 6), offset))) return match;
       if (notAValue(whole, offset, match.length) || APPROXIMATE.test(whole.slice(Math.max(0, offset - 16), offset)))
         return match;
