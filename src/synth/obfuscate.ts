@@ -340,6 +340,10 @@ export class RuleObfuscator implements Obfuscator {
 
   constructor(private readonly options: RuleObfuscatorOptions = {}) {}
 
+  private get maxWordsLevel2(): number {
+    return this.options.maxWordsLevel2 ?? 22;
+  }
+
   /** The passage's descriptions that fit where the mention is, leak nothing and repeat nothing, best first. */
   private describe(
     target: Target,
@@ -349,7 +353,6 @@ export class RuleObfuscator implements Obfuscator {
     maxWords: number,
     vague = true,
   ): Rewrite[] {
-    if (target.text === null) return [];
     const out: Rewrite[] = [];
     for (const candidate of this.candidateTexts(target, level, plan, maxWords, vague)) {
       const text = candidate === null ? null : withoutRepetition(candidate, question, target.mention);
@@ -413,10 +416,10 @@ export class RuleObfuscator implements Obfuscator {
   ): Option[] {
     const out: Option[] =
       style === "long" && index < plan.chainTargetCount
-        ? this.describe(target, 2, plan, question, this.options.maxWordsLevel2 ?? 22)
+        ? this.describe(target, 2, plan, question, this.maxWordsLevel2)
         : this.describe(target, level, plan, question, plan.maxWords, style !== "exact");
     if (level !== 3) return out;
-    if (namesPerson(plan.base, target.mention)) {
+    if (plan.people.has(target.mention)) {
       const hint = personHint(target.mention);
       const next = hint ? replaceMention(question, target.mention, hint) : null;
       if (hint !== null && next !== null) out.push({ text: hint, question: next, kind: "name-hint" });
@@ -472,9 +475,12 @@ export class RuleObfuscator implements Obfuscator {
       ...targets.map((target) => target.name),
       ...targets.map((target) => target.mention),
     ];
-    const maxWords = level === 2 ? (this.options.maxWordsLevel2 ?? 22) : (this.options.maxWordsLevel3 ?? 14);
+    const maxWords = level === 2 ? this.maxWordsLevel2 : (this.options.maxWordsLevel3 ?? 14);
     const answers = [chain.answer, ...chain.aliases];
-    return { base, targets, chainTargetCount, forbidden, answers, maxWords, memo: new Map() };
+    const people = new Set(
+      level === 3 ? targets.map((target) => target.mention).filter((mention) => namesPerson(base, mention)) : [],
+    );
+    return { base, targets, chainTargetCount, forbidden, answers, maxWords, people, memo: new Map() };
   }
 
   /**
@@ -497,24 +503,16 @@ export class RuleObfuscator implements Obfuscator {
       question = picked.question;
       replacements.push(replacement(target, picked));
     }
-    let fromLevel2 = false;
-    if (level === 3 && replacements.length === 0) {
-      // No short, name-free description fits anywhere: L3 is then L2's descriptions made vague (below), kept only
-      // when vagueness changes something, so it never repeats L2.
-      const maxWordsLevel2 = this.options.maxWordsLevel2 ?? 22;
-      for (const [index, target] of plan.targets.slice(0, plan.chainTargetCount).entries()) {
-        const picked = this.describe(target, 2, plan, question, maxWordsLevel2)[choices[index] ?? 0];
-        if (!picked) continue;
-        question = picked.question;
-        replacements.push(replacement(target, picked));
-        fromLevel2 = true;
-      }
-    }
+    // No short, name-free description fits anywhere: L3 is then the long style, L2's descriptions made vague.
+    if (level === 3 && style === "short" && replacements.length === 0)
+      return this.build(chain, level, plan, choices, "long");
     if (level === 3) {
       const vague = style === "exact" ? { text: question, edits: [] } : vaguen(question);
       // L2's descriptions with nothing made vague are L2 again, not L3.
       if (
-        (fromLevel2 || (style === "long" && replacements.every((r) => r.kind === "entity-description"))) &&
+        style === "long" &&
+        replacements.length > 0 &&
+        replacements.every((r) => r.kind === "entity-description") &&
         vague.edits.length === 0
       )
         return { ok: false, reason: "no L3 beyond L2: no short description fits and nothing can be made vague" };
@@ -563,6 +561,8 @@ interface Plan {
   forbidden: string[];
   answers: string[];
   maxWords: number;
+  /** Mentions that name a person (L3: their initials are an option). */
+  people: Set<string>;
   /** Candidate descriptions already made, by target, level, length and vagueness (see candidateTexts). */
   memo: Map<string, (string | null)[]>;
 }
