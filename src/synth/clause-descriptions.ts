@@ -7,7 +7,16 @@
  * Tags come from compromise, as in mention-role.ts.
  */
 import { describesPerson, endsOnNoun, personNoun, type TaggedTerm, taggedTerms } from "./mention-role.js";
-import { clip, MONTHS, splitSentences, stripDangling, subjectIsEntity, withoutForbidden, wordCount } from "./text.js";
+import {
+  clip,
+  disambiguation,
+  MONTHS,
+  splitSentences,
+  stripDangling,
+  subjectIsEntity,
+  withoutForbidden,
+  wordCount,
+} from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
 
 const FUNCTION_TAGS = ["Verb", "Preposition", "Conjunction", "Determiner", "Pronoun"];
@@ -42,7 +51,7 @@ export function kindOf(description: string): string | null {
 
 /** `(Texas)` is no kind; `(1945 film)` → `film`, `(band)` → `band`. */
 export function kindOfTitle(title: string): string | null {
-  const inside = /\(([^()]+)\)\s*$/.exec(title)?.[1]?.trim();
+  const inside = disambiguation(title);
   if (!inside || /^\p{Lu}/u.test(inside)) return null;
   const word = inside.split(/\s+/).at(-1) ?? "";
   return /^[a-z][a-z-]+$/.test(word) && !isField(word) ? word : null;

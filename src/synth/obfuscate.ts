@@ -19,6 +19,7 @@ import {
   containsNormalized,
   decodeEntities,
   describeCandidates,
+  disambiguation,
   displayName,
   findMention,
   namedSpans,
@@ -272,7 +273,7 @@ export function cutBefore(text: string, index: number): string | null {
 
 /** A title's disambiguation as a description: `Kiss and Tell (1945 film)` → `the 1945 film`; null without one. */
 export function titleKind(title: string): string | null {
-  const inside = /\(([^()]+)\)\s*$/.exec(title)?.[1]?.trim();
+  const inside = disambiguation(title);
   if (!inside || !/^[\p{L}\p{N}][\p{L}\p{N} '-]*$/u.test(inside) || inside.split(/\s+/).length > 4) return null;
   if (!/\s/.test(inside) && /^\p{Lu}/u.test(inside)) return null; // `(Texas)`: a place, not a kind
   if (isField(inside.split(/\s+/).at(-1) ?? "")) return null; // `(rugby)`: a sport, not a kind

@@ -10,6 +10,11 @@ import { cleanWikiText, decodeEntities } from "./wiki-clean.js";
 export { decodeEntities };
 
 /** A title without its disambiguation: `Kiss and Tell (1945 film)` → `Kiss and Tell`. */
+/** A title's disambiguation: `Kiss and Tell (1945 film)` → `1945 film`; undefined without one. */
+export function disambiguation(title: string): string | undefined {
+  return /\(([^()]+)\)\s*$/.exec(title)?.[1]?.trim();
+}
+
 export function displayName(title: string): string {
   return decodeEntities(title)
     .replace(/\s*\([^)]*\)\s*$/, "")
