@@ -70,7 +70,8 @@ function reply(delayMs: number) {
   };
 }
 
-function evalArgs(runDirectory: string, baseUrl: string, extra: string[] = []): string[] {
+/** `drkit eval` on the capitals corpus against the scripted server, with the given benchmark and options. */
+function evalCommand(runDirectory: string, baseUrl: string, options: string[]): string[] {
   return [
     "--import",
     "tsx",
@@ -78,21 +79,22 @@ function evalArgs(runDirectory: string, baseUrl: string, extra: string[] = []): 
     "--home",
     home,
     "eval",
-    "--benchmark",
-    questionFile,
+    ...options,
     "--corpus",
     "capitals",
     "--model",
     "scripted",
     "--base-url",
     baseUrl,
-    "--k",
-    "2",
-    "--concurrency",
-    "2",
     "--run-dir",
     runDirectory,
     "--quiet",
+  ];
+}
+
+function evalArgs(runDirectory: string, baseUrl: string, extra: string[] = []): string[] {
+  return [
+    ...evalCommand(runDirectory, baseUrl, ["--benchmark", questionFile, "--k", "2", "--concurrency", "2"]),
     ...extra,
   ];
 }
@@ -254,28 +256,9 @@ describe("drkit eval (CLI, end to end)", () => {
     });
     const runDirectory = join(home, "runs", "gaia");
     const result = await runCli([
-      "--import",
-      "tsx",
-      "src/cli/run.ts",
-      "--home",
-      home,
-      "eval",
-      "--benchmark",
-      "gaia",
-      "--file",
-      gaia,
-      "--corpus",
-      "capitals",
-      "--python",
+      ...evalCommand(runDirectory, server.baseUrl, ["--benchmark", "gaia", "--file", gaia, "--python"]),
       "--judge",
       "none",
-      "--model",
-      "scripted",
-      "--base-url",
-      server.baseUrl,
-      "--run-dir",
-      runDirectory,
-      "--quiet",
       "--json",
     ]);
     expect(result.stderr).toBe("");
