@@ -1,5 +1,6 @@
 /** The naturalness rules of synthesis: roles, vagueness, hints, markup, answer-word leaks and the readability gate. */
 import { describe, expect, it } from "vitest";
+import { quietHarborChain } from "../../test/fixtures/synth-chain.js";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
 import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
 import {
@@ -166,29 +167,9 @@ describe("possessives and clauses around the mention", () => {
 });
 
 describe("L3 when no short name-free description fits", () => {
-  const chain = (question: string) => ({
-    sourceId: "s1",
-    dataset: "hotpotqa" as const,
-    kind: "bridge" as const,
-    question,
-    answer: "Maria Lopez",
-    aliases: [],
-    entities: [
-      {
-        name: "The Quiet Harbor",
-        role: "topic" as const,
-        passageId: "p1",
-        title: "The Quiet Harbor",
-        mention: "The Quiet Harbor",
-      },
-    ],
-    hops: [{ index: 0, entity: "The Quiet Harbor", passageId: "p1", question: null, yields: "Maria Lopez" }],
-    evidenceIds: ["p1"],
-    // The only description names someone, so L3 (names cut away) has nothing left but "the".
-    passages: {
-      p1: { title: "The Quiet Harbor", text: "The Quiet Harbor is a novel by Tom Baker published in 1987." },
-    },
-  });
+  // The only description names someone, so L3 (names cut away) has nothing left but "the".
+  const chain = (question: string) =>
+    quietHarborChain(question, "The Quiet Harbor is a novel by Tom Baker published in 1987.");
 
   it("takes L2's description made vague, and is not produced when nothing can be made vague", async () => {
     const obfuscator = new RuleObfuscator();
@@ -196,8 +177,10 @@ describe("L3 when no short name-free description fits", () => {
     expect(level3.ok && level3.item.question).toBe(
       "Who translated the novel by Tom Baker published in the late 1980s into Spanish?",
     );
-    const noYear = chain("Who translated The Quiet Harbor into Spanish?");
-    noYear.passages.p1.text = "The Quiet Harbor is a novel by Tom Baker.";
+    const noYear = quietHarborChain(
+      "Who translated The Quiet Harbor into Spanish?",
+      "The Quiet Harbor is a novel by Tom Baker.",
+    );
     expect(await obfuscator.obfuscate(noYear, 3)).toEqual({
       ok: false,
       reason: "no L3 beyond L2: no short description fits and nothing can be made vague",

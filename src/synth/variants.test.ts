@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { quietHarborChain } from "../../test/fixtures/synth-chain.js";
 import { readJsonlRecords } from "../core/jsonl-store.js";
 import { buildCorpus } from "../corpus/build.js";
 import { openCorpus, type SqliteCorpus } from "../corpus/sqlite-corpus.js";
@@ -28,31 +29,10 @@ describe("choiceVectors", () => {
   });
 });
 
-const twoSentenceChain: Chain = {
-  sourceId: "s1",
-  dataset: "hotpotqa",
-  kind: "bridge",
-  question: "Who produced The Quiet Harbor?",
-  answer: "Maria Lopez",
-  aliases: [],
-  entities: [
-    {
-      name: "The Quiet Harbor",
-      role: "topic",
-      passageId: "p1",
-      title: "The Quiet Harbor",
-      mention: "The Quiet Harbor",
-    },
-  ],
-  hops: [{ index: 0, entity: "The Quiet Harbor", passageId: "p1", question: null, yields: "Maria Lopez" }],
-  evidenceIds: ["p1"],
-  passages: {
-    p1: {
-      title: "The Quiet Harbor",
-      text: "The Quiet Harbor is a 1987 Welsh drama film. It was shot on the island of Anglesey.",
-    },
-  },
-};
+const twoSentenceChain = quietHarborChain(
+  "Who produced The Quiet Harbor?",
+  "The Quiet Harbor is a 1987 Welsh drama film. It was shot on the island of Anglesey.",
+);
 
 describe("RuleObfuscator variants", () => {
   it("returns the preferred rewrite first and the next description as an alternative", async () => {
