@@ -352,8 +352,8 @@ export async function synthesizeMultihop(options: MultihopOptions): Promise<Mult
 
 /**
  * Check a level's rewrites in order until one is kept: the kept one is the level's record, or the first when none
- * is. A rewrite identical to a question kept at a lower level is dropped ("repeats a lower level"). The record names its variant and what the rewrites checked before it (or, when none is kept, after it) were
- * dropped for.
+ * is. A rewrite identical to a question kept at a lower level is dropped ("repeats a lower level"). The record names
+ * its variant and what the rewrites checked before it (or, when none is kept, after it) were dropped for.
  */
 async function checkVariants(
   variants: readonly ObfuscatedItem[],

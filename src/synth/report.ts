@@ -153,12 +153,12 @@ export function formatReport(report: SynthReport): string {
     const skipped = Object.entries(level.skipped).map(([reason, n]) => `${reason} ×${n}`);
     const dropped = Object.entries(level.drop_reasons).map(([reason, n]) => `${reason} ×${n}`);
     const unreadable = Object.entries(level.readability_failures).map(([rule, n]) => `${rule} ×${n}`);
-    const later = Object.entries(level.kept_by_variant ?? {})
+    const later = Object.entries(level.kept_by_variant)
       .filter(([variant]) => variant !== "0")
       .reduce((sum, [, n]) => sum + n, 0);
     const keptNotes = [
       ...(later > 0 ? [`kept from a later rewrite ×${later}`] : []),
-      ...((level.kept_values_only ?? 0) > 0 ? [`kept with values made vague only ×${level.kept_values_only}`] : []),
+      ...(level.kept_values_only > 0 ? [`kept with values made vague only ×${level.kept_values_only}`] : []),
     ];
     if (skipped.length > 0 || dropped.length > 0)
       lines.push(
