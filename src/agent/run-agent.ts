@@ -201,8 +201,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
       const response = session
         ? await sampleTokens(session, request, turnIndex, signal)
         : await (model as NonNullable<typeof model>).complete(request, signal);
-      tracker.chargeModel(response.usage.promptTokens, response.usage.completionTokens);
-      tracker.usage.costUsd += response.costUsd ?? 0;
+      tracker.chargeResponse(response);
       return { response, ms: performance.now() - before };
     } catch (error) {
       if (error instanceof Stop) throw error;
@@ -332,8 +331,7 @@ export async function runAgent(options: RunAgentOptions): Promise<Trajectory> {
         summaryRequest(options.question, previous, messages.slice(openingMessages)),
         options.signal,
       );
-      tracker.chargeModel(response.usage.promptTokens, response.usage.completionTokens);
-      tracker.usage.costUsd += response.costUsd ?? 0;
+      tracker.chargeResponse(response);
       summary = extractSummary(response.text);
     } catch (error) {
       if (options.signal?.aborted) throw new Stop("cancelled");

@@ -33,6 +33,12 @@ export class UsageTracker {
     if (price) this.usage.costUsd += costOf(promptTokens, completionTokens, price);
   }
 
+  /** One model reply: its tokens and the cost the provider reported for it. */
+  chargeResponse(response: { usage: { promptTokens: number; completionTokens: number }; costUsd?: number }): void {
+    this.chargeModel(response.usage.promptTokens, response.usage.completionTokens);
+    this.usage.costUsd += response.costUsd ?? 0;
+  }
+
   chargeTool(costUsd = 0): void {
     this.usage.toolCalls += 1;
     this.usage.costUsd += costUsd;

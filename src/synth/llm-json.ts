@@ -22,16 +22,6 @@ export function extractJsonObject(text: string): unknown {
   return undefined;
 }
 
-export function charge(
-  tracker: UsageTracker | undefined,
-  usage: { promptTokens: number; completionTokens: number },
-  costUsd?: number,
-): void {
-  if (!tracker) return;
-  tracker.chargeModel(usage.promptTokens, usage.completionTokens);
-  if (costUsd) tracker.usage.costUsd += costUsd;
-}
-
 export type JsonCallResult<T> = { ok: true; value: T; raw: string } | { ok: false; reason: string; raw: string };
 
 /** One chat call asking for JSON, validated with `schema`; one retry with the parse error when it does not fit. */
@@ -55,7 +45,7 @@ export async function completeJson<T>(
       },
       options.signal,
     );
-    charge(options.tracker, response.usage, response.costUsd);
+    options.tracker?.chargeResponse(response);
     raw = response.text;
     const parsed = schema.safeParse(extractJsonObject(raw));
     if (parsed.success) return { ok: true, value: parsed.data, raw };
