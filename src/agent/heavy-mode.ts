@@ -5,8 +5,9 @@
  * the n episodes are kept whole in `children`.
  */
 import { randomUUID } from "node:crypto";
+import { UsageTracker } from "../core/budget.js";
 import { describeError } from "../core/errors.js";
-import type { ChatMessage, Trajectory, Usage } from "../core/trajectory.js";
+import type { ChatMessage, Trajectory } from "../core/trajectory.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import { extractAnswer } from "../reward/extract.js";
 import { normalizeAnswer } from "../reward/normalize.js";
@@ -76,12 +77,6 @@ export function aggregatorMessages(
   ];
 }
 
-function totalUsage(usages: readonly Usage[]): Usage {
-  const total: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, llmCalls: 0, toolCalls: 0, costUsd: 0 };
-  for (const usage of usages) for (const key of Object.keys(total) as (keyof Usage)[]) total[key] += usage[key];
-  return total;
-}
-
 function childOptions(options: RunAgentOptions, parentId: string, parallel: number, index: number): RunAgentOptions {
   const seed = options.sampling?.seed;
   return {
@@ -104,7 +99,8 @@ export async function runHeavy(options: RunAgentOptions, heavy: HeavyModeOptions
   const votes = tallyVotes(children);
   let prediction: string | null = votes[0]?.answer ?? null;
   let messages: ChatMessage[] = [];
-  const usages = children.map((child) => child.usage);
+  const tracker = new UsageTracker();
+  for (const child of children) tracker.add(child.usage);
   const record: Record<string, unknown> = { parallel: heavy.parallel, aggregate: heavy.aggregate, votes };
   const aggregator = heavy.aggregator ?? options.model;
   if (heavy.aggregate === "model" && aggregator && !options.signal?.aborted) {
@@ -112,14 +108,7 @@ export async function runHeavy(options: RunAgentOptions, heavy: HeavyModeOptions
     try {
       const response = await aggregator.complete({ messages }, options.signal);
       messages.push({ role: "assistant", content: response.text });
-      usages.push({
-        promptTokens: response.usage.promptTokens,
-        completionTokens: response.usage.completionTokens,
-        totalTokens: response.usage.promptTokens + response.usage.completionTokens,
-        llmCalls: 1,
-        toolCalls: 0,
-        costUsd: response.costUsd ?? 0,
-      });
+      tracker.chargeResponse(response);
       const answer = extractAnswer(response.text, "tongyi");
       if (answer) prediction = answer;
       else record.aggregatorFallback = "the aggregator gave no <answer>: the vote decided";
@@ -133,7 +122,7 @@ export async function runHeavy(options: RunAgentOptions, heavy: HeavyModeOptions
     model: children[0]?.model,
     messages,
     turns: [],
-    usage: totalUsage(usages),
+    usage: { ...tracker.usage },
     timings: {
       startedAt: started.toISOString(),
       endedAt: new Date().toISOString(),

@@ -39,6 +39,11 @@ export class UsageTracker {
     this.usage.costUsd += response.costUsd ?? 0;
   }
 
+  /** Usage recorded elsewhere (another tracker's, a finished episode's), every field added. */
+  add(usage: Usage): void {
+    for (const key of Object.keys(this.usage) as (keyof Usage)[]) this.usage[key] += usage[key];
+  }
+
   chargeTool(costUsd = 0): void {
     this.usage.toolCalls += 1;
     this.usage.costUsd += costUsd;
