@@ -2,6 +2,7 @@
  * What the viewer and the workbench share: a read-only HTTP server on 127.0.0.1 behind the request guard (Host and
  * Origin checks), JSON replies that are never cached, and the package's `web/` folder for their pages.
  */
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,18 +32,43 @@ export function packageWebRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "web");
 }
 
-/** Listen with `handle` behind the request guard; a thrown error becomes a 500 JSON reply. */
+/** A file the page loads, by URL path. */
+export interface StaticAsset {
+  path: string;
+  type: string;
+}
+
+/** A file as the reply, never cached. */
+export function sendFile(response: ServerResponse, asset: StaticAsset): void {
+  response.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });
+  response.end(readFileSync(asset.path));
+}
+
+/**
+ * Listen behind the request guard: anything but GET / HEAD is refused (`the <name> is read-only`), the `assets`
+ * are served as files, and every other request goes to `handle` with its parsed URL; a thrown error becomes a 500
+ * JSON reply.
+ */
 export function startReadOnlyServer(
   options: ReadOnlyServerOptions,
-  handle: (request: IncomingMessage, response: ServerResponse) => void,
+  name: string,
+  assets: Readonly<Record<string, StaticAsset>>,
+  handle: (url: URL, response: ServerResponse) => void,
 ): Promise<ListeningServer> {
   const host = options.host ?? "127.0.0.1";
   const guard = createRequestGuard(host, options.guard);
+  const serve = (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (request.method !== "GET" && request.method !== "HEAD")
+      sendUncached(response, 405, { error: `the ${name} is read-only: use GET` }, { allow: "GET, HEAD" });
+    else if (assets[url.pathname]) sendFile(response, assets[url.pathname] as StaticAsset);
+    else handle(url, response);
+  };
   const server = createServer((request, response) => {
     try {
       const refusal = guard.check(request);
       if (refusal) sendUncached(response, refusal.status, { error: refusal.message });
-      else handle(request, response);
+      else serve(request, response);
     } catch (error) {
       if (!response.headersSent) sendUncached(response, 500, { error: (error as Error).message });
       else response.end();

@@ -1,18 +1,8 @@
-/**
- * The trajectory viewer: a read-only HTTP server on 127.0.0.1 that serves the page in `web/` and a small
- * JSON API over a trajectories file or run directory.
- *
- *   GET /                         the viewer page
- *   GET /api/info                 {file, total}
- *   GET /api/trajectories?offset&limit&search&termination&outcome   → {total, items: TrajectorySummary[]}
- *   GET /api/trajectories/:index  → the full Trajectory record
- */
-import { readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ListeningServer } from "./http.js";
-import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
+import { packageWebRoot, type StaticAsset, sendUncached, startReadOnlyServer } from "./read-only-server.js";
 import type { RequestGuardOptions } from "./request-guard.js";
 import { TrajectorySource } from "./trajectory-source.js";
 
@@ -40,26 +30,18 @@ const QuerySchema = z.object({
   step: z.coerce.number().int().optional(),
 });
 
-const staticFiles: Record<string, { file: string; type: string }> = {
-  "/": { file: "viewer.html", type: "text/html; charset=utf-8" },
-  "/viewer.js": { file: "viewer.js", type: "text/javascript; charset=utf-8" },
-  "/viewer.css": { file: "viewer.css", type: "text/css; charset=utf-8" },
-};
+/** The viewer page's files in `webRoot`. */
+export function viewerAssets(webRoot: string): Record<string, StaticAsset> {
+  return {
+    "/": { path: join(webRoot, "viewer.html"), type: "text/html; charset=utf-8" },
+    "/viewer.js": { path: join(webRoot, "viewer.js"), type: "text/javascript; charset=utf-8" },
+    "/viewer.css": { path: join(webRoot, "viewer.css"), type: "text/css; charset=utf-8" },
+  };
+}
 
 const send = sendUncached;
 
-function handle(source: TrajectorySource, webRoot: string, request: IncomingMessage, response: ServerResponse): void {
-  const url = new URL(request.url ?? "/", "http://localhost");
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    send(response, 405, { error: "the viewer is read-only: use GET" }, { allow: "GET, HEAD" });
-    return;
-  }
-  const asset = staticFiles[url.pathname];
-  if (asset) {
-    response.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });
-    response.end(readFileSync(join(webRoot, asset.file)));
-    return;
-  }
+function handle(source: TrajectorySource, url: URL, response: ServerResponse): void {
   if (handleTrajectoryApi(source, url, response)) return;
   send(response, 404, { error: `unknown path ${url.pathname}` });
 }
@@ -94,5 +76,7 @@ export function handleTrajectoryApi(source: TrajectorySource, url: URL, response
 export async function startViewerServer(options: ViewerOptions): Promise<RunningServer> {
   const source = new TrajectorySource(options.path);
   const webRoot = options.webRoot ?? packageWebRoot();
-  return startReadOnlyServer(options, (request, response) => handle(source, webRoot, request, response));
+  return startReadOnlyServer(options, "viewer", viewerAssets(webRoot), (url, response) =>
+    handle(source, url, response),
+  );
 }

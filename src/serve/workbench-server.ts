@@ -12,19 +12,19 @@
  *   GET /viewer?source=ID         the trajectory viewer on an evaluation run or trajectories file, whose API
  *                                 (`/api/info`, `/api/trajectories[/:index]`) takes the same `source=ID`
  */
-import { existsSync, readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { existsSync } from "node:fs";
+import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { compareItems } from "../eval/item-compare.js";
 import { readRunTrajectories } from "../eval/run-store.js";
 import type { ListeningServer } from "./http.js";
-import { packageWebRoot, sendUncached, startReadOnlyServer } from "./read-only-server.js";
+import { packageWebRoot, type StaticAsset, sendFile, sendUncached, startReadOnlyServer } from "./read-only-server.js";
 import type { RequestGuardOptions } from "./request-guard.js";
 import { discoverRuns, type RunEntry, type RunKind, readJsonlRows, runAt } from "./run-discovery.js";
 import { synthesisView } from "./synthesis-view.js";
 import { TrajectorySource } from "./trajectory-source.js";
-import { handleTrajectoryApi } from "./viewer-server.js";
+import { handleTrajectoryApi, viewerAssets } from "./viewer-server.js";
 
 export interface WorkbenchOptions {
   /** The folder of runs (any depth). */
@@ -38,15 +38,15 @@ export interface WorkbenchOptions {
 
 const send = sendUncached;
 
-function assets(webRoot: string): Record<string, { path: string; type: string }> {
+function assets(webRoot: string): Record<string, StaticAsset> {
   const uplot = dirname(createRequire(import.meta.url).resolve("uplot"));
+  const { "/": viewerPage, ...viewerFiles } = viewerAssets(webRoot);
   return {
     "/": { path: join(webRoot, "workbench.html"), type: "text/html; charset=utf-8" },
     "/workbench.js": { path: join(webRoot, "workbench.js"), type: "text/javascript; charset=utf-8" },
     "/workbench.css": { path: join(webRoot, "workbench.css"), type: "text/css; charset=utf-8" },
-    "/viewer": { path: join(webRoot, "viewer.html"), type: "text/html; charset=utf-8" },
-    "/viewer.js": { path: join(webRoot, "viewer.js"), type: "text/javascript; charset=utf-8" },
-    "/viewer.css": { path: join(webRoot, "viewer.css"), type: "text/css; charset=utf-8" },
+    "/viewer": viewerPage as StaticAsset,
+    ...viewerFiles,
     "/vendor/uPlot.iife.min.js": { path: join(uplot, "uPlot.iife.min.js"), type: "text/javascript; charset=utf-8" },
     "/vendor/uPlot.min.css": { path: join(uplot, "uPlot.min.css"), type: "text/css; charset=utf-8" },
   };
@@ -73,27 +73,10 @@ function trajectorySource(root: string, id: string, sources: SourceCache): Traje
   return source;
 }
 
-function handle(
-  root: string,
-  files: Record<string, { path: string; type: string }>,
-  sources: SourceCache,
-  request: IncomingMessage,
-  response: ServerResponse,
-): void {
-  const url = new URL(request.url ?? "/", "http://localhost");
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    send(response, 405, { error: "the workbench is read-only: use GET" }, { allow: "GET, HEAD" });
-    return;
-  }
+function handle(root: string, sources: SourceCache, url: URL, response: ServerResponse): void {
   if (url.pathname === "/favicon.ico") {
     response.writeHead(204, { "cache-control": "max-age=86400" });
     response.end();
-    return;
-  }
-  const asset = files[url.pathname];
-  if (asset) {
-    response.writeHead(200, { "content-type": asset.type, "cache-control": "no-store" });
-    response.end(readFileSync(asset.path));
     return;
   }
   if (url.pathname === "/api/runs") {
@@ -144,8 +127,7 @@ function handle(
       send(response, 404, { error: "no report.html for that evaluation run (drkit eval report <run-dir> writes it)" });
       return;
     }
-    response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    response.end(readFileSync(report));
+    sendFile(response, { path: report, type: "text/html; charset=utf-8" });
     return;
   }
   if (url.pathname.startsWith("/api/info") || url.pathname.startsWith("/api/trajectories")) {
@@ -163,5 +145,5 @@ export async function startWorkbenchServer(options: WorkbenchOptions): Promise<L
   const root = resolve(options.path);
   const files = assets(options.webRoot ?? packageWebRoot());
   const sources: SourceCache = new Map();
-  return startReadOnlyServer(options, (request, response) => handle(root, files, sources, request, response));
+  return startReadOnlyServer(options, "workbench", files, (url, response) => handle(root, sources, url, response));
 }
