@@ -87,6 +87,11 @@ export function tokenPathFor(model: TokenCompletionModel, tokenizer: string): To
   return { sampler: completionTokenSampler(model), template: JinjaChatTemplate.load(tokenizer) };
 }
 
+/** The summarize strategy's own summariser (config.summarizer), or undefined: the agent model summarises. */
+export function summarizerFor(config: Config, summarizeAt: number | undefined): OpenAICompatibleChatModel | undefined {
+  return summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
+}
+
 export function createAgentFromConfig(config: Config, options: AgentFromConfigOptions = {}): Agent {
   const protocol = options.protocol ?? "react";
   const env = options.env ?? process.env;
@@ -157,8 +162,7 @@ export function createAgentFromConfig(config: Config, options: AgentFromConfigOp
       "search-r1 offers search only: use --protocol react or tools for python, read_file and attachments",
     );
   tools.push(...fileAndCode);
-  const summarizer =
-    options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
+  const summarizer = summarizerFor(config, options.summarizeAt);
   if (summarizer) closers.push(() => summarizer.close());
   const context = options.summarizeAt
     ? { context: { strategy: "summarize" as const, thresholdTokens: options.summarizeAt } }

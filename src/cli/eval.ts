@@ -4,10 +4,10 @@
  */
 import { join } from "node:path";
 import type { Command } from "commander";
-import { tokenPathFor } from "../agent/from-config.js";
+import { summarizerFor, tokenPathFor } from "../agent/from-config.js";
 import { runEpisode } from "../agent/heavy-mode.js";
 import { PROTOCOL_NAMES, type ProtocolName } from "../agent/types.js";
-import { hasOwnSummarizer, resolveEndpoint } from "../core/config.js";
+import { resolveEndpoint } from "../core/config.js";
 import { InputError } from "../core/errors.js";
 import { withoutCredentials } from "../core/redact.js";
 import { openCorpus } from "../corpus/sqlite-corpus.js";
@@ -166,8 +166,7 @@ export function registerEvalCommand(program: Command): void {
       throw new InputError("choose where the agent searches: --corpus <name> (local) or --search <provider>");
     const model = createChatModel(config, { role: "model" });
     const token = options.tokenizer ? tokenPathFor(model, options.tokenizer) : undefined;
-    const summarizer =
-      options.summarizeAt && hasOwnSummarizer(config) ? createChatModel(config, { role: "summarizer" }) : undefined;
+    const summarizer = summarizerFor(config, options.summarizeAt);
     const heavy = heavyModeFrom(options, model);
     const provider = createSearchProvider({ provider: providerName, corpus: corpusName, home: config.home });
     const tools: Tool[] = [
