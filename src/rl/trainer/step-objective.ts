@@ -2,6 +2,7 @@
 import { TrainingError } from "../../core/errors.js";
 import { getAdvantageEstimator } from "../advantage-registry.js";
 import { SEGMENT_ESTIMATORS, segmentAdvantages } from "../rollout-segments.js";
+import { maskedSum, maskSum } from "../tensor.js";
 import type { AlgorithmPreset } from "./algorithms.js";
 import type { RlOptions } from "./rl-trainer.js";
 import type { TokenBatch } from "./token-batch.js";
@@ -57,16 +58,12 @@ export function actorLossConfig(
 export function rolloutAdvantages(batch: TokenBatch, advantages: Float64Array): Map<string, number> {
   const out = new Map<string, number>();
   for (let row = 0; row < batch.rows; row++) {
-    let sum = 0;
-    let count = 0;
-    for (let t = 0; t < batch.columns; t++) {
-      const k = row * batch.columns + t;
-      if ((batch.lossMask[k] as number) === 0) continue;
-      sum += advantages[k] as number;
-      count += 1;
-    }
+    const start = row * batch.columns;
+    const mask = batch.lossMask.subarray(start, start + batch.columns);
+    const count = maskSum(mask);
     const rollout = batch.rollout.rollouts[row] as string;
-    if (count > 0 && !out.has(rollout)) out.set(rollout, sum / count);
+    if (count > 0 && !out.has(rollout))
+      out.set(rollout, maskedSum(advantages.subarray(start, start + batch.columns), mask) / count);
   }
   return out;
 }
