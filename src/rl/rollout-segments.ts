@@ -12,8 +12,9 @@ import type { AdvantageInput, AdvantageOutput } from "./advantage-types.js";
 /** Estimators whose advantage is one scalar per row, which can be broadcast from a rollout to its segments. */
 export const SEGMENT_ESTIMATORS: readonly string[] = ["grpo", "dr_grpo", "rloo", "gpg", "grpo_passk"];
 
-function hasModelTokens(trajectory: Trajectory): boolean {
-  return trajectory.tokens?.spans.some((span) => span.source === "model" && span.ids.length > 0) ?? false;
+/** Whether a token view holds sampled (model) tokens, the ones a sample trains on. */
+export function hasModelTokens(view: Trajectory["tokens"]): boolean {
+  return view?.spans.some((span) => span.source === "model" && span.ids.length > 0) ?? false;
 }
 
 /**
@@ -42,7 +43,7 @@ export function segmentSamples(trajectory: Trajectory): Trajectory[] {
     segments: undefined,
     metadata: { ...trajectory.metadata, rollout: trajectory.id, segment: segments.length, segmentCount: count },
   };
-  return hasModelTokens(last) ? [...earlier, last] : earlier;
+  return hasModelTokens(last.tokens) ? [...earlier, last] : earlier;
 }
 
 function pickRows(values: ArrayLike<number>, rows: readonly number[], columns: number): Float64Array {

@@ -16,6 +16,7 @@ import { createReward, type RewardFunction } from "../../reward/rewards.js";
 import { computeActorObjective } from "../actor-objective.js";
 import type { TokenWeights } from "../policy/policy.js";
 import type { TrainingBackend } from "../policy/training-backend.js";
+import { hasModelTokens } from "../rollout-segments.js";
 import { filterZeroVarianceGroups } from "../sampling-filters.js";
 import { groupRows, maskedMean } from "../tensor.js";
 import { computeValueLoss } from "../value-loss.js";
@@ -131,9 +132,9 @@ export interface StepMetrics {
 
 /** Rollouts with at least one sampled token; when none has one, the step fails with the first error. */
 export function usableRollouts(trajectories: readonly Trajectory[], step: number): Trajectory[] {
-  const sampled = (view: Trajectory["tokens"]) =>
-    view?.spans.some((span) => span.source === "model" && span.ids.length > 0) ?? false;
-  const usable = trajectories.filter((t) => sampled(t.tokens) || (t.segments ?? []).some((s) => sampled(s.tokens)));
+  const usable = trajectories.filter(
+    (t) => hasModelTokens(t.tokens) || (t.segments ?? []).some((s) => hasModelTokens(s.tokens)),
+  );
   if (usable.length === 0 && trajectories.length > 0) {
     const failure = trajectories.find((t) => t.error)?.error;
     throw new TrainingError(
