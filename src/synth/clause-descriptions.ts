@@ -6,6 +6,7 @@
  * defining description or of its title's disambiguation; without a kind no clause description is made.
  * Tags come from compromise, as in mention-role.ts.
  */
+import nlp from "compromise";
 import { describesPerson, endsOnNoun, personNoun, type TaggedTerm, taggedTerms } from "./mention-role.js";
 import {
   clip,
@@ -55,6 +56,22 @@ export function kindOfTitle(title: string): string | null {
   if (!inside || /^\p{Lu}/u.test(inside)) return null;
   const word = inside.split(/\s+/).at(-1) ?? "";
   return /^[a-z][a-z-]+$/.test(word) && !isField(word) ? word : null;
+}
+
+/**
+ * A person's kind when nothing else gives one (`Fawell is a graduate of … He attended …` → `man`): the passage goes
+ * on with `He` / `She` and names the entity by a person's name (the tagger's, or its surname opening a sentence).
+ */
+export function kindOfPronouns(passageText: string, name: string): string | null {
+  const sentences = splitSentences(cleanWikiText(passageText)).slice(0, 6);
+  const pronoun = (word: string) => sentences.slice(1).filter((sentence) => sentence.startsWith(`${word} `)).length;
+  const he = pronoun("He");
+  const she = pronoun("She");
+  if (he === she) return null;
+  const surname = name.split(/\s+/).at(-1) ?? name;
+  const person =
+    nlp(name).has("#Person") || (/\s/.test(name) && sentences.some((sentence) => sentence.startsWith(`${surname} `)));
+  return person ? (he > she ? "man" : "woman") : null;
 }
 
 /** A sport or a field (`David Jones (rugby)`): what the entity does, not what it is. */

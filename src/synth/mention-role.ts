@@ -68,6 +68,10 @@ export function mentionRole(question: string, start: number, end: number): Menti
   return noun || (adjectiveThenNoun && !next.tags.includes("Comparable")) ? "pre-modifier" : "head";
 }
 
+/** An auxiliary that opens the mention's clause (`Who did …`, `What will …`): its main verb comes after the subject. */
+const AUXILIARY_BEFORE =
+  /\b(?:did|does|do|will|would|can|could|should)\s+(?:(?!who\b|which\b|that\b|where\b|when\b)[^,;?])*$/i;
+
 /**
  * The noun phrase owned by a possessive mention (`'s first husband` → `first husband`): up to four lower-case
  * adjectives / nouns / ordinals, ending on a noun; null when there is none.
@@ -90,10 +94,14 @@ export function possessedPhrase(question: string, end: number): { phrase: string
     if (term.text !== word) break;
   }
   while (words.length > 0 && !words[words.length - 1]?.tags.includes("Noun")) words.pop();
+  // `Who did Barry Wesson's team play …`: after an auxiliary the question's own verb follows the phrase.
+  const last = words.at(-1);
+  if (words.length > 1 && last && AUXILIARY_BEFORE.test(question.slice(0, end)) && nlp(last.text).has("#Verb"))
+    words.pop();
   if (words.length === 0) return null;
-  const last = words[words.length - 1] as TaggedTerm;
+  const final = words[words.length - 1] as TaggedTerm;
   let phrase = words.map((word) => word.text).join(" ");
-  let stop = last.start + last.text.length;
+  let stop = final.start + final.text.length;
   // `Gisvi's city of birth` → `the city of birth of …`: a closing `of <word>` belongs to the phrase.
   const ofWord = /^\s+of\s+([a-z]+)(?=\s*[?,.;:!]|$)/.exec(question.slice(stop));
   if (ofWord) {

@@ -12,8 +12,15 @@
  */
 import nlp from "compromise";
 import { leakedAnswerWords } from "./answer-words.js";
-import { clauseDescriptions, isField, kindOf, kindOfTitle } from "./clause-descriptions.js";
-import { describesPerson, endsOnNoun, mentionRole, possessedPhrase } from "./mention-role.js";
+import { clauseDescriptions, isField, kindOf, kindOfPronouns, kindOfTitle } from "./clause-descriptions.js";
+import {
+  describesPerson,
+  endsOnNoun,
+  mentionRole,
+  possessedPhrase,
+  type TaggedTerm,
+  taggedTerms,
+} from "./mention-role.js";
 import { type Style, variantPlans } from "./rewrite-variants.js";
 import {
   containsNormalized,
@@ -95,6 +102,9 @@ export function replaceMention(question: string, mention: string, replacement: s
     end += 1;
   }
   const before = question.slice(0, start);
+  // `gets its coffee` → `gets its brewed drink`: after a possessive determiner the description drops its article.
+  if (/\b(?:its|his|their|our|my|your|whose)\s+$/i.test(before) && /^(?:the|a|an)\s/i.test(replacement))
+    return `${before}${replacement.replace(/^\S+\s+/, "")}${question.slice(end)}`.replace(/\s+/g, " ");
   if (/^someone\b/.test(replacement) && /\bthe\s+$/i.test(before)) {
     const kept = before.replace(/\bthe\s+$/i, "");
     const text = kept.trim() === "" ? `S${replacement.slice(1)}` : replacement;
@@ -111,14 +121,66 @@ export function replaceMention(question: string, mention: string, replacement: s
   // A year or a nationality may open the head (`The English actor X`, `the 1984 film X`), not another name.
   const head = match && (match[1] === undefined || /^\d/.test(match[1]) || isDemonym(match[1])) ? match : null;
   let prefixEnd = start;
-  if (head && /^the\s/i.test(replacement)) prefixEnd = start - head[0].trimStart().length;
+  const bare = head ? null : bareHead(before);
+  if (bare !== null) {
+    // `composer Mozart` → `the Austrian composer …`; `social anthropologists Alfred Gell` has no place for one.
+    if (bare === "refuse" || !/^the\s/i.test(replacement)) return null;
+    if (!new RegExp(`\\b${bare.noun}\\b`, "i").test(replacement)) return null;
+    prefixEnd = bare.start;
+  } else if (head && /^the\s/i.test(replacement)) prefixEnd = start - head[0].trimStart().length;
   else if (/(?:^|\s)the\s+$/i.test(before) && /^the\s/i.test(replacement))
     prefixEnd = before.replace(/the\s+$/i, "").length;
   let text = replacement;
-  const tail = question.slice(end);
+  const tail = placeQualifier(question.slice(end), replacement);
   if (prefixEnd === 0 || /[.?!]\s*$/.test(question.slice(0, prefixEnd)))
     text = text.charAt(0).toUpperCase() + text.slice(1);
   return `${question.slice(0, prefixEnd)}${text}${tail}`.replace(/\s+/g, " ");
+}
+
+const PLACE_NAME = "\\p{Lu}[\\p{L}.'’-]*(?:\\s+\\p{Lu}[\\p{L}.'’-]*)*";
+/** `, East Lothian, Scotland` before a lower-case word or the end: the last name is the one tagged as a place. */
+const QUALIFIER = new RegExp(`^(?:,\\s+${PLACE_NAME})*,\\s+(${PLACE_NAME})(?=\\s+[a-z]|[?.!])`, "u");
+
+/**
+ * `Dirleton, East Lothian, Scotland` → `the village and parish in East Lothian, Scotland`: a place qualifying the
+ * mention follows its description with `in` (unless the description already says where, or the names are a list).
+ */
+function placeQualifier(tail: string, replacement: string): string {
+  const qualifier = QUALIFIER.exec(tail);
+  if (!qualifier || /\s(?:in|near)\s/.test(replacement) || !isPlace(qualifier[1] as string)) return tail;
+  if (/^,?\s+(?:and|or)\s/.test(tail.slice(qualifier[0].length))) return tail;
+  return ` in${tail.slice(1)}`;
+}
+
+/**
+ * The bare phrase right before the mention, with no article (`social anthropologists Alfred Gell`, `American actor
+ * Tom Hanks`, `former President Richard Nixon`): nouns, adjectives and nationalities that make the mention's own head.
+ * Its last noun (singular) and where it starts; `refuse` when a name is part of it (`New York Yankees player X`: a
+ * description there would leave the name without its noun); null when there is none.
+ */
+function bareHead(before: string): { noun: string; start: number } | "refuse" | null {
+  const terms = taggedTerms(before.trimEnd());
+  const last = terms.at(-1);
+  if (!last || !isBareWord(last) || !last.tags.includes("Noun") || !/^[a-z]/i.test(last.text)) return null;
+  let first = terms.length - 1;
+  while (first > 0 && isBareWord(terms[first - 1] as TaggedTerm)) first -= 1;
+  // The phrase must start the clause (`did former President …`, `were social anthropologists …`); after anything
+  // else it is the end of a longer noun phrase (`The 37th Disney animated feature film X`, `New York Yankees player X`).
+  const previous = terms[first - 1];
+  if (previous && !CLAUSE_START.test(previous.text)) return "refuse";
+  return { noun: last.text.toLowerCase().replace(/(?<=[^s])s$/, ""), start: (terms[first] as TaggedTerm).start };
+}
+
+const CLAUSE_START =
+  /^(?:of|in|on|at|by|for|with|from|to|as|about|between|than|and|or|but|both|either|neither|did|does|do|was|is|were|are|be|been|has|have|had|will|would|can|could|should|that|which|who|whom|where|when|what|how|why)[,]?$/i;
+
+/** A word of a bare head: a lower-case noun or adjective, a nationality, or a title (`President`). */
+function isBareWord(term: TaggedTerm): boolean {
+  const excluded = ["Pronoun", "Preposition", "Verb", "Determiner", "Conjunction", "Adverb", "Value", "QuestionWord"];
+  if (!/^[\p{L}-]+$/u.test(term.text) || /ing$/.test(term.text)) return false;
+  if (term.tags.some((tag) => excluded.includes(tag))) return false;
+  if (/^\p{Lu}/u.test(term.text)) return term.tags.includes("Demonym") || term.tags.includes("Actor");
+  return term.tags.includes("Noun") || term.tags.includes("Adjective");
 }
 
 interface Target {
@@ -156,6 +218,15 @@ export function approximateMention(question: string, name: string): string | nul
   return null;
 }
 
+const NAME_TAIL = /^(?:\s+(?:y|de|del|da|di|do|dos|von|van|der|den|la|le|du|bin|ibn)\s+\p{Lu}[\p{L}'’-]*)+/u;
+
+/** `José Echegaray` in `José Echegaray y Eizaguirre or …`: the mention runs on to the end of the name it starts. */
+function wholeName(question: string, mention: string): string {
+  const at = question.indexOf(mention);
+  const tail = at < 0 ? null : NAME_TAIL.exec(question.slice(at + mention.length));
+  return tail ? `${mention}${tail[0]}` : mention;
+}
+
 function chainTargets(chain: Chain, question: string): Target[] {
   const out: Target[] = [];
   for (const entity of chain.entities) {
@@ -168,10 +239,12 @@ function chainTargets(chain: Chain, question: string): Target[] {
           ? entity.mention
           : (findMention(question, entity.name) ?? approximateMention(question, entity.name));
     if (!mention || out.some((target) => target.mention === mention)) continue;
+    const whole = wholeName(question, mention);
+    if (out.some((target) => target.mention === whole)) continue;
     const passage = chain.passages[entity.passageId];
     const ownPassage = passage && displayName(passage.title).toLowerCase() === entity.name.toLowerCase();
     out.push({
-      mention,
+      mention: whole,
       name: entity.name,
       passageId: ownPassage ? entity.passageId : null,
       text: ownPassage ? passage.text : null,
@@ -241,18 +314,43 @@ const LIST = new RegExp(`:|${NAME},\\s+(?:[a-z]+\\s+)?${NAME},?\\s+(?:and\\s+)?(
 /** Where a list is cut off: the last clause or preposition boundary before it (`and` joins the list's own roles). */
 const LIST_BOUNDARY = /(?:,|\s(?:starring|featuring|by|in|of|from|for|with|at|on|to|under|whose|who|which|that))\s/gi;
 
+const LIFE_DATES = /\s+(?:who lived from \d{3,4} to \d{3,4}|born in \d{3,4})$/;
+
 /**
  * A description without the list in it (`the photographer who has shot advertising campaigns for Marc Jacobs, Aldo,
  * Supreme, …` → `the photographer who has shot advertising campaigns`): a list reads as a clipped record, not as
  * a description. Null when too little is left.
  */
 export function withoutList(text: string): string | null {
+  // `… who lived from 1891 to 1949` closes the description: the list is cut before it, the dates stay.
+  const life = LIFE_DATES.exec(text);
+  if (life) {
+    const rest = withoutList(text.slice(0, life.index));
+    return rest === null ? null : `${rest}${life[0]}`;
+  }
+  const roles = roleListStart(text);
+  if (roles !== undefined) return stripDangling(text.slice(0, roles));
   const at = LIST.exec(text)?.index;
   if (at === undefined) return text;
   const head = text.slice(0, at);
   const boundary = [...head.matchAll(LIST_BOUNDARY)].at(-1)?.index ?? at;
   const out = stripDanglingParticiples(stripDangling(head.slice(0, boundary)));
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+}
+
+/**
+ * `the anti-war organizer, former community college history instructor, and a founding member of …`: roles
+ * listed with `, and` are cut after the first one that ends on a noun; undefined when there is no such list.
+ */
+function roleListStart(text: string): number | undefined {
+  // A list of single nouns (`the pianist, composer, songwriter, and arranger`) reads as one role; a list holding a
+  // phrase of its own (`, and a founding member of …`, `, an early Kuomintang member,`) does not.
+  if (!/,\s+and\s/.test(text) || !/,\s+(?:and\s+)?(?:a|an|the|one)\s/.test(text)) return undefined;
+  for (const match of text.matchAll(/,(?=\s+[a-z])/g)) {
+    const head = text.slice(0, match.index);
+    if (head.split(/\s+/).length >= 3 && endsOnNoun(head)) return match.index;
+  }
+  return undefined;
 }
 
 /** Places stay in L3 descriptions (`the four-piece rock band from North London`): an attribute, not a hidden name. */
@@ -269,6 +367,22 @@ export function cutBefore(text: string, index: number): string | null {
   )?.index;
   const out = stripDanglingParticiples(stripDangling(cut !== undefined ? head.slice(0, cut) : head));
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+}
+
+/** Where a description's head phrase may end: a clause, or a place or origin after the head noun. */
+const HEAD_END = /(?:,|\s(?:who|which|that|whose|in|from|with))\s/g;
+
+/**
+ * The head phrase of a description (three words at least, ending on a noun): `the tributary of the Limpopo River in
+ * Beitbridge District` → `the tributary of the Limpopo River`; null when there is no shorter one. Never cut at `of`
+ * or `and`, which hold a phrase together (`the remainder of his life`, `the American rock and pop band`).
+ */
+function headPhrase(text: string): string | null {
+  for (const match of text.matchAll(HEAD_END)) {
+    const head = stripDanglingParticiples(stripDangling(text.slice(0, match.index)));
+    if (head.split(/\s+/).length >= 3 && endsOnNoun(head)) return head;
+  }
+  return null;
 }
 
 /** A title's disambiguation as a description: `Kiss and Tell (1945 film)` → `the 1945 film`; null without one. */
@@ -389,7 +503,10 @@ export class RuleObfuscator implements Obfuscator {
   private describeAnew(target: Target, level: Level, plan: Plan, maxWords: number, vague: boolean): (string | null)[] {
     if (target.text === null) return [];
     const defining = describeCandidates(target.text, target.name, plan.forbidden, maxWords).map((c) => c.text);
-    const kind = (defining[0] ? kindOf(defining[0]) : null) ?? (target.title ? kindOfTitle(target.title) : null);
+    const kind =
+      (defining[0] ? kindOf(defining[0]) : null) ??
+      (target.title ? kindOfTitle(target.title) : null) ??
+      kindOfPronouns(target.text, target.name);
     const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]
       .map(withoutList)
       .filter((text): text is string => text !== null);
@@ -400,7 +517,14 @@ export class RuleObfuscator implements Obfuscator {
     if (level !== 3) return candidates;
     const made = candidates.map((text) => (vague ? vaguen(text).text : text));
     const cut = made.map(cutBeforeNames);
-    return [...made.filter((text, index) => cut[index] === text), ...cut];
+    const nameFree = made.filter((text, index) => cut[index] === text);
+    // A description L3 leaves as L2 has it gets its head phrase next (`the secondary school located in the city of
+    // Greenfield` → `the secondary school`), so the rewrite after one that repeats L2 says less than L2.
+    const shorter = nameFree.flatMap((text) => {
+      const head = candidates.includes(text) ? headPhrase(text) : null;
+      return head !== null && head !== text ? [text, head] : [text];
+    });
+    return [...shorter, ...cut];
   }
 
   /**

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { quietHarborChain } from "../../test/fixtures/synth-chain.js";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
+import { clauseDescriptions, kindOfPronouns } from "./clause-descriptions.js";
 import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
 import {
   cutBeforeNames,
@@ -12,7 +13,7 @@ import {
   withoutRepetition,
 } from "./obfuscate.js";
 import { READABILITY_RULES, type ReadabilityRule, readabilityFailures } from "./readability.js";
-import { containsNormalized, describeCandidates, vaguen } from "./text.js";
+import { containsNormalized, describeCandidates, vaguen, withLifeDates, withoutForbidden } from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
 
 const role = (question: string, mention: string) => {
@@ -255,5 +256,140 @@ describe("what a description may not be", () => {
     expect(
       describeCandidates(son, "Kasper Schmeichel", ["Peter Schmeichel"]).map((candidate) => candidate.text),
     ).toEqual(["the Danish professional footballer"]);
+  });
+});
+
+describe("grammar around the mention, second pass", () => {
+  it("puts a possessive's owner before the question's verb and drops an article after a possessive determiner", () => {
+    expect(
+      replaceMention(
+        "Who did Barry Wesson's team play in the World Series last year?",
+        "Barry Wesson",
+        "the American outfielder",
+      ),
+    ).toBe("Who did the team of the American outfielder play in the World Series last year?");
+    expect(
+      replaceMention("Where does most of the globe get its coffee?", "coffee", "the brewed drink made from beans"),
+    ).toBe("Where does most of the globe get its brewed drink made from beans?");
+    expect(readabilityFailures("Where does most of the globe get its the brewed drink?")).toEqual(["repeated word"]);
+  });
+
+  it("gives a place that qualifies the mention its `in`, but not to a list of names", () => {
+    const castle = "A medieval fortress in Dirleton, East Lothian, Scotland borders on what coastal area?";
+    expect(replaceMention(castle, "Dirleton", "the village and parish")).toBe(
+      "A medieval fortress in the village and parish in East Lothian, Scotland borders on what coastal area?",
+    );
+    expect(replaceMention("Are Dirleton, Gullane and North Berwick in Scotland?", "Dirleton", "the village")).toBe(
+      "Are the village, Gullane and North Berwick in Scotland?",
+    );
+  });
+});
+
+describe("descriptions that read as one phrase, second pass", () => {
+  it("keeps the first role of a list that holds phrases, and a list of single nouns whole", () => {
+    expect(
+      withoutList(
+        "the anti-war, environmental and global justice organizer, former community college history instructor, and a founding member of the Houston Global Awareness Collective",
+      ),
+    ).toBe("the anti-war, environmental and global justice organizer");
+    expect(
+      withoutList("the Chinese journalist, an early Kuomintang member, and the first head of the Examination Yuan"),
+    ).toBe("the Chinese journalist");
+    expect(withoutList("the pianist, composer, songwriter, and arranger who moved to Nashville")).toBe(
+      "the pianist, composer, songwriter, and arranger who moved to Nashville",
+    );
+  });
+
+  it("drops a list cut in two by the length limit", () => {
+    const balk =
+      "Alfred Balk (July 24, 1930 – November 25, 2010) was an American reporter, nonfiction author and magazine editor who wrote groundbreaking articles about housing segregation, the Nation of Islam, the environment and Illinois politics.";
+    expect(describeCandidates(balk, "Alfred Balk", [])[0]?.text).toBe(
+      "the American reporter, nonfiction author and magazine editor who wrote groundbreaking articles who lived from 1930 to 2010",
+    );
+  });
+
+  it("never cuts inside a noun compound or a name", () => {
+    const series = "D1NZ is a production car drifting series in New Zealand.";
+    expect(describeCandidates(series, "D1NZ", ["Drifting"])).toEqual([]);
+    expect(
+      withoutForbidden("the first head of the Examination Yuan of the Republic of China", "Dai Jitao", ["China"]),
+    ).toBe("the first head of the Examination Yuan");
+  });
+
+  it("takes a person's kind from the passage's pronouns when no sentence defines them", () => {
+    const fawell =
+      "Fawell is a graduate of West Chicago High School. He attended North Central College of Naperville 1947–1949 and received his LL.B from Chicago-Kent College of Law. The Harris W. Fawell Congressional Papers are held at North Central College.";
+    expect(kindOfPronouns(fawell, "Harris W. Fawell")).toBe("man");
+    expect(kindOfPronouns("The Quiet Harbor is a novel. It was published in 1987.", "The Quiet Harbor")).toBeNull();
+    expect(clauseDescriptions(fawell, "Harris W. Fawell", "man", ["West Chicago"], 22)).toEqual([
+      "the man who attended North Central College of Naperville 1947–1949",
+    ]);
+  });
+});
+
+describe("a bare head before the mention", () => {
+  it("is absorbed when the description has its noun, and refused otherwise or inside a longer phrase", () => {
+    expect(
+      replaceMention("What position did former President Richard Nixon hold?", "Richard Nixon", "the 37th President"),
+    ).toBe("What position did the 37th President hold?");
+    expect(replaceMention("Which opera did composer Mozart write?", "Mozart", "the Austrian composer")).toBe(
+      "Which opera did the Austrian composer write?",
+    );
+    expect(
+      replaceMention(
+        "What nationality were social anthropologists Alfred Gell and Edmund Leach?",
+        "Alfred Gell",
+        "the man who died in 1997",
+      ),
+    ).toBeNull();
+    expect(
+      replaceMention("The 37th Disney animated feature film Tarzan features which song?", "Tarzan", "the 1999 film"),
+    ).toBeNull();
+    expect(
+      replaceMention(
+        "Murakami said that writing Dance Dance Dance had healed him?",
+        "Dance Dance Dance",
+        "the sixth novel",
+      ),
+    ).toBe("Murakami said that writing the sixth novel had healed him?");
+  });
+});
+
+describe("life dates and L3's shorter descriptions", () => {
+  it("puts life dates before a relative clause", () => {
+    expect(withLifeDates("the American painter who wrote an autobiography", "born in 1954")).toBe(
+      "the American painter born in 1954 who wrote an autobiography",
+    );
+    expect(withLifeDates("the American model born in Pennsylvania", "born in 1970")).toBe(
+      "the American model born in Pennsylvania in 1970",
+    );
+    const dai =
+      "Dai Jitao (January 6, 1891 – February 21, 1949) was a Chinese journalist, an early Kuomintang member, and the first head of the Examination Yuan of the Republic of China.";
+    expect(describeCandidates(dai, "Dai Jitao", ["China"]).map((candidate) => withoutList(candidate.text))).toEqual([
+      "the Chinese journalist who lived from 1891 to 1949",
+    ]);
+  });
+
+  it("offers the head phrase after an L3 description that L2 has word for word", async () => {
+    const school = quietHarborChain(
+      "What time does the state where The Quiet Harbor is stop selling booze?",
+      "The Quiet Harbor is a secondary school located in the city of Greenfield.",
+    );
+    const level3 = await new RuleObfuscator().obfuscate(school, 3, { variants: 4 });
+    expect(level3.ok && [level3.item.question, ...(level3.alternatives ?? []).map((item) => item.question)]).toEqual([
+      "What time does the state where the secondary school located in the city of Greenfield is stop selling booze?",
+      "What time does the state where the secondary school is stop selling booze?",
+    ]);
+  });
+});
+
+describe("a mention is the whole name", () => {
+  it("runs on over a name's particles (`José Echegaray y Eizaguirre`)", async () => {
+    const text = "José Echegaray y Eizaguirre was a Spanish civil engineer.";
+    const base = quietHarborChain("Who was born first, José Echegaray y Eizaguirre or P. J. O'Rourke?", text);
+    const entity = { ...base.entities[0]!, name: "José Echegaray", title: "José Echegaray", mention: "José Echegaray" };
+    const chain = { ...base, entities: [entity], passages: { p1: { title: "José Echegaray", text } } };
+    const level2 = await new RuleObfuscator().obfuscate(chain, 2);
+    expect(level2.ok && level2.item.question).toBe("Who was born first, the Spanish civil engineer or P. J. O'Rourke?");
   });
 });

@@ -2,8 +2,8 @@
  * The readability gate: rules a question must pass to be kept, each stated and tested on its own (a failed rule is
  * named in the check's detail and counted per level in the report):
  * - `markup`: no wiki or HTML markup, entities or escapes (`<nowiki>`, `[[`, `{{`, `''`, `&amp;`);
- * - `repeated word`: no function word twice in a row (`the the`, `of of`), no two articles in a row (`the a`) and no
- *   article before `someone`;
+ * - `repeated word`: no function word twice in a row (`the the`, `of of`), no two articles in a row (`the a`), no
+ *   article after a possessive determiner (`its the`) and no article before `someone`;
  * - `unbalanced quotes`: an even number of straight double quotes, as many “ as ”, no empty quotes;
  * - `unbalanced brackets`: every `(` / `[` closed;
  * - `one question`: it ends in `?` and asks once (a `?` inside a quoted title does not count; a statement before the
@@ -47,7 +47,9 @@ function balanced(text: string, open: string, close: string): boolean {
 const RULES: Record<ReadabilityRule, (question: string) => boolean> = {
   markup: (q) => !/<\/?[a-z][^>]*>|\[\[|\]\]|\{\{|\}\}|''|&[a-z#0-9]+;|\\[nt"]/i.test(q),
   "repeated word": (q) =>
-    !new RegExp(`\\b(${FUNCTION_WORDS})\\s+\\1\\b`, "i").test(q) && !/\b(?:the|a|an)\s+(?:the|a|an|someone)\b/i.test(q),
+    !new RegExp(`\\b(${FUNCTION_WORDS})\\s+\\1\\b`, "i").test(q) &&
+    !/\b(?:the|a|an)\s+(?:the|a|an|someone)\b/i.test(q) &&
+    !/\b(?:its|his|their|our|my|your|whose)\s+(?:the|a|an)\s/i.test(q),
   "unbalanced quotes": (q) => count(q, /"/g) % 2 === 0 && count(q, /“/g) === count(q, /”/g) && !/["“]\s*["”]/.test(q),
   "unbalanced brackets": (q) => balanced(q, "(", ")") && balanced(q, "[", "]"),
   "one question": (q) => {

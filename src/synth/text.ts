@@ -84,7 +84,12 @@ const PRONOUN_SUBJECT =
 /** Whether the subject of a defining sentence is the entity: it names it (or a distinctive word of it) or is a pronoun. */
 export function subjectIsEntity(subject: string, name: string, sentenceIndex: number): boolean {
   const bare = subject.replace(/\s*\([^)]*\)/g, "").trim();
-  if (findMention(bare, name)) return true;
+  const mention = findMention(bare, name);
+  // `The Harris W. Fawell Congressional Papers are …`: a name modifying another noun is not the subject.
+  if (mention) {
+    const at = bare.indexOf(mention);
+    return !(/^(?:the|a|an)\s+$/i.test(bare.slice(0, at)) && /^\s+\p{L}/u.test(bare.slice(at + mention.length)));
+  }
   if (sentenceIndex > 0 && PRONOUN_SUBJECT.test(bare)) return true;
   const words = (text: string) =>
     fold(text)
@@ -113,9 +118,16 @@ export function clip(text: string, maxWords: number): string {
     head.lastIndexOf(" which "),
     head.lastIndexOf(" who "),
   );
-  const cut = boundary > head.length * 0.4 ? head.slice(0, boundary) : head;
+  let cut = boundary > head.length * 0.4 ? head.slice(0, boundary) : head;
+  // `… articles about housing segregation, the Nation of Islam[, the environment and …]`: a list cut in two goes.
+  const list = LIST_FRAGMENT.exec(cut);
+  if (list && wordCount(cut.slice(0, list.index)) >= 3) cut = cut.slice(0, list.index);
   return stripDanglingParticiples(stripDangling(cut));
 }
+
+/** A preposition whose object runs on after a comma with a lower-case word: the start of a list. */
+const LIST_FRAGMENT =
+  /\s(?:about|on|of|for|with|including|as|such as)\s[^,]*,\s+(?!(?:when|where|which|who|whom|whose|while|after|before|although|because|since|until|as|and|or|but|then|that|with|by|in|on|at|from|to|for)\b)[a-z][^,]*$/;
 
 /** Drop participles and adverbs a cut left at the end (`… League based`, `… band originally formed`). */
 export function stripDanglingParticiples(text: string): string {
@@ -140,6 +152,19 @@ export function lifeSpan(parenthetical: string): string | null {
   if (/\bborn\b/i.test(parenthetical) && years[0]) return `born in ${years[0]}`;
   if (/[–-]/.test(parenthetical) && years.length >= 2) return `who lived from ${years[0]} to ${years[1]}`;
   return null;
+}
+
+/**
+ * A person's description with their life dates: merged with a birthplace (`the model born in Pennsylvania in 1970`),
+ * before a relative clause (`the painter born in 1954 who wrote …`, not `… about her relationship born in 1954`),
+ * else at the end.
+ */
+export function withLifeDates(description: string, life: string): string {
+  if (/\bborn\b/.test(description) && life.startsWith("born in "))
+    return `${description} ${life.replace(/^born /, "")}`;
+  const clause = /\s(?:who|that|which|whose)\s/.exec(description);
+  if (!clause || life.startsWith("who ")) return `${description} ${life}`;
+  return `${description.slice(0, clause.index)} ${life}${description.slice(clause.index)}`;
 }
 
 export interface Description {
@@ -196,16 +221,11 @@ export function describeCandidates(
     if (!/^(?:a|an|any|the|one of)\s/i.test(predicate)) predicate = `the ${predicate}`;
     predicate = predicate.replace(/^(?:a|an|any|the)\s/i, "the ");
     const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
-    let text = clip(predicate, maxWords);
+    // Life dates go on after the cut before a hidden name, so a cut never takes them away.
+    let cut = withoutForbidden(clip(predicate, maxWords), name, forbidden);
+    if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut)) continue;
     const life = parenthetical ? lifeSpan(parenthetical) : null;
-    if (life && !text.includes(life) && describesPerson(text))
-      text =
-        /\bborn\b/.test(text) && life.startsWith("born in ")
-          ? `${text} ${life.replace(/^born /, "")}`
-          : `${text} ${life}`;
-    const cut = withoutForbidden(text, name, forbidden);
-    if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut.replace(/\s+(?:born in|who lived from)\b.*$/, "")))
-      continue;
+    if (life && !cut.includes(life) && describesPerson(cut)) cut = withLifeDates(cut, life);
     if (!out.some((description) => description.text === cut)) out.push({ text: cut, sentence });
   }
   return out;
@@ -245,25 +265,15 @@ function cutBeforeForbidden(text: string, forbidden: readonly string[]): string 
     const mention = findMention(out, value);
     if (!mention) return null;
     const at = out.indexOf(mention);
-    const head = out.slice(0, at);
-    const boundary = Math.max(
-      ...[
-        ",",
-        " and ",
-        " by ",
-        " in ",
-        " of ",
-        " for ",
-        " from ",
-        " that ",
-        " which ",
-        " who ",
-        " whose ",
-        " with ",
-        " starring ",
-        " featuring ",
-      ].map((mark) => head.lastIndexOf(mark)),
-    );
+    let head = out.slice(0, at);
+    let boundary = lastBoundary(head);
+    // `the Examination Yuan of the Republic of China`: the cut goes before the whole name, not into it.
+    for (let owner = OF_OWNER.exec(head); owner !== null && boundary === head.length - 4; owner = OF_OWNER.exec(head)) {
+      head = head.slice(0, boundary - (owner[1]?.length ?? 0));
+      boundary = lastBoundary(head);
+    }
+    // `the production car drifting series`: a cut inside the head noun phrase leaves a modifier without its noun.
+    if (boundary <= 0 && /^[\s-]+[a-z]/.test(out.slice(at + mention.length))) return null;
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
     // `the son of former Manchester United [and Denmark goalkeeper <hidden>]`: a modifier left without its noun.
     const orphan = ORPHAN_MODIFIER.exec(out);
@@ -271,6 +281,30 @@ function cutBeforeForbidden(text: string, forbidden: readonly string[]): string 
   }
   return out;
 }
+
+const BOUNDARIES = [
+  ",",
+  " and ",
+  " by ",
+  " in ",
+  " of ",
+  " for ",
+  " from ",
+  " that ",
+  " which ",
+  " who ",
+  " whose ",
+  " with ",
+  " starring ",
+  " featuring ",
+];
+
+function lastBoundary(head: string): number {
+  return Math.max(...BOUNDARIES.map((mark) => head.lastIndexOf(mark)));
+}
+
+/** A capitalised word run right before ` of ` (`Republic` in `the Republic of `): the first part of a name. */
+const OF_OWNER = /\s(\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*)*)\s+of\s+$/u;
 
 const ORPHAN_MODIFIER =
   /\s(?:of|by|for|with|to|from)\s+(?:the\s+)?(?:former|late|then|fellow|future|current)\s+(?:\p{Lu}[\p{L}.'’-]*\s*)*$/u;
