@@ -369,6 +369,18 @@ export function cutBefore(text: string, index: number): string | null {
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
 }
 
+/** `the University`, `the Company` alone: the passage's short name for something named before it. */
+const BACK_REFERENCE =
+  /\bthe (?:University|College|School|Company|Corporation|Club|Group|Church|Party|Team|City|Town|State|Republic|Kingdom|Society|Association|Institute|Museum)\b(?!\s+(?:of\b|\p{Lu}))/u;
+
+/**
+ * Whether a description leans on a name its passage gave before (`the 44th season of the University fielding a men's
+ * basketball program`): out of its passage it names nothing.
+ */
+export function refersBack(text: string): boolean {
+  return BACK_REFERENCE.test(text);
+}
+
 /** Where a description's head phrase may end: a clause, or a place or origin after the head noun. */
 const HEAD_END = /(?:,|\s(?:who|which|that|whose|in|from|with))\s/g;
 
@@ -379,6 +391,8 @@ const HEAD_END = /(?:,|\s(?:who|which|that|whose|in|from|with))\s/g;
  */
 function headPhrase(text: string): string | null {
   for (const match of text.matchAll(HEAD_END)) {
+    // Inside a relative clause a cut changes what the clause says (`who spent the remainder of his life [in exile]`).
+    if (/\s(?:who|which|that|whose)\s/.test(text.slice(0, match.index + 1))) return null;
     const head = stripDanglingParticiples(stripDangling(text.slice(0, match.index)));
     if (head.split(/\s+/).length >= 3 && endsOnNoun(head)) return head;
   }
@@ -509,7 +523,7 @@ export class RuleObfuscator implements Obfuscator {
       kindOfPronouns(target.text, target.name);
     const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]
       .map(withoutList)
-      .filter((text): text is string => text !== null);
+      .filter((text): text is string => text !== null && !refersBack(text));
     const titled = target.title ? titleKind(target.title) : null;
     // `Privilege (Ivor Cutler album)` → `the Ivor Cutler album` names what the description may not.
     if (titled && !plan.forbidden.some((value) => containsNormalized(titled, value))) candidates.push(titled);

@@ -7,6 +7,7 @@ import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
 import {
   cutBeforeNames,
   RuleObfuscator,
+  refersBack,
   replaceMention,
   titleKind,
   withoutList,
@@ -304,7 +305,7 @@ describe("descriptions that read as one phrase, second pass", () => {
     const balk =
       "Alfred Balk (July 24, 1930 – November 25, 2010) was an American reporter, nonfiction author and magazine editor who wrote groundbreaking articles about housing segregation, the Nation of Islam, the environment and Illinois politics.";
     expect(describeCandidates(balk, "Alfred Balk", [])[0]?.text).toBe(
-      "the American reporter, nonfiction author and magazine editor who wrote groundbreaking articles who lived from 1930 to 2010",
+      "the American reporter, nonfiction author and magazine editor who lived from 1930 to 2010 and wrote groundbreaking articles",
     );
   });
 
@@ -391,5 +392,15 @@ describe("a mention is the whole name", () => {
     const chain = { ...base, entities: [entity], passages: { p1: { title: "José Echegaray", text } } };
     const level2 = await new RuleObfuscator().obfuscate(chain, 2);
     expect(level2.ok && level2.item.question).toBe("Who was born first, the Spanish civil engineer or P. J. O'Rourke?");
+  });
+});
+
+describe("descriptions that stand on their own", () => {
+  it("refuse a back reference and keep one relative clause with life dates", () => {
+    expect(refersBack("the 44th season of the University fielding a men's basketball program")).toBe(true);
+    expect(refersBack("the public research university of the State of Virginia")).toBe(false);
+    expect(
+      withLifeDates("the American reporter who wrote groundbreaking articles", "who lived from 1930 to 2010"),
+    ).toBe("the American reporter who lived from 1930 to 2010 and wrote groundbreaking articles");
   });
 });

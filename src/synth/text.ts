@@ -157,13 +157,19 @@ export function lifeSpan(parenthetical: string): string | null {
 /**
  * A person's description with their life dates: merged with a birthplace (`the model born in Pennsylvania in 1970`),
  * before a relative clause (`the painter born in 1954 who wrote …`, not `… about her relationship born in 1954`),
- * else at the end.
+ * joined to one (`the reporter who lived from 1930 to 2010 and wrote …`), else at the end.
  */
 export function withLifeDates(description: string, life: string): string {
   if (/\bborn\b/.test(description) && life.startsWith("born in "))
     return `${description} ${life.replace(/^born /, "")}`;
   const clause = /\s(?:who|that|which|whose)\s/.exec(description);
-  if (!clause || life.startsWith("who ")) return `${description} ${life}`;
+  if (!clause) return `${description} ${life}`;
+  // `the reporter who wrote articles` + `who lived from 1930 to 2010` → `the reporter who lived from 1930 to 2010 and
+  // wrote articles`: one relative clause, not two.
+  if (life.startsWith("who "))
+    return /^\swho\s/.test(clause[0]) && !/^(?:is|was|has|had)\b/.test(description.slice(clause.index + 5))
+      ? `${description.slice(0, clause.index)} ${life} and ${description.slice(clause.index + 5)}`
+      : `${description} ${life}`;
   return `${description.slice(0, clause.index)} ${life}${description.slice(clause.index)}`;
 }
 
