@@ -15,6 +15,7 @@ import {
   splitSentences,
   stripDangling,
   subjectIsEntity,
+  withoutEmptyPart,
   withoutForbidden,
   wordCount,
 } from "./text.js";
@@ -56,6 +57,67 @@ export function kindOfTitle(title: string): string | null {
   if (!inside || /^\p{Lu}/u.test(inside)) return null;
   const word = inside.split(/\s+/).at(-1) ?? "";
   return /^[a-z][a-z-]+$/.test(word) && !isField(word) ? word : null;
+}
+
+/** Places whose facts hold in the present tense (`the river that rises in …`, `the lake that lies …`). */
+const LASTING_KINDS =
+  /\b(?:river|lake|mountain|island|bay|canal|highway|railway|road|valley|peninsula|glacier|waterfall)$/;
+
+const NAME_HEADS: Record<string, string> = {
+  river: "river",
+  lake: "lake",
+  mountain: "mountain",
+  mount: "mountain",
+  airport: "airport",
+  airways: "airline",
+  airlines: "airline",
+  bridge: "bridge",
+  castle: "castle",
+  township: "township",
+  county: "county",
+  station: "station",
+  museum: "museum",
+  park: "park",
+  island: "island",
+  bay: "bay",
+  church: "church",
+  cathedral: "cathedral",
+  palace: "palace",
+  tower: "tower",
+  stadium: "stadium",
+  arena: "arena",
+  dam: "dam",
+  canal: "canal",
+  highway: "highway",
+  railway: "railway",
+  school: "school",
+  college: "college",
+  university: "university",
+  hospital: "hospital",
+  records: "record label",
+  festival: "festival",
+  award: "award",
+  prize: "prize",
+  library: "library",
+  mall: "mall",
+  hotel: "hotel",
+  theatre: "theatre",
+  theater: "theater",
+  magazine: "magazine",
+  newspaper: "newspaper",
+};
+
+/**
+ * A kind from the entity's own name when its passage gives none (`Tekezé River` → `river`, `Novair International
+ * Airways` → `airline`, `Lake Tana` → `lake`): the name's generic last word, or first for lakes and mountains.
+ */
+export function kindOfName(name: string): string | null {
+  const words = name.split(/\s+/);
+  if (words.length < 2) return null;
+  const last = NAME_HEADS[(words.at(-1) ?? "").toLowerCase()];
+  if (last) return last;
+  const first = (words[0] ?? "").toLowerCase();
+  return first === "lake" || first === "mount" ? (NAME_HEADS[first] ?? null) : null;
 }
 
 /**
@@ -101,10 +163,10 @@ const HAVE_WORDS = /^(?:has|have|had)$/i;
 
 /**
  * The clause as a post-modifier of the kind: a passive participle stays reduced (`released in 2014`), an active
- * past-tense verb gets `who`/`that` (`that won the award`); a copula before anything else (`is a …`, `was located`
- * aside) and present tenses give nothing.
+ * past-tense verb gets `who`/`that` (`that won the award`), a present one only for a place (`the river that rises
+ * in …`); a copula before anything else (`is a …`, `was located` aside) gives nothing.
  */
-function relativeClause(clause: string, verbs: TaggedTerm[], person: boolean): string | null {
+function relativeClause(clause: string, verbs: TaggedTerm[], person: boolean, lasting: boolean): string | null {
   const [first, second] = verbs;
   if (!first) return null;
   const word = (term: TaggedTerm | undefined) => term?.text.replace(/[,;:.]+$/, "") ?? "";
@@ -115,7 +177,11 @@ function relativeClause(clause: string, verbs: TaggedTerm[], person: boolean): s
   const relative = person ? "who" : "that";
   if (HAVE_WORDS.test(word(first)))
     return second?.tags.includes("PastTense") && !COPULA_WORDS.test(word(second)) ? `${relative} ${clause}` : null;
-  return first.tags.includes("PastTense") ? `${relative} ${clause}` : null;
+  // `It rises in the Ethiopian Highlands` → `the river that rises in …`: of a place, a present tense holds as well
+  // (of a film or a genus it tells the plot or a count: `that follows …`, `that contains about 50 species`).
+  const present = lasting && first.tags.includes("PresentTense") && /s$/.test(word(first));
+  const tensed = first.tags.includes("PastTense") || present;
+  return tensed ? `${relative} ${clause}` : null;
 }
 
 /** A clause cut at its first coordination or comma after two words, so one predicate is kept. */
@@ -144,7 +210,7 @@ export function clauseDescriptions(
   const out: string[] = [];
   const sentences = splitSentences(cleanWikiText(passageText)).slice(0, 6);
   const keep = (text: string) => {
-    const cut = withoutForbidden(clip(text, maxWords), name, forbidden);
+    const cut = withoutForbidden(clip(withoutEmptyPart(text), maxWords), name, forbidden);
     if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut) || DATE_WITHOUT_YEAR.test(cut)) return;
     if (!out.includes(cut)) out.push(cut);
   };
@@ -159,6 +225,7 @@ export function clauseDescriptions(
       firstPredicate(split.clause),
       split.verbs,
       describesPerson(kind.split(" ").at(-1) ?? kind),
+      LASTING_KINDS.test(kind),
     );
     if (clause !== null) keep(stripDangling(`the ${kind} ${clause}`));
   }

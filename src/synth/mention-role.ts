@@ -40,6 +40,12 @@ function insideLongerQuote(question: string, start: number, end: number): boolea
   return false;
 }
 
+/** A verb's bare form (`dissolve`, `split`), by its tags here or, the tagger being unsure, on its own. */
+function isBareVerb(word: string, tags: string[]): boolean {
+  if (!/^[a-z]+$/.test(word)) return false;
+  return tags.includes("Infinitive") || (!tags.includes("Verb") && nlp(word).has("#Infinitive"));
+}
+
 /** The role of `question.slice(start, end)`. */
 export function mentionRole(question: string, start: number, end: number): MentionRole {
   if (insideLongerQuote(question, start, end)) return "in-title";
@@ -54,6 +60,12 @@ export function mentionRole(question: string, start: number, end: number): Menti
     const isNoun = (term: TaggedTerm) =>
       term.tags.includes("Noun") || nlp(term.text.replace(/[?,.;:!]+$/, "")).has("#Noun");
     if (terms[0]?.tags.includes("Verb") && !terms.some(isNoun)) return "relative-subject";
+    // `did the company X is part of dissolve?`: a preposition stranded before the main verb ends the clause.
+    const stranded = terms.some((term, index) => {
+      const next = terms[index + 1]?.text.replace(/[?,.;:!]+$/, "");
+      return term.tags.includes("Preposition") && next !== undefined && isBareVerb(next, terms[index + 1]?.tags ?? []);
+    });
+    if (terms[0]?.tags.includes("Verb") && stranded) return "relative-subject";
   }
   if (!/^\s+[a-z]/.test(after)) return "head";
   const next = taggedTerms(question).find((term) => term.start >= end);

@@ -12,7 +12,7 @@
  */
 import nlp from "compromise";
 import { leakedAnswerWords } from "./answer-words.js";
-import { clauseDescriptions, isField, kindOf, kindOfPronouns, kindOfTitle } from "./clause-descriptions.js";
+import { clauseDescriptions, isField, kindOf, kindOfName, kindOfPronouns, kindOfTitle } from "./clause-descriptions.js";
 import {
   describesPerson,
   endsOnNoun,
@@ -365,7 +365,9 @@ export function cutBefore(text: string, index: number): string | null {
   const cut = [...head.matchAll(CUT_BEFORE)].find(
     (match) => head.slice(0, match.index).split(/\s+/).length >= 3,
   )?.index;
-  const out = stripDanglingParticiples(stripDangling(cut !== undefined ? head.slice(0, cut) : head));
+  const kept = stripDanglingParticiples(stripDangling(cut !== undefined ? head.slice(0, cut) : head));
+  // `the river that rises [in …]`: a relative clause left with its verb alone says nothing.
+  const out = stripDangling(kept.replace(/\s+(?:who|which|that)\s+[a-z]+$/, ""));
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
 }
 
@@ -520,7 +522,8 @@ export class RuleObfuscator implements Obfuscator {
     const kind =
       (defining[0] ? kindOf(defining[0]) : null) ??
       (target.title ? kindOfTitle(target.title) : null) ??
-      kindOfPronouns(target.text, target.name);
+      kindOfPronouns(target.text, target.name) ??
+      kindOfName(target.name);
     const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]
       .map(withoutList)
       .filter((text): text is string => text !== null && !refersBack(text));

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { quietHarborChain } from "../../test/fixtures/synth-chain.js";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
-import { clauseDescriptions, kindOfPronouns } from "./clause-descriptions.js";
+import { clauseDescriptions, kindOfName, kindOfPronouns } from "./clause-descriptions.js";
 import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
 import {
   cutBeforeNames,
@@ -402,5 +402,46 @@ describe("descriptions that stand on their own", () => {
     expect(
       withLifeDates("the American reporter who wrote groundbreaking articles", "who lived from 1930 to 2010"),
     ).toBe("the American reporter who lived from 1930 to 2010 and wrote groundbreaking articles");
+  });
+});
+
+describe("more descriptions without a defining sentence, none that says nothing", () => {
+  it("takes a place's kind from its name and lets a place's facts stay in the present tense", () => {
+    expect(kindOfName("Tekezé River")).toBe("river");
+    expect(kindOfName("Novair International Airways")).toBe("airline");
+    expect(kindOfName("Kiss and Tell")).toBeNull();
+    const river = "The Tekezé River rises in the central Ethiopian Highlands near Mount Qachen within Lasta.";
+    expect(clauseDescriptions(river, "Tekezé River", "river", [], 22)).toEqual([
+      "the river that rises in the central Ethiopian Highlands near Mount Qachen within Lasta",
+    ]);
+    const film = "Big Eyes is a 2014 film. It follows the life of the painter Margaret Keane.";
+    expect(clauseDescriptions(film, "Big Eyes", "film", [], 22)).toEqual([]);
+    const park = "Garajonay National Park is located in the center and north of the island of La Gomera.";
+    expect(clauseDescriptions(park, "Garajonay National Park", "park", [], 22)).toEqual([]);
+  });
+
+  it("cuts an irregular participle and tells a coordinated modifier from a coordinated noun", () => {
+    const book =
+      "Alexander and the Terrible, Horrible, No Good, Very Bad Day, published in 1972, is an ALA Notable Children's Book written by Judith Viorst.";
+    expect(
+      describeCandidates(book, "Alexander and the Terrible, Horrible, No Good, Very Bad Day", ["Judith Viorst"])[0]
+        ?.text,
+    ).toBe("the ALA Notable Children's Book");
+    expect(
+      withoutForbidden("the Welsh international rugby union and rugby league footballer", "X", ["rugby league"]),
+    ).toBeNull();
+    expect(withoutForbidden("the American filmmaker and video game writer", "X", ["video game"])).toBe(
+      "the American filmmaker",
+    );
+  });
+
+  it("finds a reduced relative clause whose preposition is stranded before the main verb", () => {
+    expect(
+      role(
+        "What year did the company Novair International Airways is part of dissolve?",
+        "Novair International Airways",
+      ),
+    ).toBe("relative-subject");
+    expect(role("When did the film Kiss and Tell win an award for music?", "Kiss and Tell")).toBe("head");
   });
 });

@@ -132,9 +132,21 @@ const LIST_FRAGMENT =
 /** Drop participles and adverbs a cut left at the end (`… League based`, `… band originally formed`). */
 export function stripDanglingParticiples(text: string): string {
   let out = text;
-  for (let pass = 0; pass < 3; pass++) out = stripDangling(out.replace(/\s+(?:[a-z]{3,}(?:ed|ing)|[a-z]+ly)$/, ""));
+  for (let pass = 0; pass < 3; pass++)
+    out = stripDangling(
+      out
+        .replace(/\s+(?:[a-z]{3,}(?:ed|ing)|[a-z]+ly)$/, "")
+        .replace(IRREGULAR_PARTICIPLE, "")
+        .replace(/\s+(?:best|well|also|most|later|still|often|once)$/, "")
+        // `located in the center [of Tenerife]`: a part of something, the something cut away, says nothing.
+        .replace(EMPTY_PART, ""),
+    );
   return out;
 }
+
+/** Past participles without `-ed` a cut may leave (`the ALA Notable Children's Book written [by …]`). */
+const IRREGULAR_PARTICIPLE =
+  /\s+(?:written|known|born|made|taken|given|sung|drawn|shown|grown|built|sold|told|begun|chosen|driven|spoken|worn|beaten|hidden|done|won|bought|brought|taught|fought|kept|paid|sent|spent|struck|bound)$/;
 
 const DANGLING =
   /(?:[\s,;:(–-]+|\s(?:and|or|of|the|a|an|in|on|by|for|with|to|from|as|at|its|his|her|their|who|whom|whose|which|that))+$/i;
@@ -278,15 +290,24 @@ function cutBeforeForbidden(text: string, forbidden: readonly string[]): string 
       head = head.slice(0, boundary - (owner[1]?.length ?? 0));
       boundary = lastBoundary(head);
     }
-    // `the production car drifting series`: a cut inside the head noun phrase leaves a modifier without its noun.
-    if (boundary <= 0 && /^[\s-]+[a-z]/.test(out.slice(at + mention.length))) return null;
+    // `the production car drifting series`, `the rugby union and rugby league footballer`: a cut inside the head noun
+    // phrase leaves a modifier without its noun.
+    // (`the American filmmaker and video game writer`: a person noun before `and` is a noun of its own.)
+    const coordinated = head.slice(boundary) === " and " && !describesPerson(lastWord(head.slice(0, boundary)));
+    const inPhrase = boundary <= 0 || coordinated;
+    if (inPhrase && NOUN_AFTER.test(out.slice(at + mention.length))) return null;
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
+
     // `the son of former Manchester United [and Denmark goalkeeper <hidden>]`: a modifier left without its noun.
     const orphan = ORPHAN_MODIFIER.exec(out);
     if (orphan) out = stripDangling(out.slice(0, orphan.index));
   }
   return out;
 }
+
+/** A lower-case word after a name that goes on with the noun phrase (not a preposition or a clause). */
+const NOUN_AFTER =
+  /^[\s-]+(?!(?:in|on|at|by|for|with|from|to|of|and|or|who|which|that|as|since|until|during|is|was|are|were)\b)[a-z]/;
 
 const BOUNDARIES = [
   ",",
@@ -305,9 +326,21 @@ const BOUNDARIES = [
   " featuring ",
 ];
 
+function lastWord(text: string): string {
+  return text.trim().split(/\s+/).at(-1) ?? "";
+}
+
 function lastBoundary(head: string): number {
   return Math.max(...BOUNDARIES.map((mark) => head.lastIndexOf(mark)));
 }
+
+/** `the park located in the center [and north of La Gomera]` → `the park`: a part of nothing goes, with its participle. */
+export function withoutEmptyPart(text: string): string {
+  return EMPTY_PART.test(text) ? stripDanglingParticiples(text.replace(EMPTY_PART, "")) : text;
+}
+
+const EMPTY_PART =
+  /\s+(?:in|at|on|near|to|from)\s+the\s+(?:[a-z]+\s+)?(?:center|centre|part|middle|heart|edge|end|side|top|bottom|rest|remainder|outskirts|north|south|east|west)$/;
 
 /** A capitalised word run right before ` of ` (`Republic` in `the Republic of `): the first part of a name. */
 const OF_OWNER = /\s(\p{Lu}[\p{L}'’-]*(?:\s+\p{Lu}[\p{L}'’-]*)*)\s+of\s+$/u;
