@@ -11,7 +11,7 @@
  * `RuleObfuscator` needs no model; `LlmObfuscator` (llm-obfuscator.ts) rewrites for fluency.
  */
 import nlp from "compromise";
-import { leakedAnswerWords } from "./answer-words.js";
+import { contentWords, leakedAnswerWords } from "./answer-words.js";
 import { clauseDescriptions, isField, kindOf, kindOfName, kindOfPronouns, kindOfTitle } from "./clause-descriptions.js";
 import {
   describesPerson,
@@ -371,6 +371,17 @@ export function cutBefore(text: string, index: number): string | null {
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
 }
 
+/** `text` cut at the last clause or preposition boundary before `index` (three words left at least); null if none. */
+function cutAtLastBoundary(text: string, index: number): string | null {
+  const head = text.slice(0, index);
+  const boundary = [...head.matchAll(CUT_BEFORE)].at(-1)?.index;
+  if (boundary === undefined) return null;
+  const out = stripDangling(
+    stripDanglingParticiples(stripDangling(head.slice(0, boundary))).replace(/\s+(?:who|which|that)\s+[a-z]+$/, ""),
+  );
+  return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+}
+
 /** `the University`, `the Company` alone: the passage's short name for something named before it. */
 const BACK_REFERENCE =
   /\bthe (?:University|College|School|Company|Corporation|Club|Group|Church|Party|Team|City|Town|State|Republic|Kingdom|Society|Association|Institute|Museum)\b(?!\s+(?:of\b|\p{Lu}))/u;
@@ -381,6 +392,20 @@ const BACK_REFERENCE =
  */
 export function refersBack(text: string): boolean {
   return BACK_REFERENCE.test(text);
+}
+
+/**
+ * The description cut before the first answer word it leaks (`the Danish footballer born in 1986 who plays as a
+ * goalkeeper …` → `the Danish footballer born in 1986` when the answer is `World's Best Goalkeeper`); null when the
+ * cut leaves no phrase or still leaks.
+ */
+function withoutLeakedWords(text: string, answers: readonly string[], base: string): string | null {
+  const leaked = leakedAnswerWords(text, answers, base);
+  if (leaked.length === 0) return text;
+  const words = [...text.matchAll(/[\p{L}\p{N}']+/gu)];
+  const first = words.find((word) => leaked.some((leak) => [...contentWords(word[0])].includes(leak)));
+  const cut = first?.index ? cutAtLastBoundary(text, first.index) : null;
+  return cut !== null && leakedAnswerWords(cut, answers, base).length === 0 ? cut : null;
 }
 
 /** Where a description's head phrase may end: a clause, or a place or origin after the head noun. */
@@ -486,8 +511,9 @@ export class RuleObfuscator implements Obfuscator {
   ): Rewrite[] {
     const out: Rewrite[] = [];
     for (const candidate of this.candidateTexts(target, level, plan, maxWords, vague)) {
-      const text = candidate === null ? null : withoutRepetition(candidate, question, target.mention);
-      if (text === null || leakedAnswerWords(text, plan.answers, plan.base).length > 0) continue;
+      const repeated = candidate === null ? null : withoutRepetition(candidate, question, target.mention);
+      const text = repeated === null ? null : withoutLeakedWords(repeated, plan.answers, plan.base);
+      if (text === null) continue;
       if (out.some((option) => option.text === text)) continue;
       const next = replaceMention(question, target.mention, text);
       // The mention's role refuses every description alike (a pre-modifier, a title): none fits.

@@ -445,3 +445,27 @@ describe("more descriptions without a defining sentence, none that says nothing"
     expect(role("When did the film Kiss and Tell win an award for music?", "Kiss and Tell")).toBe("head");
   });
 });
+
+describe("a description that leaks an answer word", () => {
+  it("is cut before the word rather than dropped", async () => {
+    const text =
+      "Kasper Schmeichel is a Danish professional footballer who plays as a goalkeeper for Leicester City and Denmark.";
+    const base = quietHarborChain("What was the father of Kasper Schmeichel voted to be by the IFFHS in 1992?", text);
+    const entity = {
+      ...base.entities[0]!,
+      name: "Kasper Schmeichel",
+      title: "Kasper Schmeichel",
+      mention: "Kasper Schmeichel",
+    };
+    const chain = {
+      ...base,
+      answer: "World's Best Goalkeeper",
+      entities: [entity],
+      passages: { p1: { title: "Kasper Schmeichel", text } },
+    };
+    const level2 = await new RuleObfuscator().obfuscate(chain, 2);
+    expect(level2.ok && level2.item.question).toBe(
+      "What was the father of the Danish professional footballer voted to be by the IFFHS in 1992?",
+    );
+  });
+});
