@@ -75,6 +75,10 @@ export function normalizeQuestion(question: string): string {
 const GENERIC_HEAD =
   /(?:^|\s)(?:[Tt]he|[Aa]n?)\s+(?:(\d{4}|\p{Lu}\p{Ll}+)\s+)?((?:(?!of|in|on|by|who|whom|whose|which|that|where|when|for|with|from|to|at|as|and|or|is|was)[a-z][a-z-]*\s+){1,2})$/u;
 
+/** `The Album Against the Wind`: a generic noun written with a capital, absorbed like `the album`. */
+const TITLED_HEAD =
+  /(?:^|\s)(?:[Tt]he|[Aa]n?)\s+(?:(\d{4})\s+)?((?:Album|Film|Song|Band|Book|Novel|Series|Show|Movie|Game|Single)\s+)$/;
+
 /**
  * Replace `mention` in `question` by `replacement`, dropping quotes around it and a generic head just before it
  * (`the film Kiss and Tell` → `the 1945 American comedy film …`) since the description carries the type.
@@ -117,9 +121,12 @@ export function replaceMention(question: string, mention: string, replacement: s
     const text = kept.trim() === "" ? replacement.charAt(0).toUpperCase() + replacement.slice(1) : replacement;
     return `${kept}${text}${question.slice(end)}`.replace(/\s+/g, " ");
   }
-  const match = GENERIC_HEAD.exec(before);
+  const match = GENERIC_HEAD.exec(before) ?? TITLED_HEAD.exec(before);
   // A year or a nationality may open the head (`The English actor X`, `the 1984 film X`), not another name.
-  const head = match && (match[1] === undefined || /^\d/.test(match[1]) || isDemonym(match[1])) ? match : null;
+  // A verb among its words (`the country premiering X`) makes it a clause of its own, kept.
+  const nounHead = match !== null && !/\b[a-z]+(?:ing|ed)\s/.test(match[2] ?? "");
+  const head =
+    match && nounHead && (match[1] === undefined || /^\d/.test(match[1]) || isDemonym(match[1])) ? match : null;
   let prefixEnd = start;
   const bare = head ? null : bareHead(before);
   if (bare !== null) {
@@ -328,6 +335,9 @@ export function withoutList(text: string): string | null {
     const rest = withoutList(text.slice(0, life.index));
     return rest === null ? null : `${rest}${life[0]}`;
   }
+  // `the soul singer; keyboardist, guitarist, …`: a semicolon ends the phrase.
+  const semicolon = text.indexOf(";");
+  if (semicolon > 0) return withoutList(stripDangling(text.slice(0, semicolon)));
   const roles = roleListStart(text);
   if (roles !== undefined) return stripDangling(text.slice(0, roles));
   const at = LIST.exec(text)?.index;

@@ -469,3 +469,25 @@ describe("a description that leaks an answer word", () => {
     );
   });
 });
+
+describe("heads before the mention, third pass", () => {
+  it("absorbs a capitalised generic noun, keeps a head with a verb, and ends a phrase at a semicolon", () => {
+    expect(
+      replaceMention(
+        "The Album Against the Wind was his 11th album. Who sang it?",
+        "Against the Wind",
+        "the eleventh album",
+      ),
+    ).toBe("The eleventh album was his 11th album. Who sang it?");
+    expect(
+      replaceMention(
+        "When did the country premiering Prison Break join NATO?",
+        "Prison Break",
+        "the television series",
+      ),
+    ).toBe("When did the country premiering the television series join NATO?");
+    expect(
+      withoutList("the American rock, R&B, and soul singer; keyboardist, guitarist and producer born in 1946"),
+    ).toBe("the American rock, R&B, and soul singer born in 1946");
+  });
+});
