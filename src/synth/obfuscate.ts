@@ -392,6 +392,22 @@ function cutAtLastBoundary(text: string, index: number): string | null {
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
 }
 
+/** A comma opening a loose modifier: a participle, `best known`, or a relative clause. */
+const ADD_ON =
+  /,\s+(?:who|which|whose|where|best|also|now|currently|formerly|originally|then|[a-z]+ed|[a-z]+ing|written|known|born|made|taken|given|sung|drawn|shown|grown|built|sold|begun|driven|won)\b/;
+
+/**
+ * The description before a loose modifier set off by a comma (`the alternative rock band from Boston, Massachusetts,
+ * best known for the 1994 single, "Here & Now", …` → `the alternative rock band from Boston, Massachusetts`): tried
+ * before the whole one, which reads as a record pasted into the question; null when there is none or too little left.
+ */
+export function withoutAddOn(text: string): string | null {
+  const at = ADD_ON.exec(text)?.index;
+  if (at === undefined) return null;
+  const head = stripDangling(text.slice(0, at));
+  return head.split(/\s+/).length >= 3 && endsOnNoun(head) ? head : null;
+}
+
 /** `the University`, `the Company` alone: the passage's short name for something named before it. */
 const BACK_REFERENCE =
   /\bthe (?:University|College|School|Company|Corporation|Club|Group|Church|Party|Team|City|Town|State|Republic|Kingdom|Society|Association|Institute|Museum)\b(?!\s+(?:of\b|\p{Lu}))/u;
@@ -562,7 +578,11 @@ export class RuleObfuscator implements Obfuscator {
       kindOfName(target.name);
     const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]
       .map(withoutList)
-      .filter((text): text is string => text !== null && !refersBack(text));
+      .filter((text): text is string => text !== null && !refersBack(text))
+      .flatMap((text) => {
+        const short = withoutAddOn(text);
+        return short !== null && short !== text ? [short, text] : [text];
+      });
     const titled = target.title ? titleKind(target.title) : null;
     // `Privilege (Ivor Cutler album)` → `the Ivor Cutler album` names what the description may not.
     if (titled && !plan.forbidden.some((value) => containsNormalized(titled, value))) candidates.push(titled);

@@ -10,6 +10,7 @@ import {
   refersBack,
   replaceMention,
   titleKind,
+  withoutAddOn,
   withoutList,
   withoutRepetition,
 } from "./obfuscate.js";
@@ -489,5 +490,20 @@ describe("heads before the mention, third pass", () => {
     expect(
       withoutList("the American rock, R&B, and soul singer; keyboardist, guitarist and producer born in 1946"),
     ).toBe("the American rock, R&B, and soul singer born in 1946");
+  });
+});
+
+describe("a loose modifier after a comma", () => {
+  it("is left out of the first description tried", () => {
+    expect(
+      withoutAddOn(
+        'the alternative rock band from Boston, Massachusetts, best known for the 1994 single, "Here & Now", from their debut album',
+      ),
+    ).toBe("the alternative rock band from Boston, Massachusetts");
+    expect(withoutAddOn("the verse tragedy, written in 1865 and first performed in Stockholm")).toBe(
+      "the verse tragedy",
+    );
+    expect(withoutAddOn("the American rock, R&B, and soul singer")).toBeNull();
+    expect(withoutAddOn("the 1945 American comedy film")).toBeNull();
   });
 });
