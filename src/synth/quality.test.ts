@@ -203,6 +203,7 @@ describe("dates made vague keep their grammar", () => {
     ["Suicide's 1977 album features what song?", "Suicide's 1977 album features what song?"],
     ["Who was king of Lotharingia from 855 until his death?", "Who was king of Lotharingia from 855 until his death?"],
     ["The band sold 855 copies in Ohio.", "The band sold between 800 and 900 copies in Ohio."],
+    ["Which battles were fought from June 25 to July 1, 1862?", "Which battles were fought in the early 1860s?"],
   ])("%s", (input, expected) => {
     expect(vaguen(input).text).toBe(expected);
   });

@@ -560,7 +560,17 @@ export function vaguen(input: string): { text: string; edits: VagueEdit[] } {
       return `\u0000${masked.length - 1}\u0000`;
     },
   );
-  let out = text.replace(
+  // `from June 25 to July 1, 1862` → `in the early 1860s`: a span of days within a year is one period.
+  const daySpan = new RegExp(
+    `\\bfrom (?:\\d{1,2} )?(?:${MONTHS})(?: \\d{1,2})? (?:to|until) (?:\\d{1,2} )?(?:${MONTHS})(?: \\d{1,2})?,? (1[0-9]{3}|20[0-9]{2})\\b`,
+    "g",
+  );
+  const spanned = text.replace(daySpan, (match, year: string) => {
+    const replacement = `in ${periodOfYear(Number(year))}`;
+    edits.push({ original: match, replacement, kind: "date-period" });
+    return replacement;
+  });
+  let out = spanned.replace(
     new RegExp(
       `\\b(?:(?:on )?(?:\\d{1,2} )?(?:${MONTHS})(?: \\d{1,2})?,? )?(?:in )?(1[0-9]{3}|20[0-9]{2})\\b(?!s|\\d|,\\d|\\s*[–-]\\s*\\d)`,
       "g",
