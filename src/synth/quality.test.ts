@@ -1,6 +1,6 @@
 /** The naturalness rules of synthesis: roles, vagueness, hints, markup, answer-word leaks and the readability gate. */
 import { describe, expect, it } from "vitest";
-import { quietHarborChain } from "../../test/fixtures/synth-chain.js";
+import { namedEntityChain, quietHarborChain } from "../../test/fixtures/synth-chain.js";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
 import { clauseDescriptions, kindOfName, kindOfPronouns } from "./clause-descriptions.js";
 import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
@@ -389,9 +389,8 @@ describe("life dates and L3's shorter descriptions", () => {
 describe("a mention is the whole name", () => {
   it("runs on over a name's particles (`José Echegaray y Eizaguirre`)", async () => {
     const text = "José Echegaray y Eizaguirre was a Spanish civil engineer.";
-    const base = quietHarborChain("Who was born first, José Echegaray y Eizaguirre or P. J. O'Rourke?", text);
-    const entity = { ...base.entities[0]!, name: "José Echegaray", title: "José Echegaray", mention: "José Echegaray" };
-    const chain = { ...base, entities: [entity], passages: { p1: { title: "José Echegaray", text } } };
+    const question = "Who was born first, José Echegaray y Eizaguirre or P. J. O'Rourke?";
+    const chain = namedEntityChain(question, "José Echegaray", text);
     const level2 = await new RuleObfuscator().obfuscate(chain, 2);
     expect(level2.ok && level2.item.question).toBe("Who was born first, the Spanish civil engineer or P. J. O'Rourke?");
   });
@@ -452,19 +451,8 @@ describe("a description that leaks an answer word", () => {
   it("is cut before the word rather than dropped", async () => {
     const text =
       "Kasper Schmeichel is a Danish professional footballer who plays as a goalkeeper for Leicester City and Denmark.";
-    const base = quietHarborChain("What was the father of Kasper Schmeichel voted to be by the IFFHS in 1992?", text);
-    const entity = {
-      ...base.entities[0]!,
-      name: "Kasper Schmeichel",
-      title: "Kasper Schmeichel",
-      mention: "Kasper Schmeichel",
-    };
-    const chain = {
-      ...base,
-      answer: "World's Best Goalkeeper",
-      entities: [entity],
-      passages: { p1: { title: "Kasper Schmeichel", text } },
-    };
+    const question = "What was the father of Kasper Schmeichel voted to be by the IFFHS in 1992?";
+    const chain = namedEntityChain(question, "Kasper Schmeichel", text, "World's Best Goalkeeper");
     const level2 = await new RuleObfuscator().obfuscate(chain, 2);
     expect(level2.ok && level2.item.question).toBe(
       "What was the father of the Danish professional footballer voted to be by the IFFHS in 1992?",
