@@ -14,7 +14,8 @@ import { Random } from "../core/random.js";
 import type { ChatModel } from "../llm/chat-model.js";
 import type { SearchProvider, SearchResult } from "../tools/search/provider.js";
 import { completeJson } from "./llm-json.js";
-import { normalizeQuestion, replaceMention } from "./obfuscate.js";
+import { normalizeQuestion } from "./obfuscate.js";
+import { replaceMention } from "./replace-mention.js";
 import { containsNormalized, describeFromPassage, displayName, namedSpans } from "./text.js";
 import type { Check } from "./types.js";
 

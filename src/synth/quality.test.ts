@@ -3,18 +3,18 @@ import { describe, expect, it } from "vitest";
 import { namedEntityChain, quietHarborChain } from "../../test/fixtures/synth-chain.js";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
 import { clauseDescriptions, kindOfName, kindOfPronouns } from "./clause-descriptions.js";
-import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
 import {
   cutBeforeNames,
-  RuleObfuscator,
   refersBack,
-  replaceMention,
   titleKind,
   withoutAddOn,
   withoutList,
   withoutRepetition,
-} from "./obfuscate.js";
+} from "./description-cuts.js";
+import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
+import { RuleObfuscator } from "./obfuscate.js";
 import { READABILITY_RULES, type ReadabilityRule, readabilityFailures } from "./readability.js";
+import { replaceMention } from "./replace-mention.js";
 import { containsNormalized, describeCandidates, vaguen, withLifeDates, withoutForbidden } from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { replaceMention } from "./obfuscate.js";
+import { replaceMention } from "./replace-mention.js";
 import {
   containsNormalized,
   describeFromPassage,
