@@ -297,7 +297,6 @@ function cutBeforeForbidden(text: string, forbidden: readonly string[]): string 
     const inPhrase = boundary <= 0 || coordinated;
     if (inPhrase && NOUN_AFTER.test(out.slice(at + mention.length))) return null;
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
-
     // `the son of former Manchester United [and Denmark goalkeeper <hidden>]`: a modifier left without its noun.
     const orphan = ORPHAN_MODIFIER.exec(out);
     if (orphan) out = stripDangling(out.slice(0, orphan.index));
