@@ -59,9 +59,12 @@ export function kindOfTitle(title: string): string | null {
   return /^[a-z][a-z-]+$/.test(word) && !isField(word) ? word : null;
 }
 
-/** Places whose facts hold in the present tense (`the river that rises in …`, `the lake that lies …`). */
+/**
+ * Places and buildings whose facts hold in the present tense (`the river that rises in …`, `the farm that consists of
+ * 107 wind turbines`), unlike a work's plot or a genus's count.
+ */
 const LASTING_KINDS =
-  /\b(?:river|lake|mountain|island|bay|canal|highway|railway|road|valley|peninsula|glacier|waterfall)$/;
+  /\b(?:river|lake|mountain|island|bay|canal|highway|railway|road|valley|peninsula|glacier|waterfall|airport|bridge|castle|station|museum|park|church|cathedral|palace|tower|stadium|arena|dam|farm|hospital|library|mall|hotel)$/;
 
 const NAME_HEADS: Record<string, string> = {
   river: "river",
@@ -105,6 +108,7 @@ const NAME_HEADS: Record<string, string> = {
   theater: "theater",
   magazine: "magazine",
   newspaper: "newspaper",
+  farm: "farm",
 };
 
 /**
@@ -131,8 +135,8 @@ export function kindOfPronouns(passageText: string, name: string): string | null
   const she = pronoun("She");
   if (he === she) return null;
   const surname = name.split(/\s+/).at(-1) ?? name;
-  const person =
-    nlp(name).has("#Person") || (/\s/.test(name) && sentences.some((sentence) => sentence.startsWith(`${surname} `)));
+  const opensWithName = (sentence: string) => sentence.startsWith(`${surname} `) || sentence.startsWith(`${name} `);
+  const person = nlp(name).has("#Person") || (/\s/.test(name) && sentences.some(opensWithName));
   return person ? (he > she ? "man" : "woman") : null;
 }
 

@@ -496,3 +496,25 @@ describe("a loose modifier after a comma", () => {
     expect(withoutAddOn("the 1945 American comedy film")).toBeNull();
   });
 });
+
+describe("a hidden name inside a description, third pass", () => {
+  it("leaves out a name that only modifies the noun and keeps what a comma sets off after a hidden name", () => {
+    expect(withoutForbidden("the 2000 Hong Kong action film directed by Aman Chang", "Fist Power", ["Hong Kong"])).toBe(
+      "the 2000 action film directed by Aman Chang",
+    );
+    expect(
+      withoutForbidden("the album by Ivor Cutler, originally released in 1983 on Rough Trade Records", "Privilege", [
+        "Ivor Cutler",
+      ]),
+    ).toBe("the album originally released in 1983 on Rough Trade Records");
+  });
+
+  it("gives a building its present-tense facts and a person named in full their pronoun kind", () => {
+    const farm = "The Intrepid Wind Farm consists of 107 wind turbines, located in north-west Iowa.";
+    expect(clauseDescriptions(farm, "Intrepid Wind Farm", kindOfName("Intrepid Wind Farm"), [], 22)).toEqual([
+      "the farm that consists of 107 wind turbines",
+    ]);
+    const explorer = "Mikael Strandberg was born in 1962 in Sweden. He started his career as an explorer.";
+    expect(kindOfPronouns(explorer, "Mikael Strandberg")).toBe("man");
+  });
+});

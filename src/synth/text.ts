@@ -295,14 +295,28 @@ function cutBeforeForbidden(text: string, forbidden: readonly string[]): string 
     // (`the American filmmaker and video game writer`: a person noun before `and` is a noun of its own.)
     const coordinated = head.slice(boundary) === " and " && !describesPerson(lastWord(head.slice(0, boundary)));
     const inPhrase = boundary <= 0 || coordinated;
-    if (inPhrase && NOUN_AFTER.test(out.slice(at + mention.length))) return null;
+    const after = out.slice(at + mention.length);
+    if (inPhrase && NOUN_AFTER.test(after)) {
+      // `the 2000 Hong Kong action film`: a name that only modifies the noun is left out (`the 2000 action film`).
+      if (boundary > 0 || !/^\p{Lu}/u.test(mention) || !/^\s+[a-z]/.test(after)) return null;
+      out = `${head.trimEnd()}${after}`;
+      continue;
+    }
+    const tail = LOOSE_MODIFIER_AFTER.exec(after);
     out = stripDangling(boundary > 0 ? head.slice(0, boundary) : head);
+    // `an album by Ivor Cutler, originally released in 1983 …` → `the album originally released in 1983 …`: what a
+    // comma sets off after the hidden name still describes the entity when the cut leaves only its kind.
+    if (tail && wordCount(out) < 4 && /\s(?:by|of|from|with)\s$/.test(head)) out = `${out} ${tail[1]}`;
     // `the son of former Manchester United [and Denmark goalkeeper <hidden>]`: a modifier left without its noun.
     const orphan = ORPHAN_MODIFIER.exec(out);
     if (orphan) out = stripDangling(out.slice(0, orphan.index));
   }
   return out;
 }
+
+/** `, originally released in 1983 on …` after a name: a participle phrase about what the name's phrase belongs to. */
+const LOOSE_MODIFIER_AFTER =
+  /^,\s+((?:originally\s+|first\s+|later\s+)?(?:released|published|recorded|produced|directed|written|founded|formed|built|established|launched|issued)\s+(?:in|on|by|at|for)\s[^,;]*)/;
 
 /** A lower-case word after a name that goes on with the noun phrase (not a preposition or a clause). */
 const NOUN_AFTER =
