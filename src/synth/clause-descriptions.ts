@@ -223,15 +223,42 @@ export function clauseDescriptions(
     const apposition = APPOSITION.exec(sentence);
     if (apposition && subjectIsEntity(apposition[1] as string, name, index)) keep(`the ${apposition[2]}`);
     if (kind === null) continue;
-    const split = splitClause(sentence);
-    if (!split || !subjectIsEntity(split.subject, name, index)) continue;
-    const clause = relativeClause(
-      firstPredicate(split.clause),
-      split.verbs,
-      describesPerson(kind.split(" ").at(-1) ?? kind),
-      LASTING_KINDS.test(kind),
-    );
-    if (clause !== null) keep(stripDangling(`the ${kind} ${clause}`));
+    // `However, Strauss died in 1899, and it was finished by composer Josef Bayer in 1900`: each clause with a
+    // subject of its own is tried (the pronoun of a later clause counts as in a later sentence).
+    for (const [part, clauseText] of coordinateClauses(sentence).entries()) {
+      const split = splitClause(clauseText);
+      if (!split || !subjectIsEntity(split.subject, name, index + part)) continue;
+      // `He had written all the parts of the ballet`: `he` is someone else when the entity is no person, `it` when it is.
+      const person = describesPerson(kind.split(" ").at(-1) ?? kind);
+      if (person ? /^it$/i.test(split.subject) : /^(?:he|she)$/i.test(split.subject)) continue;
+      const clause = relativeClause(firstPredicate(split.clause), split.verbs, person, LASTING_KINDS.test(kind));
+      if (clause !== null) keep(stripDangling(`the ${kind} ${clause}`));
+    }
   }
   return out;
+}
+
+/** A sentence's coordinated clauses (`A, and it …`, `A; it …`), an opening adverb (`However,`) dropped. */
+function coordinateClauses(sentence: string): string[] {
+  const parts = sentence
+    .replace(/^(?:However|Later|Eventually|Meanwhile|Subsequently),\s+/, "")
+    .split(/,\s+and\s+(?=(?:it|he|she|they)\s)|;\s+/);
+  return parts.map((part) => part.trim()).filter((part) => part !== "");
+}
+
+/**
+ * The entity's kind from its defining sentence even when the description it gives is too short to use (`Aschenbrödel
+ * is a ballet written by Johann Strauss II`, the composer hidden → `ballet`); null without one.
+ */
+export function definingKind(passageText: string, name: string): string | null {
+  for (const [index, sentence] of splitSentences(cleanWikiText(passageText)).slice(0, 3).entries()) {
+    const copula = /\s(?:is|was)\s+(?:an?|the)\s/.exec(sentence);
+    if (!copula || !subjectIsEntity(sentence.slice(0, copula.index), name, index)) continue;
+    const predicate = sentence.slice(copula.index + copula[0].length);
+    const kind = kindOf(`the ${predicate}`);
+    // `a production car drifting series`: the noun phrase goes on past a gerund, its head is not yet found.
+    const after = kind === null ? "" : predicate.slice(predicate.indexOf(kind) + kind.length);
+    return kind !== null && !/^\s+[a-z]+ing\s+[a-z]/.test(after) ? kind : null;
+  }
+  return null;
 }

@@ -49,6 +49,8 @@ function isBareVerb(word: string, tags: string[]): boolean {
 /** The role of `question.slice(start, end)`. */
 export function mentionRole(question: string, start: number, end: number): MentionRole {
   if (insideLongerQuote(question, start, end)) return "in-title";
+  // `Rabat-Salé-Kénitra`: a name joined to others by hyphens is part of a longer name.
+  if (question.charAt(end) === "-" || question.charAt(start - 1) === "-") return "in-title";
   const after = question.slice(end);
   if (/^['’]s?(?=\s)/.test(after)) return "possessive";
   // `the album of X "Shut Up, Make Love"`: X owns the title after it.
@@ -152,16 +154,16 @@ export function endsOnNoun(phrase: string): boolean {
   const terms = nlp(phrase).terms();
   const last = terms.last();
   if (last.has("#Noun") || last.has("#Value")) return true;
-  // `the singer and model`: the tagger reads a coordinated noun as a verb; after an article it is a noun.
   const count = terms.length;
-  return (
-    count >= 3 &&
-    terms.eq(count - 2).has("#Conjunction") &&
-    terms.eq(count - 3).has("#Noun") &&
+  const nounAfterArticle =
     !nlp(word).has("#PastTense") &&
     nlp(`the ${word.replace(/[?,.;:!]+$/, "")}`)
       .terms()
       .last()
-      .has("#Noun")
-  );
+      .has("#Noun");
+  // `the singer and model`: the tagger reads a coordinated noun as a verb; after an article it is a noun.
+  const coordinated = count >= 3 && terms.eq(count - 2).has("#Conjunction") && terms.eq(count - 3).has("#Noun");
+  // `the fifth single`: after an ordinal the tagger's adjective is a noun too.
+  const afterOrdinal = count >= 2 && terms.eq(count - 2).has("#Ordinal");
+  return (coordinated || afterOrdinal) && nounAfterArticle;
 }

@@ -11,7 +11,14 @@
  * `RuleObfuscator` needs no model; `LlmObfuscator` (llm-obfuscator.ts) rewrites for fluency.
  */
 import nlp from "compromise";
-import { clauseDescriptions, kindOf, kindOfName, kindOfPronouns, kindOfTitle } from "./clause-descriptions.js";
+import {
+  clauseDescriptions,
+  definingKind,
+  kindOf,
+  kindOfName,
+  kindOfPronouns,
+  kindOfTitle,
+} from "./clause-descriptions.js";
 import {
   cutBeforeNames,
   headPhrase,
@@ -109,11 +116,23 @@ export function approximateMention(question: string, name: string): string | nul
 
 const NAME_TAIL = /^(?:\s+(?:y|de|del|da|di|do|dos|von|van|der|den|la|le|du|bin|ibn)\s+\p{Lu}[\p{L}'’-]*)+/u;
 
-/** `José Echegaray` in `José Echegaray y Eizaguirre or …`: the mention runs on to the end of the name it starts. */
+/** Capitalised words right before a mention, inside a sentence (`Houston` in `the Houston Astrodome`). */
+const NAME_HEAD = /(?<=[\p{Ll},]\s+|^)((?:(?!The\b|A\b|An\b)\p{Lu}[\p{L}.'’-]*\s+)+)$/u;
+
+/**
+ * `José Echegaray` in `José Echegaray y Eizaguirre or …`, `Astrodome` in `the Houston Astrodome`: the mention runs
+ * over the whole name it is part of (a question's first word excepted).
+ */
 function wholeName(question: string, mention: string): string {
   const at = question.indexOf(mention);
-  const tail = at < 0 ? null : NAME_TAIL.exec(question.slice(at + mention.length));
-  return tail ? `${mention}${tail[0]}` : mention;
+  if (at < 0) return mention;
+  const tail = NAME_TAIL.exec(question.slice(at + mention.length))?.[0] ?? "";
+  const before = question.slice(0, at);
+  const head = at > 0 && /\s$/.test(before) ? (NAME_HEAD.exec(before)?.[1] ?? "") : "";
+  // The question's first word is capitalised anyway (`Which`, `In`): it joins only as a first name (`Marcus`).
+  const first = head !== "" && before.length === head.length;
+  const joined = first && !nlp(head.trim().split(/\s+/)[0] ?? "").has("#FirstName") ? "" : head;
+  return `${joined}${mention}${tail}`;
 }
 
 function chainTargets(chain: Chain, question: string): Target[] {
@@ -249,6 +268,7 @@ export class RuleObfuscator implements Obfuscator {
     const kind =
       (defining[0] ? kindOf(defining[0]) : null) ??
       (target.title ? kindOfTitle(target.title) : null) ??
+      definingKind(target.text, target.name) ??
       kindOfPronouns(target.text, target.name) ??
       kindOfName(target.name);
     const candidates = [...defining, ...clauseDescriptions(target.text, target.name, kind, plan.forbidden, maxWords)]

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { namedEntityChain, quietHarborChain } from "../../test/fixtures/synth-chain.js";
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
-import { clauseDescriptions, kindOfName, kindOfPronouns } from "./clause-descriptions.js";
+import { clauseDescriptions, definingKind, kindOfName, kindOfPronouns } from "./clause-descriptions.js";
 import {
   cutBeforeNames,
   refersBack,
@@ -15,7 +15,7 @@ import { describesPerson, endsOnNoun, mentionRole } from "./mention-role.js";
 import { RuleObfuscator } from "./obfuscate.js";
 import { READABILITY_RULES, type ReadabilityRule, readabilityFailures } from "./readability.js";
 import { replaceMention } from "./replace-mention.js";
-import { containsNormalized, describeCandidates, vaguen, withLifeDates, withoutForbidden } from "./text.js";
+import { clip, containsNormalized, describeCandidates, vaguen, withLifeDates, withoutForbidden } from "./text.js";
 import { cleanWikiText } from "./wiki-clean.js";
 
 const role = (question: string, mention: string) => {
@@ -516,5 +516,31 @@ describe("a hidden name inside a description, third pass", () => {
     ]);
     const explorer = "Mikael Strandberg was born in 1962 in Sweden. He started his career as an explorer.";
     expect(kindOfPronouns(explorer, "Mikael Strandberg")).toBe("man");
+  });
+});
+
+describe("names and clauses, fourth pass", () => {
+  it("takes a whole name, refuses a name joined by hyphens, and clips before a preposition", async () => {
+    const text = "The Astrodome is a domed sports stadium located in Houston, Texas.";
+    const chain = namedEntityChain("What qualifies the Houston Astrodome to be called a wonder?", "Astrodome", text);
+    const level2 = await new RuleObfuscator().obfuscate(chain, 2);
+    expect(level2.ok && level2.item.question).toBe(
+      "What qualifies the domed sports stadium located in Houston, Texas to be called a wonder?",
+    );
+    expect(role("Who leads the Rabat-Salé-Kénitra region?", "Rabat")).toBe("in-title");
+    expect(clip("the song released in April 2014 as the fifth single from his seventh studio album and more", 14)).toBe(
+      "the song released in April 2014 as the fifth single",
+    );
+    expect(endsOnNoun("the fifth single")).toBe(true);
+  });
+
+  it("takes a kind from a defining sentence too short to use and reads each coordinated clause", () => {
+    const ballet =
+      "Aschenbrödel is a ballet written by Johann Strauss II. He had written all the principal parts of the ballet. However, Strauss died in 1899, and it was finished by composer Josef Bayer in 1900.";
+    expect(definingKind(ballet, "Aschenbrödel")).toBe("ballet");
+    expect(definingKind("D1NZ is a production car drifting series in New Zealand.", "D1NZ")).toBeNull();
+    expect(clauseDescriptions(ballet, "Aschenbrödel", "ballet", ["Johann Strauss II"], 22)).toEqual([
+      "the ballet finished by composer Josef Bayer in 1900",
+    ]);
   });
 });

@@ -118,7 +118,17 @@ export function clip(text: string, maxWords: number): string {
     head.lastIndexOf(" which "),
     head.lastIndexOf(" who "),
   );
-  let cut = boundary > head.length * 0.4 ? head.slice(0, boundary) : head;
+  // Without a clause boundary the cut goes before the last preposition, never into a noun phrase (`… from his
+  // seventh studio [album]`); not `of`, which holds a phrase or a name together (`the Minnesota House of …`).
+  const preposition = Math.max(
+    ...[" in ", " from ", " as ", " with ", " for ", " by ", " on ", " at "].map((mark) => head.lastIndexOf(mark)),
+  );
+  let cut =
+    boundary > head.length * 0.4
+      ? head.slice(0, boundary)
+      : preposition > 0 && wordCount(head.slice(0, preposition)) >= 3
+        ? head.slice(0, preposition)
+        : head;
   // `… articles about housing segregation, the Nation of Islam[, the environment and …]`: a list cut in two goes.
   const list = LIST_FRAGMENT.exec(cut);
   if (list && wordCount(cut.slice(0, list.index)) >= 3) cut = cut.slice(0, list.index);
