@@ -544,3 +544,18 @@ describe("names and clauses, fourth pass", () => {
     ]);
   });
 });
+
+describe("a loose modifier inside the question", () => {
+  it("is closed by a comma", () => {
+    expect(
+      replaceMention(
+        "What country was the author of Brand a citizen of?",
+        "Brand",
+        "the verse tragedy, written in 1865",
+      ),
+    ).toBe("What country was the author of the verse tragedy, written in 1865, a citizen of?");
+    expect(replaceMention("Who wrote Brand?", "Brand", "the verse tragedy, written in 1865")).toBe(
+      "Who wrote the verse tragedy, written in 1865?",
+    );
+  });
+});

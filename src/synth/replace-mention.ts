@@ -76,8 +76,14 @@ export function replaceMention(question: string, mention: string, replacement: s
   const tail = placeQualifier(question.slice(end), replacement);
   if (prefixEnd === 0 || /[.?!]\s*$/.test(question.slice(0, prefixEnd)))
     text = text.charAt(0).toUpperCase() + text.slice(1);
+  // `the verse tragedy, written in 1865 and first performed in Stockholm, a citizen of`: a modifier a comma opens
+  // inside the question is closed by one.
+  if (LOOSE_MODIFIER.test(text) && /^\s+[\p{L}\p{N}]/u.test(tail)) text = `${text},`;
   return `${question.slice(0, prefixEnd)}${text}${tail}`.replace(/\s+/g, " ");
 }
+
+/** A comma opening a participle or relative clause inside a description. */
+const LOOSE_MODIFIER = /,\s+(?:who|which|whose|where|best|also|originally|[a-z]+ed|written|known|born|made)\b/;
 
 const PLACE_NAME = "\\p{Lu}[\\p{L}.'’-]*(?:\\s+\\p{Lu}[\\p{L}.'’-]*)*";
 /** `, East Lothian, Scotland` before a lower-case word or the end: the last name is the one tagged as a place. */
