@@ -9,7 +9,9 @@ import { endsOnNoun } from "./mention-role.js";
 import { isDemonym, isPlace } from "./replace-mention.js";
 import { disambiguation, namedSpans, stripDangling, stripDanglingParticiples } from "./text.js";
 
-const CUT_BEFORE = /(?:,|\s(?:starring|featuring|by|in|of|from|for|with|and|at|on|to|under|whose|who|which|that))\s/gi;
+/** Clause and preposition boundaries; a comma before a capitalised word (`Dennis, Massachusetts`) is none. */
+const CUT_BEFORE =
+  /(?:,(?!\s+\p{Lu})|\s(?:starring|featuring|by|in|of|from|for|with|and|at|on|to|under|whose|who|which|that))\s/giu;
 
 /**
  * An L3 description without the names inside it: cut at the last clause or preposition boundary before its first
@@ -111,7 +113,7 @@ export function withoutAddOn(text: string): string | null {
 
 /** `the University`, `the Company` alone: the passage's short name for something named before it. */
 const BACK_REFERENCE =
-  /\bthe (?:University|College|School|Company|Corporation|Club|Group|Church|Party|Team|City|Town|State|Republic|Kingdom|Society|Association|Institute|Museum)\b(?!\s+(?:of\b|\p{Lu}))/u;
+  /\bthe (?:University|College|School|Company|Corporation|Club|Group|Church|Party|Team|City|Town|State|Republic|Kingdom|Society|Association|Institute|Museum)\b(?!\s+(?:of\b|\p{Lu}))|\bof the same name\b/u;
 
 /**
  * Whether a description leans on a name its passage gave before (`the 44th season of the University fielding a men's
@@ -176,7 +178,11 @@ export function repetitionIndex(description: string, question: string, mention: 
   for (let i = 0; i + 2 <= own.length; i++) {
     const pair = own.slice(i, i + 2).map((match) => match[0]);
     const triple = own.slice(i, i + 3).map((match) => match[0]);
-    const longPair = pair.every((word) => word.length >= 4) && rest.includes(` ${pair.join(" ")} `);
+    // Two long words (`revolutionary war` counts: one word of six letters and one of three will do).
+    const long =
+      pair.every((word) => word.length >= 4) ||
+      (pair.some((word) => word.length >= 6) && pair.every((word) => word.length >= 3 && !STOP.has(word)));
+    const longPair = long && rest.includes(` ${pair.join(" ")} `);
     const anyTriple =
       triple.length === 3 && !triple.every((word) => word.length <= 3) && rest.includes(` ${triple.join(" ")} `);
     if (longPair || anyTriple) return own[i]?.index ?? 0;
@@ -184,10 +190,49 @@ export function repetitionIndex(description: string, question: string, mention: 
   return -1;
 }
 
+const STOP = new Set(["the", "and", "for", "was", "are", "its", "his", "her", "who", "which", "that", "with", "from"]);
+
+/**
+ * Whether the question goes on to say what the description's head says (`The 1984 documentary film is a documentary
+ * about …`, `The short story collection is a collection of short stories …`): a tautology no cut mends.
+ */
+export function restatesHead(description: string, question: string, mention: string): boolean {
+  const phrase = HEAD_PHRASE.exec(description)?.[1] ?? "";
+  const after = question.slice(question.indexOf(mention) + mention.length);
+  // The head noun and the word before it (`documentary film`): either said again after `is a` restates the head.
+  const nouns = phrase
+    .split(/\s+/)
+    .slice(-2)
+    .filter((word) => /^[a-z]{4,}$/.test(word));
+  return nouns.some((noun) =>
+    new RegExp(`^\\s+(?:is|was|are|were)\\s+(?:a|an|the)\\s+(?:[^?,]*\\s)?${noun.replace(/s$/, "")}s?\\b`, "i").test(
+      after,
+    ),
+  );
+}
+
+/** A description's head phrase: up to five words after `the`, before a clause, a preposition or a participle. */
+const HEAD_PHRASE =
+  /^the\s+((?:[\p{L}\p{N}'’-]+\s+){0,4}?[a-z]+)(?=\s+(?:who|which|that|by|of|in|from|with|born|released|directed|written)\b|$)/u;
+
 /** The description without what repeats the question: cut before the repetition, or null when nothing is left. */
 export function withoutRepetition(description: string, question: string, mention: string): string | null {
-  const at = repetitionIndex(description, question, mention);
-  if (at < 0) return description;
+  if (restatesHead(description, question, mention)) return null;
+  const at = Math.min(
+    ...[repetitionIndex(description, question, mention), repeatedVerbIndex(description, question, mention)].map(
+      (index) => (index < 0 ? Number.POSITIVE_INFINITY : index),
+    ),
+  );
+  if (at === Number.POSITIVE_INFINITY) return description;
   const cut = cutBefore(description, at);
   return cut !== null && repetitionIndex(cut, question, mention) < 0 ? cut : null;
+}
+
+/**
+ * Where the description repeats the verb just before the mention (`the person who introduced [the bill introduced in
+ * the House]`); -1 when it does not.
+ */
+function repeatedVerbIndex(description: string, question: string, mention: string): number {
+  const verb = /\b([a-z]{4,}ed)\s+(?:(?:the|a|an)\s+)?$/.exec(question.slice(0, question.indexOf(mention)))?.[1];
+  return verb === undefined ? -1 : (new RegExp(`\\b${verb}\\b`).exec(description)?.index ?? -1);
 }

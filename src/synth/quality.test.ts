@@ -6,6 +6,7 @@ import { clauseDescriptions, definingKind, kindOfName, kindOfPronouns } from "./
 import {
   cutBeforeNames,
   refersBack,
+  restatesHead,
   titleKind,
   withoutAddOn,
   withoutList,
@@ -557,5 +558,34 @@ describe("a loose modifier inside the question", () => {
     expect(replaceMention("Who wrote Brand?", "Brand", "the verse tragedy, written in 1865")).toBe(
       "Who wrote the verse tragedy, written in 1865?",
     );
+  });
+});
+
+describe("descriptions that say again what the question says", () => {
+  it("are refused when the question restates their head, and cut before a repeated pair or verb", () => {
+    expect(
+      restatesHead(
+        "the 1984 documentary film",
+        "Marlene is a documentary about an actress born in what year?",
+        "Marlene",
+      ),
+    ).toBe(true);
+    expect(restatesHead("the 1945 American comedy film", "Who directed Kiss and Tell?", "Kiss and Tell")).toBe(false);
+    const hall = "Henry Hall is known for fighting in the Revolutionary War and for cultivating what?";
+    expect(
+      withoutRepetition(
+        "the American from Dennis, Massachusetts who fought in the American Revolutionary War",
+        hall,
+        "Henry Hall",
+      ),
+    ).toBe("the American from Dennis, Massachusetts");
+    expect(
+      withoutRepetition(
+        "the bill introduced in the U.S. House of Representatives",
+        "What position did the person who introduced the DISCLOSE Act hold?",
+        "DISCLOSE Act",
+      ),
+    ).toBeNull();
+    expect(refersBack("the 1967 British film based on the novel of the same name")).toBe(true);
   });
 });
