@@ -25,9 +25,13 @@ export function cutBeforeNames(text: string): string | null {
 
 const NAME = "\\p{Lu}[\\p{L}.'’-]*(?:\\s+\\p{Lu}[\\p{L}.'’-]*)*";
 /** A colon, or three names in a row (`A, B, C`, `A, B and C`, `guitarist A, bassist B, drummer C`), starts a list. */
-const LIST = new RegExp(`:|${NAME},\\s+(?:[a-z]+\\s+)?${NAME},?\\s+(?:and\\s+)?(?:[a-z]+\\s+)?${NAME}`, "u");
+const LIST = new RegExp(
+  `:|${NAME},\\s+(?:[a-z]+\\s+)?${NAME},?\\s+(?:and\\s+)?(?:[a-z]+\\s+)?${NAME}|["“][^"”]+["”],\\s+["“]`,
+  "u",
+);
 /** Where a list is cut off: the last clause or preposition boundary before it (`and` joins the list's own roles). */
-const LIST_BOUNDARY = /(?:,|\s(?:starring|featuring|by|in|of|from|for|with|at|on|to|under|whose|who|which|that))\s/gi;
+const LIST_BOUNDARY =
+  /(?:,|\s(?:starring|featuring|by|in|of|from|for|with|at|on|to|under|whose|who|which|that|including|such as))\s/gi;
 
 const LIFE_DATES = /\s+(?:who lived from \d{3,4} to \d{3,4}|born in \d{3,4})$/;
 
@@ -46,14 +50,30 @@ export function withoutList(text: string): string | null {
   // `the soul singer; keyboardist, guitarist, …`: a semicolon ends the phrase.
   const semicolon = text.indexOf(";");
   if (semicolon > 0) return withoutList(stripDangling(text.slice(0, semicolon)));
-  const roles = roleListStart(text);
+  const roles = roleListStart(text) ?? appositionStart(text);
   if (roles !== undefined) return stripDangling(text.slice(0, roles));
   const at = LIST.exec(text)?.index;
   if (at === undefined) return text;
   const head = text.slice(0, at);
   const boundary = [...head.matchAll(LIST_BOUNDARY)].at(-1)?.index ?? at;
-  const out = stripDanglingParticiples(stripDangling(head.slice(0, boundary)));
+  // `known for works [such as "The Zoo Story", …]` says nothing once the works are cut.
+  const out = stripDanglingParticiples(stripDangling(head.slice(0, boundary).replace(KNOWN_FOR_NOTHING, "")));
   return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+}
+
+const KNOWN_FOR_NOTHING =
+  /\s+(?:best\s+)?(?:known|famous|noted|remembered)\s+for\s+(?:(?:his|her|their|its)\s+)?(?:works|songs|films|books|albums|roles|titles|plays|novels)\s*$/;
+
+/**
+ * `the British business executive, the former CEO of …`, `the son of Domhnall mac Raghnaill, the eponym of …`: a second
+ * noun phrase set off by a comma is cut away, the first kept; undefined when there is none.
+ */
+function appositionStart(text: string): number | undefined {
+  for (const match of text.matchAll(/,(?=\s+(?:the|a|an|one|former|current|then)\s)/g)) {
+    const head = text.slice(0, match.index);
+    if (head.split(/\s+/).length >= 3 && endsOnNoun(head)) return match.index;
+  }
+  return undefined;
 }
 
 /**
@@ -179,9 +199,11 @@ export function repetitionIndex(description: string, question: string, mention: 
     const pair = own.slice(i, i + 2).map((match) => match[0]);
     const triple = own.slice(i, i + 3).map((match) => match[0]);
     // Two long words (`revolutionary war` counts: one word of six letters and one of three will do).
+    // Function words never make a pair (`band from` in two descriptions of one question is no repetition).
     const long =
-      pair.every((word) => word.length >= 4) ||
-      (pair.some((word) => word.length >= 6) && pair.every((word) => word.length >= 3 && !STOP.has(word)));
+      !pair.some((word) => STOP.has(word)) &&
+      (pair.every((word) => word.length >= 4) ||
+        (pair.some((word) => word.length >= 6) && pair.every((word) => word.length >= 3)));
     const longPair = long && rest.includes(` ${pair.join(" ")} `);
     const anyTriple =
       triple.length === 3 && !triple.every((word) => word.length <= 3) && rest.includes(` ${triple.join(" ")} `);
@@ -190,7 +212,11 @@ export function repetitionIndex(description: string, question: string, mention: 
   return -1;
 }
 
-const STOP = new Set(["the", "and", "for", "was", "are", "its", "his", "her", "who", "which", "that", "with", "from"]);
+const STOP = new Set(
+  "the and for was are its his her who which that with from this were have been into also than them they when where what their there after before about over under while".split(
+    " ",
+  ),
+);
 
 /**
  * Whether the question goes on to say what the description's head says (`The 1984 documentary film is a documentary

@@ -36,6 +36,7 @@ import {
   containsNormalized,
   decodeEntities,
   describeCandidates,
+  disambiguation,
   displayName,
   findMention,
   namedSpans,
@@ -173,7 +174,10 @@ async function spanTargets(
     if (known.some((target) => target.mention.includes(span) || span.includes(target.mention))) continue;
     if (containsNormalized(answer, span)) continue;
     if (isDemonym(span)) continue;
-    const page = await lookup?.(span);
+    const found = await lookup?.(span);
+    // `Dustin Lynch (album)` is no page for the singer Dustin Lynch: a person's name takes a person's page only.
+    const kind = found ? disambiguation(found.title) : undefined;
+    const page = found && kind && namesPerson(question, span) && !describesPerson(kind) ? undefined : found;
     out.push({
       mention: span,
       name: span,

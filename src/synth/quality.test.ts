@@ -589,3 +589,31 @@ describe("descriptions that say again what the question says", () => {
     expect(refersBack("the 1967 British film based on the novel of the same name")).toBe(true);
   });
 });
+
+describe("a random sample's failures", () => {
+  it("cuts a second noun phrase set off by a comma, a list of titles, a film's dangling 'set' and a number's comma", () => {
+    expect(withoutList("the British business executive, the former CEO")).toBe("the British business executive");
+    expect(
+      withoutList('the American playwright known for works such as "The Zoo Story", "The Sandbox", "Seascape"'),
+    ).toBe("the American playwright");
+    expect(
+      describeCandidates("Flyboys is a 2006 war drama film set in World War I.", "Flyboys", ["World War I"])[0]?.text,
+    ).toBe("the 2006 war drama film");
+    expect(
+      clip(
+        "the debut studio album by the American country singer that has sold 100,000 copies in the United States so far",
+        15,
+      ),
+    ).toBe("the debut studio album by the American country singer that has sold 100,000 copies");
+  });
+
+  it("keeps the head the question gives before a person's initials", () => {
+    expect(
+      replaceMention(
+        "In which county is the English king Henry Gray buried?",
+        "Henry Gray",
+        "someone with the initials H. G.",
+      ),
+    ).toBe("In which county is the English king with the initials H. G. buried?");
+  });
+});

@@ -49,6 +49,10 @@ export function replaceMention(question: string, mention: string, replacement: s
     const text = kept.trim() === "" ? `S${replacement.slice(1)}` : replacement;
     return `${kept}${text}${question.slice(end)}`.replace(/\s+/g, " ");
   }
+  // `the English king Henry Gray` → `the English king with the initials H. G.`: the head the question gives stays.
+  const personHead = /(?:^|\s)(?:[Tt]he|[Aa]n?)\s+(?:\p{Lu}\p{Ll}+\s+)?[a-z][a-z-]*\s+$/u.exec(before);
+  if (/^someone with\b/.test(replacement) && personHead)
+    return `${before}${replacement.replace(/^someone\s+/, "")}${question.slice(end)}`.replace(/\s+/g, " ");
   // `the village of Hope` → `the village in …` when the description starts with the same noun.
   const ofHead = /\b(?:the|a|an)\s+([a-z]+)\s+of\s+$/i.exec(before);
   if (ofHead && replacement.toLowerCase().startsWith(`the ${ofHead[1]?.toLowerCase()} `)) {

@@ -113,7 +113,8 @@ export function clip(text: string, maxWords: number): string {
   if (words.length <= maxWords) return text.trim();
   const head = words.slice(0, maxWords).join(" ");
   const boundary = Math.max(
-    head.lastIndexOf(","),
+    // A comma inside a number (`100,000`) is none.
+    [...head.matchAll(/,(?!\d)/g)].at(-1)?.index ?? -1,
     head.lastIndexOf(";"),
     head.lastIndexOf(" which "),
     head.lastIndexOf(" who "),
@@ -121,7 +122,9 @@ export function clip(text: string, maxWords: number): string {
   // Without a clause boundary the cut goes before the last preposition, never into a noun phrase (`… from his
   // seventh studio [album]`); not `of`, which holds a phrase or a name together (`the Minnesota House of …`).
   const preposition = Math.max(
-    ...[" in ", " from ", " as ", " with ", " for ", " by ", " on ", " at "].map((mark) => head.lastIndexOf(mark)),
+    ...[" in ", " from ", " as ", " with ", " for ", " by ", " on ", " at "].map((mark) =>
+      `${head} `.lastIndexOf(mark),
+    ),
   );
   let cut =
     boundary > head.length * 0.4
@@ -148,6 +151,8 @@ export function stripDanglingParticiples(text: string): string {
         .replace(/\s+(?:[a-z]{3,}(?:ed|ing)|[a-z]+ly)$/, "")
         .replace(IRREGULAR_PARTICIPLE, "")
         .replace(/\s+(?:best|well|also|most|later|still|often|once)$/, "")
+        // `the war drama film set [in …]`: `set` after a work is the participle.
+        .replace(/(?<=\b(?:film|novel|story|game|series|drama|show|book|play|opera))\s+set$/, "")
         // `located in the center [of Tenerife]`: a part of something, the something cut away, says nothing.
         .replace(EMPTY_PART, ""),
     );
