@@ -43,12 +43,25 @@ export function kindOf(description: string): string | null {
       !FUNCTION_WORDS.test(word) &&
       term.tags.includes("Noun") &&
       !term.tags.some((tag) => FUNCTION_TAGS.includes(tag));
+    // A relative pronoun or a preposition ends the head phrase, nouns found or not (`… magazine that focuses on …`).
+    if (!noun && /^(?:that|which|who|whom|whose|of|in|on|at|by|for|with|from|to)$/.test(word)) break;
     if (noun) nouns.push(word);
     else if (nouns.length > 0) break;
     if (term.text !== word) break;
   }
-  const kind = nouns.slice(-2).join(" ");
-  return kind === "" ? null : kind;
+  if (nouns.length === 0) return headWordBeforeClause(description);
+  return nouns.slice(-2).join(" ");
+}
+
+/**
+ * The word before a description's first relative pronoun or preposition, when it reads as a noun after `the` (the
+ * tagger takes `magazine` in `American biweekly magazine that …` for a verb); null otherwise.
+ */
+function headWordBeforeClause(description: string): string | null {
+  const words = description.replace(/^(?:the|a|an)\s+/i, "").split(/\s+/);
+  const end = words.findIndex((word) => /^(?:that|which|who|whom|whose|of|in|on|at|by|for|with|from|to)$/.test(word));
+  const word = words[(end < 0 ? words.length : end) - 1]?.replace(/[,;:.]+$/, "") ?? "";
+  return /^[a-z][a-z-]+$/.test(word) && nlp(`the ${word}`).terms().last().has("#Noun") ? word : null;
 }
 
 /** `(Texas)` is no kind; `(1945 film)` → `film`, `(band)` → `band`. */

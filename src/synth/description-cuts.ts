@@ -9,9 +9,12 @@ import { endsOnNoun } from "./mention-role.js";
 import { isDemonym, isPlace } from "./replace-mention.js";
 import { disambiguation, namedSpans, stripDangling, stripDanglingParticiples } from "./text.js";
 
-/** Clause and preposition boundaries; a comma before a capitalised word (`Dennis, Massachusetts`) is none. */
+/**
+ * Clause and preposition boundaries; a comma before a capitalised word (`Dennis, Massachusetts`) or inside a list of
+ * modifiers (`the main municipal, administrative, and commercial centre`) is none.
+ */
 const CUT_BEFORE =
-  /(?:,(?!\s+\p{Lu})|\s(?:starring|featuring|by|in|of|from|for|with|and|at|on|to|under|whose|who|which|that))\s/giu;
+  /(?:,(?!\s+\p{Lu})(?!(?:\s+[a-z-]+,)*\s+(?:and|or)\s+[a-z-]+\s+[a-z])|\s(?:starring|featuring|by|in|of|from|for|with|and|at|on|to|under|whose|who|which|that))\s/giu;
 
 /**
  * An L3 description without the names inside it: cut at the last clause or preposition boundary before its first

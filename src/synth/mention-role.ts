@@ -76,7 +76,9 @@ export function mentionRole(question: string, start: number, end: number): Menti
   const word = next.text.replace(/[?,.;:!]+$/, "");
   const noun =
     next.tags.includes("Noun") &&
-    !next.tags.some((tag) => ["Pronoun", "ProperNoun", "Possessive"].includes(tag)) &&
+    !next.tags.some((tag) => ["Pronoun", "Possessive"].includes(tag)) &&
+    // A lower-case word the tagger folds into a preceding name (`Will & Grace episode`) is a common noun all the same.
+    (!next.tags.includes("ProperNoun") || /^[a-z]/.test(word)) &&
     !nlp(word).has("#Verb");
   const adjectiveThenNoun = next.tags.includes("Adjective") && /^\s+[a-z-]+\s+[a-z]/.test(after);
   return noun || (adjectiveThenNoun && !next.tags.includes("Comparable")) ? "pre-modifier" : "head";

@@ -311,10 +311,13 @@ export class RuleObfuscator implements Obfuscator {
     question: string,
     style: Style,
   ): Option[] {
+    const chainTarget = index < plan.chainTargetCount;
     const out: Option[] =
-      style === "long" && index < plan.chainTargetCount
-        ? this.describe(target, 2, plan, question, this.maxWordsLevel2)
-        : this.describe(target, level, plan, question, plan.maxWords, style !== "exact");
+      style === "head" && chainTarget
+        ? this.headOptions(target, plan, question)
+        : style === "long" && chainTarget
+          ? this.describe(target, 2, plan, question, this.maxWordsLevel2)
+          : this.describe(target, level, plan, question, plan.maxWords, style !== "exact");
     if (level !== 3) return out;
     if (plan.people.has(target.mention)) {
       const hint = personHint(target.mention);
@@ -323,6 +326,17 @@ export class RuleObfuscator implements Obfuscator {
     }
     if (index >= plan.chainTargetCount && out.length > 0) out.push({ text: target.mention, question, kind: "keep" });
     return out;
+  }
+
+  /** L2's descriptions cut to their head phrase (`the secondary school[ located in the city of Greenfield]`). */
+  private headOptions(target: Target, plan: Plan, question: string): Rewrite[] {
+    return this.describe(target, 2, plan, question, this.maxWordsLevel2).flatMap((option) => {
+      const head = headPhrase(option.text);
+      const next = head === null ? null : replaceMention(question, target.mention, head);
+      return head !== null && next !== null
+        ? [{ text: head, question: next, kind: "entity-description" as const }]
+        : [];
+    });
   }
 
   async obfuscate(chain: Chain, level: Level, context: ObfuscationContext = {}): Promise<ObfuscationResult> {
@@ -405,13 +419,16 @@ export class RuleObfuscator implements Obfuscator {
       return this.build(chain, level, plan, choices, "long");
     if (level === 3) {
       const vague = style === "exact" ? { text: question, edits: [] } : vaguen(question);
-      // L2's descriptions with nothing made vague are L2 again, not L3.
+      // L2's descriptions with nothing made vague are L2 again, not L3: their head phrases are tried instead…
       if (
         style === "long" &&
         replacements.length > 0 &&
         replacements.every((r) => r.kind === "entity-description") &&
         vague.edits.length === 0
       )
+        return this.build(chain, level, plan, choices, "head");
+      // … nor their head phrases: there is no L3 beyond L2.
+      if (style === "head" && !replacements.some((r) => r.kind === "entity-description"))
         return { ok: false, reason: "no L3 beyond L2: no short description fits and nothing can be made vague" };
       question = vague.text;
       for (const edit of vague.edits)

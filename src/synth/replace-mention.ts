@@ -41,6 +41,8 @@ export function replaceMention(question: string, mention: string, replacement: s
     end += 1;
   }
   const before = question.slice(0, start);
+  // `an episode called X`, `a band named X`: the slot wants a name, not a description.
+  if (/\b(?:called|named|titled|entitled|nicknamed|known as)\s+$/i.test(before)) return null;
   // `gets its coffee` → `gets its brewed drink`: after a possessive determiner the description drops its article.
   if (/\b(?:its|his|their|our|my|your|whose)\s+$/i.test(before) && /^(?:the|a|an)\s/i.test(replacement))
     return `${before}${replacement.replace(/^\S+\s+/, "")}${question.slice(end)}`.replace(/\s+/g, " ");

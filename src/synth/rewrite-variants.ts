@@ -10,9 +10,10 @@ const MAX_CHOICE = 2;
 /**
  * How an L3 rewrite describes: `short` name-free descriptions and values made vague (the preferred one); `long`:
  * the chain entities keep their L2 descriptions and only values are made vague; `exact`: short name-free
- * descriptions with values left exact (for a question the vague form leaves too open).
+ * descriptions with values left exact (for a question the vague form leaves too open); `head`: the L2 descriptions cut
+ * to their head phrase (when `long` makes nothing vague, so L3 still says less than L2).
  */
-export type Style = "short" | "long" | "exact";
+export type Style = "short" | "long" | "exact" | "head";
 
 /**
  * The rewrites after the preferred one, in order: each target's second option alone, then (L3) the `long` and
