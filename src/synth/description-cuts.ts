@@ -161,7 +161,7 @@ export function withoutLeakedWords(text: string, answers: readonly string[], bas
 }
 
 /** Where a description's head phrase may end: a clause, or a place or origin after the head noun. */
-const HEAD_END = /(?:,|\s(?:who|which|that|whose|in|from|with))\s/g;
+const HEAD_END = /(?:,(?!(?:\s+[a-z-]+,)*\s+(?:and|or)\s+[a-z-]+\s+[a-z])|\s(?:who|which|that|whose|in|from|with))\s/g;
 
 /**
  * The head phrase of a description (three words at least, ending on a noun): `the tributary of the Limpopo River in

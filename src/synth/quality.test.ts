@@ -650,3 +650,15 @@ describe("a random sample's failures, second pass", () => {
     expect(level3.ok && level3.item.question).toBe("Who translated the novel by Tom Baker?");
   });
 });
+
+describe("an L3 head phrase", () => {
+  it("is not cut inside a list of modifiers", async () => {
+    const centre = quietHarborChain(
+      "Who leads the country where The Quiet Harbor is located?",
+      "The Quiet Harbor is the main municipal, administrative, and commercial centre of the district.",
+    );
+    const level3 = await new RuleObfuscator().obfuscate(centre, 3, { variants: 4 });
+    const questions = level3.ok ? [level3.item, ...(level3.alternatives ?? [])].map((item) => item.question) : [];
+    expect(questions.some((question) => /the main municipal is/.test(question))).toBe(false);
+  });
+});
