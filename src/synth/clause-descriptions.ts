@@ -7,7 +7,7 @@
  * Tags come from compromise, as in mention-role.ts.
  */
 import nlp from "compromise";
-import { describesPerson, endsOnNoun, personNoun, type TaggedTerm, taggedTerms } from "./mention-role.js";
+import { describesPerson, isPhrase, personNoun, type TaggedTerm, taggedTerms } from "./mention-role.js";
 import {
   clip,
   disambiguation,
@@ -24,6 +24,9 @@ import { cleanWikiText } from "./wiki-clean.js";
 const FUNCTION_TAGS = ["Verb", "Preposition", "Conjunction", "Determiner", "Pronoun"];
 /** Words the tagger sometimes folds into a place name (`city of France`). */
 const FUNCTION_WORDS = /^(?:of|in|on|at|by|for|with|from|to|and|or|as|the|a|an)$/;
+
+/** A relative pronoun or a preposition: where a description's head phrase ends. */
+const CLAUSE_WORD = /^(?:that|which|who|whom|whose|of|in|on|at|by|for|with|from|to)$/;
 
 /**
  * The head noun of a description: its first person noun (`the Scottish film and television director` →
@@ -44,7 +47,7 @@ export function kindOf(description: string): string | null {
       term.tags.includes("Noun") &&
       !term.tags.some((tag) => FUNCTION_TAGS.includes(tag));
     // A relative pronoun or a preposition ends the head phrase, nouns found or not (`… magazine that focuses on …`).
-    if (!noun && /^(?:that|which|who|whom|whose|of|in|on|at|by|for|with|from|to)$/.test(word)) break;
+    if (!noun && CLAUSE_WORD.test(word)) break;
     if (noun) nouns.push(word);
     else if (nouns.length > 0) break;
     if (term.text !== word) break;
@@ -59,7 +62,7 @@ export function kindOf(description: string): string | null {
  */
 function headWordBeforeClause(description: string): string | null {
   const words = description.replace(/^(?:the|a|an)\s+/i, "").split(/\s+/);
-  const end = words.findIndex((word) => /^(?:that|which|who|whom|whose|of|in|on|at|by|for|with|from|to)$/.test(word));
+  const end = words.findIndex((word) => CLAUSE_WORD.test(word));
   const word = words[(end < 0 ? words.length : end) - 1]?.replace(/[,;:.]+$/, "") ?? "";
   return /^[a-z][a-z-]+$/.test(word) && nlp(`the ${word}`).terms().last().has("#Noun") ? word : null;
 }
@@ -228,7 +231,7 @@ export function clauseDescriptions(
   const sentences = splitSentences(cleanWikiText(passageText)).slice(0, 6);
   const keep = (text: string) => {
     const cut = withoutForbidden(clip(withoutEmptyPart(text), maxWords), name, forbidden);
-    if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut) || DATE_WITHOUT_YEAR.test(cut)) return;
+    if (cut === null || !isPhrase(cut) || DATE_WITHOUT_YEAR.test(cut)) return;
     if (!out.includes(cut)) out.push(cut);
   };
   for (const [index, raw] of sentences.entries()) {

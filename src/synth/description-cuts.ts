@@ -5,16 +5,21 @@
  */
 import { contentWords, leakedAnswerWords } from "./answer-words.js";
 import { isField } from "./clause-descriptions.js";
-import { endsOnNoun } from "./mention-role.js";
+import { isPhrase } from "./mention-role.js";
 import { isDemonym, isPlace } from "./replace-mention.js";
 import { disambiguation, namedSpans, stripDangling, stripDanglingParticiples } from "./text.js";
+
+/** Not a comma inside a list of modifiers (`the main municipal, administrative, and commercial centre`). */
+const IN_MODIFIER_LIST = "(?!(?:\\s+[a-z-]+,)*\\s+(?:and|or)\\s+[a-z-]+\\s+[a-z])";
 
 /**
  * Clause and preposition boundaries; a comma before a capitalised word (`Dennis, Massachusetts`) or inside a list of
  * modifiers (`the main municipal, administrative, and commercial centre`) is none.
  */
-const CUT_BEFORE =
-  /(?:,(?!\s+\p{Lu})(?!(?:\s+[a-z-]+,)*\s+(?:and|or)\s+[a-z-]+\s+[a-z])|\s(?:starring|featuring|by|in|of|from|for|with|and|at|on|to|under|whose|who|which|that))\s/giu;
+const CUT_BEFORE = new RegExp(
+  `(?:,(?!\\s+\\p{Lu})${IN_MODIFIER_LIST}|\\s(?:starring|featuring|by|in|of|from|for|with|and|at|on|to|under|whose|who|which|that))\\s`,
+  "giu",
+);
 
 /**
  * An L3 description without the names inside it: cut at the last clause or preposition boundary before its first
@@ -61,7 +66,7 @@ export function withoutList(text: string): string | null {
   const boundary = [...head.matchAll(LIST_BOUNDARY)].at(-1)?.index ?? at;
   // `known for works [such as "The Zoo Story", …]` says nothing once the works are cut.
   const out = stripDanglingParticiples(stripDangling(head.slice(0, boundary).replace(KNOWN_FOR_NOTHING, "")));
-  return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+  return isPhrase(out) ? out : null;
 }
 
 const KNOWN_FOR_NOTHING =
@@ -74,7 +79,7 @@ const KNOWN_FOR_NOTHING =
 function appositionStart(text: string): number | undefined {
   for (const match of text.matchAll(/,(?=\s+(?:the|a|an|one|former|current|then)\s)/g)) {
     const head = text.slice(0, match.index);
-    if (head.split(/\s+/).length >= 3 && endsOnNoun(head)) return match.index;
+    if (isPhrase(head)) return match.index;
   }
   return undefined;
 }
@@ -89,7 +94,7 @@ function roleListStart(text: string): number | undefined {
   if (!/,\s+and\s/.test(text) || !/,\s+(?:and\s+)?(?:a|an|the|one)\s/.test(text)) return undefined;
   for (const match of text.matchAll(/,(?=\s+[a-z])/g)) {
     const head = text.slice(0, match.index);
-    if (head.split(/\s+/).length >= 3 && endsOnNoun(head)) return match.index;
+    if (isPhrase(head)) return match.index;
   }
   return undefined;
 }
@@ -101,21 +106,24 @@ export function cutBefore(text: string, index: number): string | null {
   const cut = [...head.matchAll(CUT_BEFORE)].find(
     (match) => head.slice(0, match.index).split(/\s+/).length >= 3,
   )?.index;
-  const kept = stripDanglingParticiples(stripDangling(cut !== undefined ? head.slice(0, cut) : head));
-  // `the river that rises [in …]`: a relative clause left with its verb alone says nothing.
-  const out = stripDangling(kept.replace(/\s+(?:who|which|that)\s+[a-z]+$/, ""));
-  return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+  return closedPhrase(cut !== undefined ? head.slice(0, cut) : head);
 }
 
 /** `text` cut at the last clause or preposition boundary before `index` (three words left at least); null if none. */
 function cutAtLastBoundary(text: string, index: number): string | null {
   const head = text.slice(0, index);
   const boundary = [...head.matchAll(CUT_BEFORE)].at(-1)?.index;
-  if (boundary === undefined) return null;
-  const out = stripDangling(
-    stripDanglingParticiples(stripDangling(head.slice(0, boundary))).replace(/\s+(?:who|which|that)\s+[a-z]+$/, ""),
-  );
-  return out.split(/\s+/).length >= 3 && endsOnNoun(out) ? out : null;
+  return boundary === undefined ? null : closedPhrase(head.slice(0, boundary));
+}
+
+/**
+ * What a cut leaves, closed: dangling words and participles dropped, and a relative clause left with its verb alone
+ * (`the river that rises [in …]`) too; null when that is no phrase.
+ */
+function closedPhrase(cut: string): string | null {
+  const kept = stripDanglingParticiples(stripDangling(cut));
+  const out = stripDangling(kept.replace(/\s+(?:who|which|that)\s+[a-z]+$/, ""));
+  return isPhrase(out) ? out : null;
 }
 
 /** A comma opening a loose modifier: a participle, `best known`, or a relative clause. */
@@ -131,7 +139,7 @@ export function withoutAddOn(text: string): string | null {
   const at = ADD_ON.exec(text)?.index;
   if (at === undefined) return null;
   const head = stripDangling(text.slice(0, at));
-  return head.split(/\s+/).length >= 3 && endsOnNoun(head) ? head : null;
+  return isPhrase(head) ? head : null;
 }
 
 /** `the University`, `the Company` alone: the passage's short name for something named before it. */
@@ -161,7 +169,7 @@ export function withoutLeakedWords(text: string, answers: readonly string[], bas
 }
 
 /** Where a description's head phrase may end: a clause, or a place or origin after the head noun. */
-const HEAD_END = /(?:,(?!(?:\s+[a-z-]+,)*\s+(?:and|or)\s+[a-z-]+\s+[a-z])|\s(?:who|which|that|whose|in|from|with))\s/g;
+const HEAD_END = new RegExp(`(?:,${IN_MODIFIER_LIST}|\\s(?:who|which|that|whose|in|from|with))\\s`, "g");
 
 /**
  * The head phrase of a description (three words at least, ending on a noun): `the tributary of the Limpopo River in
@@ -173,7 +181,7 @@ export function headPhrase(text: string): string | null {
     // Inside a relative clause a cut changes what the clause says (`who spent the remainder of his life [in exile]`).
     if (/\s(?:who|which|that|whose)\s/.test(text.slice(0, match.index + 1))) return null;
     const head = stripDanglingParticiples(stripDangling(text.slice(0, match.index)));
-    if (head.split(/\s+/).length >= 3 && endsOnNoun(head)) return head;
+    if (isPhrase(head)) return head;
   }
   return null;
 }

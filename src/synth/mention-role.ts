@@ -149,6 +149,11 @@ export function personNoun(description: string): string | null {
 const PERSON_NOUNS =
   /\b(?:man|woman|boy|girl|person|model|actor|actress|singer|rapper|songwriter|musician|composer|conductor|guitarist|drummer|pianist|violinist|bassist|vocalist|dancer|comedian|writer|author|novelist|poet|playwright|screenwriter|journalist|editor|director|producer|filmmaker|photographer|painter|sculptor|artist|architect|designer|politician|statesman|stateswoman|diplomat|lawyer|judge|senator|governor|president|king|queen|prince|princess|emperor|empress|duke|duchess|countess|earl|lord|lady|bishop|priest|monk|nun|saint|pope|footballer|player|athlete|coach|manager|boxer|wrestler|swimmer|cyclist|skater|skier|jockey|driver|pilot|astronaut|soldier|general|admiral|officer|scientist|physicist|chemist|biologist|mathematician|economist|philosopher|historian|engineer|inventor|entrepreneur|businessman|businesswoman|executive|professor|teacher|educator|physician|surgeon|doctor|nurse|activist|explorer|television personality|presenter|host|broadcaster|anchor|commentator|youtuber|chef|magician|illustrator|cartoonist|animator|voice actor|voice actress)s?\b/i;
 
+/** Whether a cut description is still a phrase of its own: three words at least, ending on a noun. */
+export function isPhrase(text: string): boolean {
+  return text.split(/\s+/).filter(Boolean).length >= 3 && endsOnNoun(text);
+}
+
 /** Whether a phrase ends on a noun (a cut that ends on an adjective or a participle, `the fantasy role-playing`, is no phrase). */
 export function endsOnNoun(phrase: string): boolean {
   const word = phrase.trim().split(/\s+/).at(-1) ?? "";

@@ -4,7 +4,7 @@
  * names → partial hints). Pure functions.
  */
 import { normalizeAnswer } from "../reward/normalize.js";
-import { describesPerson, endsOnNoun } from "./mention-role.js";
+import { describesPerson, isPhrase } from "./mention-role.js";
 import { cleanWikiText, decodeEntities } from "./wiki-clean.js";
 
 export { decodeEntities };
@@ -256,7 +256,7 @@ export function describeCandidates(
     const parenthetical = /\(([^)]*)\)/.exec(subject)?.[1];
     // Life dates go on after the cut before a hidden name, so a cut never takes them away.
     let cut = withoutForbidden(clip(predicate, maxWords), name, forbidden);
-    if (cut === null || wordCount(cut) < 3 || !endsOnNoun(cut)) continue;
+    if (cut === null || !isPhrase(cut)) continue;
     const life = parenthetical ? lifeSpan(parenthetical) : null;
     if (life && !cut.includes(life) && describesPerson(cut)) cut = withLifeDates(cut, life);
     if (!out.some((description) => description.text === cut)) out.push({ text: cut, sentence });
